@@ -1,0 +1,208 @@
+//! The command line, mirroring `python -m smtpd`.
+
+use std::io::Write;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::process::ExitCode;
+
+use clap::{Parser, ValueEnum};
+use smtp_fixture::handlers::{DebuggingServer, Sink};
+use smtp_fixture::protocol::SessionInfo;
+use smtp_fixture::{Config, Handler, Message, Reply, SessionLog, SmtpServer};
+
+/// An RFC 5321 SMTP server with SIZE, 8BITMIME and SMTPUTF8: the debugging
+/// server of Python's smtpd, in Rust.
+///
+/// Prints every message it receives (DebuggingServer) or accepts and drops
+/// them (SmtpServer). Stop it with Ctrl-C.
+#[derive(Parser, Debug)]
+#[command(name = "smtp-fixture", version, disable_version_flag = true)]
+struct Cli {
+    /// Accepted and ignored (the reference's "do not setuid nobody").
+    #[arg(short = 'n', long = "nosetuid")]
+    nosetuid: bool,
+
+    /// The server kind.
+    #[arg(
+        short = 'c',
+        long = "class",
+        value_enum,
+        default_value = "DebuggingServer",
+        ignore_case = true
+    )]
+    class: Class,
+
+    /// Largest message in bytes, announced with SIZE; without it there is
+    /// no limit and SIZE is not announced (as in the reference).
+    #[arg(short = 's', long = "size", value_name = "LIMIT")]
+    size: Option<usize>,
+
+    /// Enable SMTPUTF8 (RFC 6531).
+    #[arg(short = 'u', long = "smtputf8")]
+    smtputf8: bool,
+
+    /// Print every line received and sent to standard error.
+    #[arg(short = 'd', long = "debug")]
+    debug: bool,
+
+    /// Print the version and exit.
+    #[arg(short = 'V', long = "version", action = clap::ArgAction::Version)]
+    version: (),
+
+    /// Where to listen.
+    #[arg(value_name = "LOCALHOST:PORT", default_value = "127.0.0.1:8025", value_parser = parse_host_port)]
+    local: SocketAddr,
+
+    /// The upstream server (used by relaying classes).
+    #[arg(value_name = "REMOTEHOST:PORT", value_parser = parse_host_port)]
+    remote: Option<SocketAddr>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Class {
+    /// Print each message to standard output.
+    #[value(name = "DebuggingServer")]
+    DebuggingServer,
+    /// Accept each message and drop it.
+    #[value(name = "SmtpServer", alias = "SMTPServer", alias = "Sink")]
+    SmtpServer,
+}
+
+/// `host:port`, `[v6]:port`; the host may be a name.
+fn parse_host_port(text: &str) -> Result<SocketAddr, String> {
+    let (host, port) = text
+        .rsplit_once(':')
+        .ok_or_else(|| format!("Bad spec (want HOST:PORT): {text}"))?;
+    let port: u16 = port.parse().map_err(|_| format!("Bad port: {text}"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let host = if host.is_empty() { "127.0.0.1" } else { host };
+    (host, port)
+        .to_socket_addrs()
+        .map_err(|error| format!("Bad host {host}: {error}"))?
+        .next()
+        .ok_or_else(|| format!("Bad host: {host}"))
+}
+
+/// The handler the command line runs: one of the stock kinds, plus the
+/// `-d` log.
+struct CliHandler {
+    class: Class,
+    printer: DebuggingServer,
+    debug: bool,
+}
+
+impl Handler for CliHandler {
+    async fn process_message(&self, message: &Message) -> Option<Reply> {
+        match self.class {
+            Class::DebuggingServer => self.printer.process_message(message).await,
+            Class::SmtpServer => Sink.process_message(message).await,
+        }
+    }
+
+    fn session_log(&self, session: &SessionInfo) -> Option<Box<dyn SessionLog>> {
+        self.debug.then(|| {
+            eprintln!("[session {}] connection from {}", session.id, session.peer);
+            Box::new(StderrLog { id: session.id }) as Box<dyn SessionLog>
+        })
+    }
+}
+
+/// `-d`: every line in and out on standard error.
+struct StderrLog {
+    id: u64,
+}
+
+impl StderrLog {
+    fn print(&self, direction: &str, bytes: &[u8]) {
+        let mut err = std::io::stderr().lock();
+        for line in String::from_utf8_lossy(bytes).lines() {
+            let _ = writeln!(err, "[session {}] {direction} {line}", self.id);
+        }
+    }
+}
+
+impl SessionLog for StderrLog {
+    fn received(&mut self, line: &[u8]) {
+        self.print("C:", line);
+    }
+    fn received_data(&mut self, bytes: &[u8]) {
+        self.print("C:", bytes);
+    }
+    fn sent(&mut self, bytes: &[u8]) {
+        self.print("S:", bytes);
+    }
+    fn note(&mut self, text: &str) {
+        self.print("--", text.as_bytes());
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = Config {
+        hostname: gethostname::gethostname().to_string_lossy().into_owned(),
+        data_size_limit: cli.size.unwrap_or(0),
+        enable_smtputf8: cli.smtputf8,
+        ..Config::default()
+    };
+    let handler = CliHandler {
+        class: cli.class,
+        printer: DebuggingServer::stdout(),
+        debug: cli.debug,
+    };
+    let server = match SmtpServer::new(config, handler) {
+        Ok(server) => server,
+        Err(error) => {
+            eprintln!("smtp-fixture: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("smtp-fixture: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let listener = match tokio::net::TcpListener::bind(cli.local).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                eprintln!("smtp-fixture: cannot listen on {}: {error}", cli.local);
+                return ExitCode::FAILURE;
+            }
+        };
+        let addr = listener.local_addr().unwrap_or(cli.local);
+        let _ = cli.remote;
+        println!("smtp-fixture: {:?} listening on {addr}", cli.class);
+        let _ = std::io::stdout().flush();
+        match server.run(listener, stop_signal()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("smtp-fixture: {error}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// Ctrl-C, or SIGTERM on Unix.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

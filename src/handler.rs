@@ -1,0 +1,182 @@
+//! The hooks a server calls: one per command, `process_message`, and what
+//! happens once a message was accepted.
+//!
+//! Every hook has a default that behaves like the reference, so a handler
+//! overrides only what it cares about. The session owns syntax and
+//! sequencing: a hook is only asked about commands that are valid at that
+//! point, and only decides whether to accept them or what to answer.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::protocol::{Command, Decision, Message, Question, Reply, Session, SessionInfo};
+
+/// What a server does with sessions and messages (the reference's
+/// `SMTPServer` subclass with its `process_message`, plus the channel's
+/// per-command methods).
+///
+/// ```
+/// use smtp_fixture::{Handler, Message, Reply};
+///
+/// /// Refuses mail for one address, accepts the rest.
+/// struct NoBob;
+///
+/// impl Handler for NoBob {
+///     async fn process_message(&self, message: &Message) -> Option<Reply> {
+///         if message.rcpt_tos().iter().any(|r| r == "bob@example.com") {
+///             Some(Reply::new(550, "No Bob here"))
+///         } else {
+///             None
+///         }
+///     }
+/// }
+/// ```
+pub trait Handler: Send + Sync + 'static {
+    /// A client connected. [`Decision::Reply`] replaces the greeting: 421
+    /// closes the session, 554 refuses every command but QUIT.
+    fn on_connect(&self, session: &Session) -> impl Future<Output = Decision> + Send {
+        let _ = session;
+        async { Decision::Proceed }
+    }
+
+    /// Any command line, known or unknown, before the server handles it. A
+    /// reply here replaces the command: the way to add commands (`XCLIENT`)
+    /// or change a reply the server would give.
+    fn on_command(&self, session: &Session, command: &Command) -> impl Future<Output = Decision> + Send {
+        let _ = (session, command);
+        async { Decision::Proceed }
+    }
+
+    /// A valid HELO or EHLO (`extended`).
+    fn on_helo(
+        &self,
+        session: &Session,
+        name: &str,
+        extended: bool,
+    ) -> impl Future<Output = Decision> + Send {
+        let _ = (session, name, extended);
+        async { Decision::Proceed }
+    }
+
+    /// A valid `MAIL FROM`; `params` are upper-cased.
+    fn on_mail(
+        &self,
+        session: &Session,
+        address: &str,
+        params: &[String],
+    ) -> impl Future<Output = Decision> + Send {
+        let _ = (session, address, params);
+        async { Decision::Proceed }
+    }
+
+    /// A valid `RCPT TO`. A refusal keeps the recipient out of the envelope.
+    fn on_rcpt(
+        &self,
+        session: &Session,
+        address: &str,
+        params: &[String],
+    ) -> impl Future<Output = Decision> + Send {
+        let _ = (session, address, params);
+        async { Decision::Proceed }
+    }
+
+    /// A valid `DATA`, before `354`.
+    fn on_data(&self, session: &Session) -> impl Future<Output = Decision> + Send {
+        let _ = session;
+        async { Decision::Proceed }
+    }
+
+    /// The message is complete. `None` answers `250 OK`; a reply is sent
+    /// instead (a 2xx reply still accepts the message).
+    fn process_message(&self, message: &Message) -> impl Future<Output = Option<Reply>> + Send {
+        let _ = message;
+        async { None }
+    }
+
+    /// The message was accepted and its final reply has reached the client's
+    /// socket. Called once per accepted message, with ownership.
+    fn message_accepted(&self, message: Message) {
+        let _ = message;
+    }
+
+    /// A log for a new session's traffic, if this handler keeps one.
+    fn session_log(&self, session: &SessionInfo) -> Option<Box<dyn SessionLog>> {
+        let _ = session;
+        None
+    }
+}
+
+/// Receives one session's traffic, in order.
+pub trait SessionLog: Send {
+    /// A command line as received, CRLF included (an over-long line may
+    /// arrive in pieces).
+    fn received(&mut self, line: &[u8]);
+    /// Bytes of the message after `354`, as received.
+    fn received_data(&mut self, bytes: &[u8]);
+    /// Reply bytes as written.
+    fn sent(&mut self, bytes: &[u8]);
+    /// Something that is not traffic: a timeout, the connection closing.
+    fn note(&mut self, text: &str);
+}
+
+/// Asks `handler` about `question` (any but [`Question::Message`], which
+/// goes to `process_message`).
+pub async fn decide<H: Handler + ?Sized>(handler: &H, session: &Session, question: &Question) -> Decision {
+    match question {
+        Question::Connect => handler.on_connect(session).await,
+        Question::Command(command) => handler.on_command(session, command).await,
+        Question::Helo { name, extended } => handler.on_helo(session, name, *extended).await,
+        Question::Mail { address, params } => handler.on_mail(session, address, params).await,
+        Question::Rcpt { address, params } => handler.on_rcpt(session, address, params).await,
+        Question::Data => handler.on_data(session).await,
+        Question::Message(message) => match handler.process_message(message).await {
+            Some(reply) => Decision::Reply(reply),
+            None => Decision::Proceed,
+        },
+    }
+}
+
+impl<H: Handler> Handler for Arc<H> {
+    fn on_connect(&self, session: &Session) -> impl Future<Output = Decision> + Send {
+        (**self).on_connect(session)
+    }
+    fn on_command(&self, session: &Session, command: &Command) -> impl Future<Output = Decision> + Send {
+        (**self).on_command(session, command)
+    }
+    fn on_helo(
+        &self,
+        session: &Session,
+        name: &str,
+        extended: bool,
+    ) -> impl Future<Output = Decision> + Send {
+        (**self).on_helo(session, name, extended)
+    }
+    fn on_mail(
+        &self,
+        session: &Session,
+        address: &str,
+        params: &[String],
+    ) -> impl Future<Output = Decision> + Send {
+        (**self).on_mail(session, address, params)
+    }
+    fn on_rcpt(
+        &self,
+        session: &Session,
+        address: &str,
+        params: &[String],
+    ) -> impl Future<Output = Decision> + Send {
+        (**self).on_rcpt(session, address, params)
+    }
+    fn on_data(&self, session: &Session) -> impl Future<Output = Decision> + Send {
+        (**self).on_data(session)
+    }
+    fn process_message(&self, message: &Message) -> impl Future<Output = Option<Reply>> + Send {
+        (**self).process_message(message)
+    }
+    fn message_accepted(&self, message: Message) {
+        (**self).message_accepted(message)
+    }
+    fn session_log(&self, session: &SessionInfo) -> Option<Box<dyn SessionLog>> {
+        (**self).session_log(session)
+    }
+}

@@ -1,0 +1,257 @@
+//! Reverse and forward paths (RFC 5321, section 4.1.2).
+//!
+//! The parser accepts what RFC 5321 allows plus the leniencies of the
+//! reference that real clients rely on: a path without angle brackets
+//! (`MAIL FROM:eggs@example`), a mailbox without a domain (`<postmaster>`),
+//! spaces after the colon, parameters glued to the closing `>`. It refuses
+//! what the reference crashes on or silently rewrites (`<a b@c>`, `<a@b`,
+//! `a@`, comments).
+
+/// A path parsed out of a `MAIL FROM:` or `RCPT TO:` argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Path<'a> {
+    /// The mailbox as the reference reports it: `user@example.com`,
+    /// `"Fred Blogs"@example.com`, or `<>` for the null reverse path.
+    pub address: String,
+    /// Whatever follows the path: the ESMTP parameters.
+    pub rest: &'a str,
+}
+
+impl Path<'_> {
+    /// `<>`, the null reverse path of bounces.
+    pub fn is_null(&self) -> bool {
+        self.address == NULL_PATH
+    }
+
+    /// Whether the address has a byte outside ASCII (needs SMTPUTF8).
+    pub fn is_ascii(&self) -> bool {
+        self.address.is_ascii()
+    }
+}
+
+/// How the null reverse path is reported, as the reference reports it.
+pub const NULL_PATH: &str = "<>";
+
+/// Parses the path at the start of `arg` (the text after `FROM:`/`TO:`,
+/// leading white space allowed). Returns `None` when it is not a path.
+///
+/// ```
+/// use smtp_fixture::protocol::address::parse_path;
+/// let path = parse_path("<ann@example.com> SIZE=100").unwrap();
+/// assert_eq!(path.address, "ann@example.com");
+/// assert_eq!(path.rest, "SIZE=100");
+/// assert!(parse_path("<a b@example.com>").is_none());
+/// ```
+pub fn parse_path(arg: &str) -> Option<Path<'_>> {
+    let arg = arg.trim_start();
+    if let Some(inner) = arg.strip_prefix('<') {
+        let close = find_unquoted(inner, |c| c == '>')?;
+        let content = &inner[..close];
+        let rest = inner[close + 1..].trim();
+        if content.is_empty() {
+            return Some(Path {
+                address: NULL_PATH.to_string(),
+                rest,
+            });
+        }
+        let mailbox = strip_source_route(content)?;
+        check_mailbox(mailbox)?;
+        Some(Path {
+            address: mailbox.to_string(),
+            rest,
+        })
+    } else {
+        let end = find_unquoted(arg, char::is_whitespace).unwrap_or(arg.len());
+        let mailbox = &arg[..end];
+        check_mailbox(mailbox)?;
+        Some(Path {
+            address: mailbox.to_string(),
+            rest: arg[end..].trim(),
+        })
+    }
+}
+
+/// `@relay1,@relay2:user@example.com` → `user@example.com` (RFC 5321 says
+/// to accept and ignore source routes).
+fn strip_source_route(content: &str) -> Option<&str> {
+    if !content.starts_with('@') {
+        return Some(content);
+    }
+    let colon = content.find(':')?;
+    let route = &content[..colon];
+    let hops_ok = route
+        .split(',')
+        .all(|hop| hop.strip_prefix('@').is_some_and(is_domain));
+    hops_ok.then_some(&content[colon + 1..])
+}
+
+/// The byte index of the first char matching `stop` outside a quoted string.
+fn find_unquoted(text: &str, stop: impl Fn(char) -> bool) -> Option<usize> {
+    let mut in_quotes = false;
+    let mut escaped = false;
+    for (index, c) in text.char_indices() {
+        if escaped {
+            escaped = false;
+        } else if in_quotes && c == '\\' {
+            escaped = true;
+        } else if c == '"' {
+            in_quotes = !in_quotes;
+        } else if !in_quotes && stop(c) {
+            return Some(index);
+        }
+    }
+    None
+}
+
+fn check_mailbox(mailbox: &str) -> Option<()> {
+    let (local, domain) = split_local_part(mailbox)?;
+    let local_ok = if local.starts_with('"') {
+        is_quoted_string(local)
+    } else {
+        is_dot_string(local)
+    };
+    if !local_ok {
+        return None;
+    }
+    match domain {
+        None => Some(()),
+        Some(domain) if is_domain(domain) || is_address_literal(domain) => Some(()),
+        Some(_) => None,
+    }
+}
+
+/// Splits at the `@` that follows the local part (a quoted local part may
+/// hold `@`).
+fn split_local_part(mailbox: &str) -> Option<(&str, Option<&str>)> {
+    if mailbox.is_empty() {
+        return None;
+    }
+    match find_unquoted(mailbox, |c| c == '@') {
+        Some(at) => Some((&mailbox[..at], Some(&mailbox[at + 1..]))),
+        None => Some((mailbox, None)),
+    }
+}
+
+fn is_atext(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c) || !c.is_ascii()
+}
+
+/// Atoms separated by dots; consecutive or leading dots are tolerated, as
+/// the reference and most MTAs tolerate them.
+fn is_dot_string(local: &str) -> bool {
+    !local.is_empty() && local.chars().all(|c| c == '.' || is_atext(c)) && local != "."
+}
+
+fn is_quoted_string(local: &str) -> bool {
+    let Some(inner) = local.strip_prefix('"').and_then(|l| l.strip_suffix('"')) else {
+        return false;
+    };
+    let mut escaped = false;
+    for c in inner.chars() {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == '"' || c.is_control() {
+            return false;
+        }
+    }
+    !escaped
+}
+
+fn is_domain(domain: &str) -> bool {
+    !domain.is_empty()
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || !c.is_ascii())
+        })
+}
+
+fn is_address_literal(domain: &str) -> bool {
+    domain
+        .strip_prefix('[')
+        .and_then(|d| d.strip_suffix(']'))
+        .is_some_and(|inner| {
+            !inner.is_empty()
+                && inner
+                    .chars()
+                    .all(|c| c.is_ascii_graphic() && c != '[' && c != ']' && c != '\\')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepted_paths() {
+        let cases = [
+            ("<foo@example.com>", "foo@example.com", ""),
+            ("<>", "<>", ""),
+            ("<> SIZE=10", "<>", "SIZE=10"),
+            ("\"Fred Blogs\"@example.com", "\"Fred Blogs\"@example.com", ""),
+            (
+                "<\"Fred Blogs\"@example.com> SIZE=1000",
+                "\"Fred Blogs\"@example.com",
+                "SIZE=1000",
+            ),
+            (
+                "\"Fred Blogs\"@example.com SIZE=1000",
+                "\"Fred Blogs\"@example.com",
+                "SIZE=1000",
+            ),
+            ("eggs@example", "eggs@example", ""),
+            ("eggs", "eggs", ""),
+            ("<postmaster>", "postmaster", ""),
+            ("naïve@examplé", "naïve@examplé", ""),
+            ("<a@b>SIZE=10", "a@b", "SIZE=10"),
+            ("a@b SIZE=10  BODY=8BITMIME", "a@b", "SIZE=10  BODY=8BITMIME"),
+            ("<@route,@other:a@b>", "a@b", ""),
+            ("<a@[127.0.0.1]>", "a@[127.0.0.1]", ""),
+            ("<a@[IPv6:::1]>", "a@[IPv6:::1]", ""),
+            ("   <a@b>", "a@b", ""),
+            ("<\"a\\\"b\"@c>", "\"a\\\"b\"@c", ""),
+            ("<\"a@b\"@c>", "\"a@b\"@c", ""),
+            ("<a..b@c>", "a..b@c", ""),
+            ("<a@b> <c@d>", "a@b", "<c@d>"),
+        ];
+        for (arg, address, rest) in cases {
+            let path = parse_path(arg).unwrap_or_else(|| panic!("{arg:?} refused"));
+            assert_eq!((path.address.as_str(), path.rest), (address, rest), "{arg:?}");
+        }
+    }
+
+    #[test]
+    fn refused_paths() {
+        for arg in [
+            "",
+            "<",
+            "<a@b",
+            "<a b@c>",
+            "a@",
+            "<a@>",
+            "@b",
+            "<@b>",
+            "<a@b@c>",
+            "<<a@b>>",
+            "<a@b.c.>",
+            "<a(comment)@b>",
+            "<a\u{0}b@c>",
+            "<\"unterminated@c>",
+            "<.>",
+            "<a@[]>",
+            "<@x a@b>",
+        ] {
+            assert_eq!(parse_path(arg), None, "{arg:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn null_and_ascii() {
+        assert!(parse_path("<>").unwrap().is_null());
+        assert!(!parse_path("<a@b>").unwrap().is_null());
+        assert!(!parse_path("<ä@b>").unwrap().is_ascii());
+    }
+}

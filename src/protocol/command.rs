@@ -1,0 +1,179 @@
+//! Command lines: the verb, its argument, and the one syntax table that
+//! feeds both `HELP` and the `501 Syntax:` replies.
+
+/// The verbs the server knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Verb {
+    /// `EHLO hostname`
+    Ehlo,
+    /// `HELO hostname`
+    Helo,
+    /// `MAIL FROM:<address> [params]`
+    Mail,
+    /// `RCPT TO:<address> [params]`
+    Rcpt,
+    /// `DATA`
+    Data,
+    /// `RSET`
+    Rset,
+    /// `NOOP`
+    Noop,
+    /// `QUIT`
+    Quit,
+    /// `VRFY address`
+    Vrfy,
+    /// `HELP [command]`
+    Help,
+    /// `EXPN list` (not implemented, as in the reference)
+    Expn,
+}
+
+/// One row of the syntax table.
+struct Syntax {
+    verb: Verb,
+    name: &'static str,
+    /// The text after `Syntax: ` in HELP and 501 replies; `None` for verbs
+    /// that HELP does not list.
+    usage: Option<&'static str>,
+    /// Whether ` [SP <mail-parameters>]` is added after EHLO.
+    takes_parameters: bool,
+}
+
+/// Every verb, in the order `HELP` lists them (the reference's order).
+#[rustfmt::skip]
+const SYNTAX: &[Syntax] = &[
+    Syntax { verb: Verb::Ehlo, name: "EHLO", usage: Some("EHLO hostname"), takes_parameters: false },
+    Syntax { verb: Verb::Helo, name: "HELO", usage: Some("HELO hostname"), takes_parameters: false },
+    Syntax { verb: Verb::Mail, name: "MAIL", usage: Some("MAIL FROM: <address>"), takes_parameters: true },
+    Syntax { verb: Verb::Rcpt, name: "RCPT", usage: Some("RCPT TO: <address>"), takes_parameters: true },
+    Syntax { verb: Verb::Data, name: "DATA", usage: Some("DATA"), takes_parameters: false },
+    Syntax { verb: Verb::Rset, name: "RSET", usage: Some("RSET"), takes_parameters: false },
+    Syntax { verb: Verb::Noop, name: "NOOP", usage: Some("NOOP"), takes_parameters: false },
+    Syntax { verb: Verb::Quit, name: "QUIT", usage: Some("QUIT"), takes_parameters: false },
+    Syntax { verb: Verb::Vrfy, name: "VRFY", usage: Some("VRFY <address>"), takes_parameters: false },
+    Syntax { verb: Verb::Help, name: "HELP", usage: None, takes_parameters: false },
+    Syntax { verb: Verb::Expn, name: "EXPN", usage: None, takes_parameters: false },
+];
+
+impl Verb {
+    fn syntax(self) -> &'static Syntax {
+        // The table holds every variant; the fallback is never taken.
+        SYNTAX.iter().find(|row| row.verb == self).unwrap_or(&SYNTAX[0])
+    }
+
+    /// Looks up an upper-case verb.
+    pub fn from_name(name: &str) -> Option<Verb> {
+        SYNTAX.iter().find(|row| row.name == name).map(|row| row.verb)
+    }
+
+    /// The verb as sent on the wire, upper case.
+    pub fn name(self) -> &'static str {
+        self.syntax().name
+    }
+
+    /// The usage text for `HELP verb` and the 501 reply, e.g.
+    /// `MAIL FROM: <address> [SP <mail-parameters>]` after EHLO.
+    pub fn usage(self, extended: bool) -> Option<String> {
+        let row = self.syntax();
+        let usage = row.usage?;
+        Some(if extended && row.takes_parameters {
+            format!("{usage} [SP <mail-parameters>]")
+        } else {
+            usage.to_string()
+        })
+    }
+}
+
+/// `Supported commands: EHLO HELO MAIL ...`: the verbs HELP lists.
+pub fn supported_commands() -> String {
+    let names: Vec<&str> = SYNTAX
+        .iter()
+        .filter(|row| row.usage.is_some())
+        .map(|row| row.name)
+        .collect();
+    format!("Supported commands: {}", names.join(" "))
+}
+
+/// A command line split into its verb and argument, as the reference splits
+/// it: the verb is everything before the first space, upper-cased; the
+/// argument is the rest with surrounding white space removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    /// The verb, upper-cased as sent (also for verbs the server does not know).
+    pub name: String,
+    /// The known verb, or `None` for an unknown one.
+    pub verb: Option<Verb>,
+    /// The argument; `None` when there is none or it is only white space.
+    pub arg: Option<String>,
+}
+
+impl Command {
+    /// Splits a command line (CRLF removed, already checked to be UTF-8).
+    ///
+    /// ```
+    /// use smtp_fixture::protocol::{Command, Verb};
+    /// let command = Command::parse("mail FROM:<a@example.com>  ");
+    /// assert_eq!(command.verb, Some(Verb::Mail));
+    /// assert_eq!(command.arg.as_deref(), Some("FROM:<a@example.com>"));
+    /// ```
+    pub fn parse(line: &str) -> Command {
+        let (name, arg) = match line.find(' ') {
+            Some(space) => (&line[..space], Some(line[space + 1..].trim())),
+            None => (line, None),
+        };
+        let name = if name.is_ascii() {
+            name.to_ascii_uppercase()
+        } else {
+            name.to_uppercase()
+        };
+        let verb = Verb::from_name(&name);
+        let arg = arg.filter(|arg| !arg.is_empty()).map(str::to_string);
+        Command { name, verb, arg }
+    }
+
+    /// The argument, or `""`.
+    pub fn arg_str(&self) -> &str {
+        self.arg.as_deref().unwrap_or("")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splitting() {
+        let cases = [
+            ("NOOP", "NOOP", None),
+            ("noop ", "NOOP", None),
+            ("QUIT bye bye", "QUIT", Some("bye bye")),
+            ("MAIL from:   <a@b>", "MAIL", Some("from:   <a@b>")),
+            ("x\ty z", "X\tY", Some("z")),
+            ("UNKNOWN_CMD", "UNKNOWN_CMD", None),
+        ];
+        for (line, name, arg) in cases {
+            let command = Command::parse(line);
+            assert_eq!(command.name, name, "{line:?}");
+            assert_eq!(command.arg.as_deref(), arg, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn help_lists_the_reference_verbs() {
+        assert_eq!(
+            supported_commands(),
+            "Supported commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY"
+        );
+        assert_eq!(
+            Verb::Mail.usage(true).as_deref(),
+            Some("MAIL FROM: <address> [SP <mail-parameters>]")
+        );
+        assert_eq!(Verb::Mail.usage(false).as_deref(), Some("MAIL FROM: <address>"));
+        assert_eq!(Verb::Data.usage(true).as_deref(), Some("DATA"));
+        assert_eq!(Verb::Expn.usage(false), None);
+        for row in SYNTAX {
+            assert_eq!(Verb::from_name(row.name), Some(row.verb));
+            assert_eq!(row.verb.name(), row.name);
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! The options of a server, with the reference's defaults.
+
+use std::fmt;
+use std::time::Duration;
+
+/// The reference's default `data_size_limit`: 32 MiB.
+pub const DATA_SIZE_DEFAULT: usize = 33_554_432;
+
+/// The reference's command line limit, before extension allowances.
+pub const COMMAND_SIZE_LIMIT: usize = 512;
+
+/// What the server allows and announces.
+///
+/// Built with struct update syntax over [`Config::default`], then checked by
+/// [`Config::validate`] (the server does that when it is built).
+///
+/// ```
+/// use smtp_fixture::Config;
+/// let config = Config { data_size_limit: 1024, enable_smtputf8: true, ..Config::default() };
+/// assert!(config.validate().is_ok());
+/// let bad = Config { enable_smtputf8: true, decode_data: true, ..Config::default() };
+/// assert!(bad.validate().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The name in the greeting and the EHLO reply (the reference's `fqdn`).
+    pub hostname: String,
+    /// The text after the hostname in the `220` greeting.
+    pub banner: String,
+    /// Largest message accepted, in bytes; `0` means no limit (and no SIZE
+    /// in the EHLO reply).
+    pub data_size_limit: usize,
+    /// Announce SMTPUTF8 and accept UTF-8 addresses (RFC 6531).
+    pub enable_smtputf8: bool,
+    /// Hand data over as checked UTF-8 text; 8BITMIME is then not announced.
+    pub decode_data: bool,
+    /// Longest command line, CRLF excluded; MAIL gets 26 more bytes after
+    /// EHLO when SIZE is announced and 10 more with SMTPUTF8, as in the
+    /// reference.
+    pub command_size_limit: usize,
+    /// Recipients accepted per transaction; more get `452`. `0`: no limit.
+    pub max_recipients: usize,
+    /// Rejected commands (replies 500-504) per session before `421` and
+    /// close. `0`: no limit.
+    pub max_invalid_commands: usize,
+    /// Sessions served at once; more get `421` at once. `0`: no limit.
+    pub max_connections: usize,
+    /// Longest wait for the next bytes from a client before `421`.
+    pub idle_timeout: Duration,
+    /// Longest a session may last in all before `421`; `None`: no limit.
+    pub session_timeout: Option<Duration>,
+    /// Reply bytes held back for pipelined commands before they are written
+    /// even though more input is waiting.
+    pub max_pending_output: usize,
+    /// How long a stopping server waits for sessions busy in a hook before
+    /// cutting them off (idle sessions get `421` at once).
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            hostname: "localhost".to_string(),
+            banner: concat!("smtp-fixture ", env!("CARGO_PKG_VERSION")).to_string(),
+            data_size_limit: DATA_SIZE_DEFAULT,
+            enable_smtputf8: false,
+            decode_data: false,
+            command_size_limit: COMMAND_SIZE_LIMIT,
+            max_recipients: 1000,
+            max_invalid_commands: 100,
+            max_connections: 1000,
+            idle_timeout: Duration::from_secs(300),
+            session_timeout: None,
+            max_pending_output: 64 * 1024,
+            shutdown_grace: Duration::from_secs(2),
+        }
+    }
+}
+
+/// A configuration the server refuses to run with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    /// `enable_smtputf8` and `decode_data` together: SMTPUTF8 data is bytes
+    /// that need not be text, so the reference refuses the pair too.
+    Utf8WithDecodeData,
+    /// A command line limit too small to hold any command.
+    CommandLimitTooSmall(usize),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Utf8WithDecodeData => {
+                f.write_str("decode_data and enable_smtputf8 cannot be set to true at the same time")
+            }
+            ConfigError::CommandLimitTooSmall(limit) => write!(
+                f,
+                "command_size_limit {limit} is too small: SMTP needs at least 512 bytes"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Checks that the options go together.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.enable_smtputf8 && self.decode_data {
+            return Err(ConfigError::Utf8WithDecodeData);
+        }
+        if self.command_size_limit < COMMAND_SIZE_LIMIT {
+            return Err(ConfigError::CommandLimitTooSmall(self.command_size_limit));
+        }
+        Ok(())
+    }
+
+    /// The longest command line any verb may send after EHLO.
+    pub fn max_command_line(&self) -> usize {
+        self.command_size_limit + 26 + 10
+    }
+}

@@ -1,0 +1,96 @@
+//! What a transaction and a session know: the envelope, the session facts,
+//! and the message handed to `process_message`.
+
+use std::net::SocketAddr;
+
+/// The envelope of one mail transaction.
+///
+/// ```
+/// use smtp_fixture::Envelope;
+/// let envelope = Envelope {
+///     mail_from: "ann@example.com".into(),
+///     rcpt_to: vec!["bob@example.com".into()],
+///     ..Envelope::default()
+/// };
+/// assert_eq!(envelope.rcpt_to, ["bob@example.com"]);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Envelope {
+    /// The reverse path without angle brackets, or `<>` for the null path
+    /// (as the reference reports it).
+    pub mail_from: String,
+    /// The accepted forward paths, in order.
+    pub rcpt_to: Vec<String>,
+    /// The MAIL parameters, upper-cased: `["SIZE=20", "BODY=8BITMIME"]`.
+    pub mail_options: Vec<String>,
+    /// The parameters of every accepted RCPT, upper-cased, in order (the
+    /// reference keeps only the last RCPT's).
+    pub rcpt_options: Vec<String>,
+}
+
+impl Envelope {
+    /// Whether the transaction declared `SMTPUTF8`.
+    pub fn smtputf8(&self) -> bool {
+        self.mail_options.iter().any(|o| o == "SMTPUTF8")
+    }
+
+    /// Whether the transaction declared `BODY=8BITMIME`.
+    pub fn eight_bit_mime(&self) -> bool {
+        self.mail_options.iter().any(|o| o == "BODY=8BITMIME")
+    }
+}
+
+/// Facts about one connection that outlive its transactions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// A number unique to the session within its server.
+    pub id: u64,
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// The server's own name, sent in the greeting and EHLO reply (the
+    /// reference's `fqdn`).
+    pub hostname: String,
+    /// The name the client gave in HELO/EHLO (the reference's
+    /// `seen_greeting`), empty before.
+    pub helo: String,
+    /// Whether the client greeted with EHLO.
+    pub extended: bool,
+}
+
+/// A message the client finished sending, handed to
+/// [`Handler::process_message`](crate::Handler::process_message).
+///
+/// `data` is the message exactly as sent: CRLF line endings, dot-stuffing
+/// removed, the CRLF before the final dot kept (the reference joins lines
+/// with LF and drops the last line ending; RFC 5321 keeps them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// The session the message arrived on.
+    pub session: SessionInfo,
+    /// Sender, recipients and their parameters.
+    pub envelope: Envelope,
+    /// The message bytes.
+    pub data: Vec<u8>,
+}
+
+impl Message {
+    /// The client's address (the reference's `peer`).
+    pub fn peer(&self) -> SocketAddr {
+        self.session.peer
+    }
+
+    /// The reverse path (the reference's `mailfrom`).
+    pub fn mail_from(&self) -> &str {
+        &self.envelope.mail_from
+    }
+
+    /// The recipients (the reference's `rcpttos`).
+    pub fn rcpt_tos(&self) -> &[String] {
+        &self.envelope.rcpt_to
+    }
+
+    /// The data as text, when it is UTF-8 (always, with `decode_data`).
+    pub fn text(&self) -> Option<&str> {
+        std::str::from_utf8(&self.data).ok()
+    }
+}

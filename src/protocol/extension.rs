@@ -1,0 +1,87 @@
+//! The EHLO reply, built from the configuration in one place.
+
+use super::config::Config;
+use super::reply::Reply;
+
+/// The EHLO reply: the hostname, then one line per extension.
+///
+/// ```
+/// use smtp_fixture::{Config, protocol::extension::ehlo_reply};
+/// let reply = ehlo_reply(&Config { hostname: "mx.test".into(), ..Config::default() });
+/// assert_eq!(reply.lines(), ["mx.test", "SIZE 33554432", "8BITMIME", "HELP"]);
+/// ```
+pub fn ehlo_reply(config: &Config) -> Reply {
+    let mut lines = vec![config.hostname.clone()];
+    if config.data_size_limit > 0 {
+        lines.push(format!("SIZE {}", config.data_size_limit));
+    }
+    if !config.decode_data {
+        lines.push("8BITMIME".to_string());
+    }
+    if config.enable_smtputf8 {
+        lines.push("SMTPUTF8".to_string());
+    }
+    lines.push("HELP".to_string());
+    Reply::multiline(250, lines)
+}
+
+/// The longest MAIL line allowed after EHLO: the base limit plus the
+/// reference's allowances for the parameters it announces.
+pub fn mail_line_limit(config: &Config) -> usize {
+    let mut limit = config.command_size_limit;
+    if config.data_size_limit > 0 {
+        limit += 26;
+    }
+    if config.enable_smtputf8 {
+        limit += 10;
+    }
+    limit
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extensions_follow_the_config() {
+        let cases = [
+            (
+                Config::default(),
+                vec!["h", "SIZE 33554432", "8BITMIME", "HELP"],
+                538,
+            ),
+            (
+                Config {
+                    data_size_limit: 0,
+                    ..Config::default()
+                },
+                vec!["h", "8BITMIME", "HELP"],
+                512,
+            ),
+            (
+                Config {
+                    decode_data: true,
+                    ..Config::default()
+                },
+                vec!["h", "SIZE 33554432", "HELP"],
+                538,
+            ),
+            (
+                Config {
+                    enable_smtputf8: true,
+                    ..Config::default()
+                },
+                vec!["h", "SIZE 33554432", "8BITMIME", "SMTPUTF8", "HELP"],
+                548,
+            ),
+        ];
+        for (config, lines, limit) in cases {
+            let config = Config {
+                hostname: "h".into(),
+                ..config
+            };
+            assert_eq!(ehlo_reply(&config).lines(), lines);
+            assert_eq!(mail_line_limit(&config), limit);
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! The SMTP protocol, pure: no sockets, no runtime, no clocks.
+//!
+//! [`Session`] is the channel; the other modules are the pieces it is made
+//! of, each testable on its own.
+
+pub mod address;
+pub mod command;
+pub mod config;
+pub mod data;
+pub mod envelope;
+pub mod extension;
+pub mod params;
+pub mod reply;
+pub mod session;
+
+pub use command::{Command, Verb};
+pub use config::{Config, ConfigError};
+pub use envelope::{Envelope, Message, SessionInfo};
+pub use reply::{replies, Reply};
+pub use session::{Decision, Progress, Question, Session, State, Step};

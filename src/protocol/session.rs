@@ -1,0 +1,556 @@
+//! The channel (the reference's `SMTPChannel`) as a sans-I/O state machine.
+//!
+//! Feed it the bytes a client sent with [`Session::receive`]; it answers with
+//! [`Step`]s: a reply to write, a question for the handler, a message that
+//! was accepted, or the end of the session. It never touches a socket or a
+//! clock, so every rule here is testable without a network.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use smtp_fixture::protocol::{Decision, Session, Step};
+//! use smtp_fixture::Config;
+//!
+//! let mut session = Session::new(Arc::new(Config::default()), 1, "127.0.0.1:2525".parse().unwrap());
+//! let Step::Ask(question) = session.start() else { unreachable!() };
+//! let Step::Reply(greeting) = session.resolve(question, Decision::Proceed) else { unreachable!() };
+//! assert_eq!(greeting.code(), 220);
+//!
+//! let progress = session.receive(b"NOOP\r\n");
+//! assert_eq!(progress.used, 6);
+//! let Some(Step::Ask(question)) = progress.step else { unreachable!() };
+//! let Step::Reply(reply) = session.resolve(question, Decision::Proceed) else { unreachable!() };
+//! assert_eq!(reply.to_string(), "250 OK");
+//! ```
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use memchr::memmem;
+
+use super::address::{parse_path, Path};
+use super::command::{supported_commands, Command, Verb};
+use super::config::Config;
+use super::data::{DataDecoder, DataOutcome};
+use super::envelope::{Envelope, Message, SessionInfo};
+use super::extension::{ehlo_reply, mail_line_limit};
+use super::params::{Param, Params};
+use super::reply::{replies, Reply};
+
+/// What the caller must do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Write the reply, then go on feeding input.
+    Reply(Reply),
+    /// Let the handler decide, then pass its [`Decision`] (and the question)
+    /// to [`Session::resolve`].
+    Ask(Question),
+    /// Write the reply and make sure it reached the client; only then is
+    /// the message delivered (handed to the handler as accepted).
+    Accepted(Reply, Box<Message>),
+    /// Write the reply, if any, then close the connection.
+    Close(Option<Reply>),
+}
+
+/// A point where the handler may change what the server answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Question {
+    /// A client connected; the greeting is next.
+    Connect,
+    /// Any command line, known or not, before the server handles it. A
+    /// reply here replaces the command entirely (how users add commands).
+    Command(Command),
+    /// A valid HELO (`extended: false`) or EHLO.
+    Helo {
+        /// The name the client gave.
+        name: String,
+        /// EHLO rather than HELO.
+        extended: bool,
+    },
+    /// A valid `MAIL FROM`, before the transaction starts.
+    Mail {
+        /// The reverse path (`<>` for the null path).
+        address: String,
+        /// Its parameters, upper-cased.
+        params: Vec<String>,
+    },
+    /// A valid `RCPT TO`, before the recipient is added.
+    Rcpt {
+        /// The forward path.
+        address: String,
+        /// Its parameters, upper-cased.
+        params: Vec<String>,
+    },
+    /// A valid `DATA`, before the `354`.
+    Data,
+    /// The message is complete: `process_message` decides the final reply.
+    Message(Box<Message>),
+}
+
+/// The handler's answer to a [`Question`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Behave normally.
+    Proceed,
+    /// Answer with this reply. A 2xx/3xx reply to HELO, MAIL, RCPT, DATA or
+    /// the message still does what the command asks; any other code
+    /// refuses it. For [`Question::Command`] the reply replaces the command.
+    Reply(Reply),
+    /// Close the connection, after the reply if one is given.
+    Disconnect(Option<Reply>),
+}
+
+/// The result of [`Session::receive`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    /// How many input bytes were used. Keep the others and feed them again,
+    /// with whatever arrives next, once `step` is dealt with.
+    pub used: usize,
+    /// What to do, or `None` when more input is needed.
+    pub step: Option<Step>,
+}
+
+/// Where the session is in the dialogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Reading command lines.
+    Command,
+    /// Reading the message after `354`.
+    Data,
+    /// The session is over; input is ignored.
+    Closed,
+}
+
+#[derive(Debug)]
+enum Phase {
+    Command { discarding_long_line: bool },
+    Data(DataDecoder),
+    Closed,
+}
+
+/// One SMTP session, the reference's `SMTPChannel`.
+#[derive(Debug)]
+pub struct Session {
+    config: Arc<Config>,
+    info: SessionInfo,
+    phase: Phase,
+    /// The open transaction, from MAIL to the end of DATA.
+    transaction: Option<Transaction>,
+    /// A 554 greeting: only QUIT is served (RFC 5321, 3.1).
+    refused: bool,
+    invalid_commands: usize,
+}
+
+#[derive(Debug)]
+struct Transaction {
+    envelope: Envelope,
+    declared_size: Option<u64>,
+}
+
+impl Session {
+    /// A session for a client at `peer`; `id` identifies it in logs.
+    pub fn new(config: Arc<Config>, id: u64, peer: SocketAddr) -> Session {
+        let info = SessionInfo {
+            id,
+            peer,
+            hostname: config.hostname.clone(),
+            helo: String::new(),
+            extended: false,
+        };
+        Session {
+            config,
+            info,
+            phase: Phase::Command {
+                discarding_long_line: false,
+            },
+            transaction: None,
+            refused: false,
+            invalid_commands: 0,
+        }
+    }
+
+    /// The first step: ask the handler about the connection (then the
+    /// greeting follows).
+    pub fn start(&self) -> Step {
+        Step::Ask(Question::Connect)
+    }
+
+    /// The facts about this session.
+    pub fn info(&self) -> &SessionInfo {
+        &self.info
+    }
+
+    /// The configuration the session runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The envelope of the open transaction (after MAIL), if any.
+    pub fn envelope(&self) -> Option<&Envelope> {
+        self.transaction.as_ref().map(|t| &t.envelope)
+    }
+
+    /// Where the dialogue is.
+    pub fn state(&self) -> State {
+        match self.phase {
+            Phase::Command { .. } => State::Command,
+            Phase::Data(_) => State::Data,
+            Phase::Closed => State::Closed,
+        }
+    }
+
+    /// Bytes received in the current DATA section so far.
+    pub fn data_received(&self) -> u64 {
+        match &self.phase {
+            Phase::Data(decoder) => decoder.size(),
+            _ => 0,
+        }
+    }
+
+    /// Feeds client bytes. Returns how many were used and, when a command
+    /// line or the message is complete, what to do about it.
+    pub fn receive(&mut self, input: &[u8]) -> Progress {
+        match &mut self.phase {
+            Phase::Closed => Progress {
+                used: input.len(),
+                step: None,
+            },
+            Phase::Data(decoder) => {
+                let (used, done) = decoder.feed(input);
+                let step = done.then(|| self.finish_data());
+                Progress { used, step }
+            }
+            Phase::Command { discarding_long_line } => {
+                let longest = self.config.max_command_line();
+                match memmem::find(input, b"\r\n") {
+                    Some(end) if *discarding_long_line => {
+                        *discarding_long_line = false;
+                        let step = self.refuse(replies::line_too_long());
+                        Progress {
+                            used: end + 2,
+                            step: Some(step),
+                        }
+                    }
+                    Some(end) => Progress {
+                        used: end + 2,
+                        step: Some(self.command_line(&input[..end])),
+                    },
+                    None if *discarding_long_line || input.len() > longest => {
+                        // Drop the bytes of an over-long line as they come,
+                        // keeping a CR that may start the CRLF.
+                        *discarding_long_line = true;
+                        let used = input.len() - usize::from(input.ends_with(b"\r"));
+                        Progress { used, step: None }
+                    }
+                    None => Progress { used: 0, step: None },
+                }
+            }
+        }
+    }
+
+    /// Continues after the handler answered `question`.
+    pub fn resolve(&mut self, question: Question, decision: Decision) -> Step {
+        let reply = match decision {
+            Decision::Disconnect(reply) => return self.close(reply),
+            Decision::Reply(reply) => Some(reply),
+            Decision::Proceed => None,
+        };
+        let goes_ahead = reply.as_ref().is_none_or(|r| r.code() < 400);
+        match question {
+            Question::Connect => self.greet(reply),
+            Question::Command(command) => match reply {
+                Some(reply) => Step::Reply(reply),
+                None => self.dispatch(command),
+            },
+            Question::Message(message) => {
+                let reply = reply.unwrap_or_else(replies::ok);
+                if reply.is_positive() {
+                    Step::Accepted(reply, message)
+                } else {
+                    Step::Reply(reply)
+                }
+            }
+            _ if !goes_ahead => Step::Reply(reply.unwrap_or_else(replies::ok)),
+            Question::Helo { name, extended } => {
+                self.transaction = None;
+                self.info.helo = name;
+                self.info.extended = extended;
+                let normal = if extended {
+                    ehlo_reply(&self.config)
+                } else {
+                    Reply::new(250, &self.config.hostname)
+                };
+                Step::Reply(reply.unwrap_or(normal))
+            }
+            Question::Mail { address, params } => {
+                let declared_size = params.iter().find_map(|p| p.strip_prefix("SIZE=")?.parse().ok());
+                self.transaction = Some(Transaction {
+                    envelope: Envelope {
+                        mail_from: address,
+                        mail_options: params,
+                        ..Envelope::default()
+                    },
+                    declared_size,
+                });
+                Step::Reply(reply.unwrap_or_else(replies::ok))
+            }
+            Question::Rcpt { address, params } => {
+                if let Some(transaction) = &mut self.transaction {
+                    transaction.envelope.rcpt_to.push(address);
+                    transaction.envelope.rcpt_options.extend(params);
+                }
+                Step::Reply(reply.unwrap_or_else(replies::ok))
+            }
+            Question::Data => {
+                let declared = self.transaction.as_ref().and_then(|t| t.declared_size);
+                self.phase = Phase::Data(DataDecoder::new(self.config.data_size_limit, declared));
+                Step::Reply(reply.unwrap_or_else(replies::start_data))
+            }
+        }
+    }
+
+    fn greet(&mut self, reply: Option<Reply>) -> Step {
+        let Some(reply) = reply else {
+            let text = format!("{} {}", self.config.hostname, self.config.banner);
+            return Step::Reply(Reply::new(220, text));
+        };
+        match reply.code() {
+            421 => self.close(Some(reply)),
+            554 => {
+                self.refused = true;
+                Step::Reply(reply)
+            }
+            _ => Step::Reply(reply),
+        }
+    }
+
+    fn close(&mut self, reply: Option<Reply>) -> Step {
+        self.phase = Phase::Closed;
+        self.transaction = None;
+        Step::Close(reply)
+    }
+
+    /// A reply that refuses a command, counted towards the session's limit.
+    fn refuse(&mut self, reply: Reply) -> Step {
+        if (500..=504).contains(&reply.code()) {
+            self.invalid_commands += 1;
+            let limit = self.config.max_invalid_commands;
+            if limit > 0 && self.invalid_commands > limit {
+                let hostname = self.config.hostname.clone();
+                return self.close(Some(replies::too_many_errors(&hostname)));
+            }
+        }
+        Step::Reply(reply)
+    }
+
+    fn command_line(&mut self, line: &[u8]) -> Step {
+        if line.is_empty() {
+            return self.refuse(replies::bad_syntax());
+        }
+        if line.contains(&0) {
+            return self.refuse(replies::nul_in_command());
+        }
+        let Ok(text) = std::str::from_utf8(line) else {
+            return self.refuse(replies::not_utf8_command());
+        };
+        let command = Command::parse(text);
+        let limit = if self.info.extended && command.verb == Some(Verb::Mail) {
+            mail_line_limit(&self.config)
+        } else {
+            self.config.command_size_limit
+        };
+        if line.len() > limit {
+            return self.refuse(replies::line_too_long());
+        }
+        Step::Ask(Question::Command(command))
+    }
+
+    fn dispatch(&mut self, command: Command) -> Step {
+        let Some(verb) = command.verb else {
+            return self.refuse(replies::unknown_command(&command.name));
+        };
+        if self.refused && verb != Verb::Quit {
+            return self.refuse(Reply::new(503, "Error: no service, send QUIT"));
+        }
+        let arg = command.arg.as_deref();
+        match verb {
+            Verb::Helo | Verb::Ehlo => self.helo(verb, arg),
+            Verb::Mail => self.mail(arg),
+            Verb::Rcpt => self.rcpt(arg),
+            Verb::Data => self.data(arg),
+            Verb::Noop | Verb::Rset if arg.is_some() => self.syntax_error(verb),
+            Verb::Noop => Step::Reply(replies::ok()),
+            Verb::Rset => {
+                self.transaction = None;
+                Step::Reply(replies::ok())
+            }
+            Verb::Quit => self.close(Some(replies::bye())),
+            Verb::Help => self.help(arg),
+            Verb::Vrfy => match arg {
+                None => self.syntax_error(verb),
+                Some(arg) if parse_path(arg).is_some() => Step::Reply(replies::cannot_vrfy()),
+                Some(arg) => self.refuse(replies::could_not_vrfy(arg)),
+            },
+            Verb::Expn => self.refuse(replies::expn_not_implemented()),
+        }
+    }
+
+    fn syntax_error(&mut self, verb: Verb) -> Step {
+        let usage = verb.usage(self.info.extended).unwrap_or_default();
+        self.refuse(Reply::new(501, format!("Syntax: {usage}")))
+    }
+
+    fn help(&mut self, arg: Option<&str>) -> Step {
+        let Some(arg) = arg else {
+            return Step::Reply(Reply::new(250, supported_commands()));
+        };
+        let usage = Verb::from_name(&arg.to_uppercase()).and_then(|v| v.usage(self.info.extended));
+        match usage {
+            Some(usage) => Step::Reply(Reply::new(250, format!("Syntax: {usage}"))),
+            None => self.refuse(Reply::new(501, supported_commands())),
+        }
+    }
+
+    fn helo(&mut self, verb: Verb, arg: Option<&str>) -> Step {
+        let Some(name) = arg else {
+            return self.syntax_error(verb);
+        };
+        if !self.info.helo.is_empty() {
+            return self.refuse(replies::duplicate_helo());
+        }
+        Step::Ask(Question::Helo {
+            name: name.to_string(),
+            extended: verb == Verb::Ehlo,
+        })
+    }
+
+    /// Reads `FROM:<path> params` / `TO:<path> params` as the reference
+    /// does; `None` means the command's 501 syntax reply.
+    fn path_and_params<'a>(&self, keyword: &str, arg: Option<&'a str>) -> Option<(Path<'a>, Params)> {
+        let arg = arg?;
+        let head = arg.get(..keyword.len())?;
+        if !head.eq_ignore_ascii_case(keyword) {
+            return None;
+        }
+        let path = parse_path(&arg[keyword.len()..])?;
+        if !self.info.extended && !path.rest.is_empty() {
+            return None;
+        }
+        let params = Params::parse(path.rest).ok()?;
+        Some((path, params))
+    }
+
+    fn mail(&mut self, arg: Option<&str>) -> Step {
+        if self.info.helo.is_empty() {
+            return self.refuse(replies::need_helo());
+        }
+        let Some((path, params)) = self.path_and_params("FROM:", arg) else {
+            return self.syntax_error(Verb::Mail);
+        };
+        if self.transaction.is_some() {
+            return self.refuse(replies::nested_mail());
+        }
+        let mut smtputf8 = false;
+        let mut unrecognized = false;
+        for param in &params.parsed {
+            match param {
+                Param::Body(body) if !self.config.decode_data => {
+                    if body != "7BIT" && body != "8BITMIME" {
+                        return self.refuse(replies::bad_body());
+                    }
+                }
+                Param::SmtpUtf8(value) if self.config.enable_smtputf8 => {
+                    if value.is_some() {
+                        return self.refuse(replies::smtputf8_takes_no_arguments());
+                    }
+                    smtputf8 = true;
+                }
+                Param::Size(_) => {}
+                _ => unrecognized = true,
+            }
+        }
+        let limit = self.config.data_size_limit as u64;
+        if limit > 0 && params.size().is_some_and(|size| size > limit) {
+            return Step::Reply(replies::size_exceeds_limit());
+        }
+        if unrecognized {
+            return Step::Reply(replies::mail_params_not_recognized());
+        }
+        if !path.is_ascii() && !smtputf8 {
+            return Step::Reply(replies::non_ascii_address());
+        }
+        Step::Ask(Question::Mail {
+            address: path.address,
+            params: params.raw,
+        })
+    }
+
+    fn rcpt(&mut self, arg: Option<&str>) -> Step {
+        if self.info.helo.is_empty() {
+            return self.refuse(replies::need_helo());
+        }
+        let Some(envelope) = self.envelope() else {
+            return self.refuse(replies::need_mail());
+        };
+        let smtputf8 = envelope.smtputf8();
+        let recipients = envelope.rcpt_to.len();
+        let parsed = self
+            .path_and_params("TO:", arg)
+            .filter(|(path, _)| !path.is_null());
+        let Some((path, params)) = parsed else {
+            return self.syntax_error(Verb::Rcpt);
+        };
+        if !params.is_empty() {
+            return Step::Reply(replies::rcpt_params_not_recognized());
+        }
+        if !path.is_ascii() && !smtputf8 {
+            return Step::Reply(replies::non_ascii_address());
+        }
+        let limit = self.config.max_recipients;
+        if limit > 0 && recipients >= limit {
+            return Step::Reply(replies::too_many_recipients());
+        }
+        Step::Ask(Question::Rcpt {
+            address: path.address,
+            params: params.raw,
+        })
+    }
+
+    fn data(&mut self, arg: Option<&str>) -> Step {
+        if self.info.helo.is_empty() {
+            return self.refuse(replies::need_helo());
+        }
+        if self.envelope().is_none_or(|e| e.rcpt_to.is_empty()) {
+            return self.refuse(replies::need_rcpt());
+        }
+        if arg.is_some() {
+            return self.syntax_error(Verb::Data);
+        }
+        Step::Ask(Question::Data)
+    }
+
+    fn finish_data(&mut self) -> Step {
+        let phase = std::mem::replace(
+            &mut self.phase,
+            Phase::Command {
+                discarding_long_line: false,
+            },
+        );
+        let transaction = self.transaction.take();
+        let (Phase::Data(decoder), Some(transaction)) = (phase, transaction) else {
+            // Data without a transaction cannot happen: DATA needs one.
+            return Step::Reply(Reply::new(451, "Internal confusion"));
+        };
+        let data = match decoder.finish() {
+            DataOutcome::TooLarge => return Step::Reply(replies::too_much_data()),
+            DataOutcome::Message(data) => data,
+        };
+        if self.config.decode_data && std::str::from_utf8(&data).is_err() {
+            return Step::Reply(replies::data_not_utf8());
+        }
+        Step::Ask(Question::Message(Box::new(Message {
+            session: self.info.clone(),
+            envelope: transaction.envelope,
+            data,
+        })))
+    }
+}

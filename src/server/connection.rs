@@ -1,0 +1,214 @@
+//! One connection: read, feed the session, act on its steps, write.
+//!
+//! Replies are gathered and written in one burst when the input buffer holds
+//! no further complete command (or too much output is pending), so a
+//! pipelined burst costs one write, and a lone command still gets its reply
+//! at once.
+
+use std::io;
+use std::net::SocketAddr;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio::time::{timeout_at, Instant};
+
+use super::SmtpServer;
+use crate::handler::{decide, Handler, SessionLog};
+use crate::protocol::{replies, Question, Reply, Session, State, Step};
+
+const INITIAL_BUFFER: usize = 4 * 1024;
+const MAX_BUFFER: usize = 64 * 1024;
+
+/// Why reading stopped.
+enum ReadEnd {
+    Closed,
+    TimedOut,
+    ShuttingDown,
+}
+
+struct Connection {
+    stream: TcpStream,
+    input: Vec<u8>,
+    start: usize,
+    end: usize,
+    output: Vec<u8>,
+    log: Option<Box<dyn SessionLog>>,
+}
+
+pub(super) async fn serve<H: Handler>(
+    server: SmtpServer<H>,
+    stream: TcpStream,
+    id: u64,
+    peer: SocketAddr,
+    mut stopping: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let config = server.config.clone();
+    let handler = &*server.handler;
+    let mut session = Session::new(config.clone(), id, peer);
+    let log = handler.session_log(session.info());
+    let mut conn = Connection {
+        stream,
+        input: vec![0; INITIAL_BUFFER],
+        start: 0,
+        end: 0,
+        output: Vec::with_capacity(512),
+        log,
+    };
+    let session_deadline = config.session_timeout.map(|limit| Instant::now() + limit);
+    let mut step = session.start();
+    loop {
+        step = match step {
+            Step::Ask(Question::Message(message)) => {
+                // process_message may take long (a relay): let the client
+                // see the replies before it.
+                if conn.flush().await.is_err() {
+                    break;
+                }
+                let question = Question::Message(message);
+                let decision = decide(handler, &session, &question).await;
+                session.resolve(question, decision)
+            }
+            Step::Ask(question) => {
+                let decision = decide(handler, &session, &question).await;
+                session.resolve(question, decision)
+            }
+            Step::Reply(reply) => {
+                conn.queue(&reply);
+                match next_step(&mut conn, &mut session, &config, session_deadline, &mut stopping).await {
+                    Some(step) => step,
+                    None => break,
+                }
+            }
+            Step::Accepted(reply, message) => {
+                conn.queue(&reply);
+                if conn.flush().await.is_err() {
+                    conn.note("connection lost before the final reply was written; message not delivered");
+                    break;
+                }
+                handler.message_accepted(*message);
+                match next_step(&mut conn, &mut session, &config, session_deadline, &mut stopping).await {
+                    Some(step) => step,
+                    None => break,
+                }
+            }
+            Step::Close(reply) => {
+                if let Some(reply) = reply {
+                    conn.queue(&reply);
+                }
+                let _ = conn.flush().await;
+                let _ = conn.stream.shutdown().await;
+                conn.note("server closed the connection");
+                break;
+            }
+        };
+    }
+}
+
+/// Feeds buffered input to the session until it has a step, reading more
+/// when needed. `None`: the session is over (the connection is gone).
+async fn next_step(
+    conn: &mut Connection,
+    session: &mut Session,
+    config: &crate::Config,
+    session_deadline: Option<Instant>,
+    stopping: &mut watch::Receiver<bool>,
+) -> Option<Step> {
+    loop {
+        let in_data = session.state() == State::Data;
+        let progress = session.receive(&conn.input[conn.start..conn.end]);
+        if let Some(log) = &mut conn.log {
+            let used = &conn.input[conn.start..conn.start + progress.used];
+            if in_data {
+                log.received_data(used);
+            } else if !used.is_empty() {
+                log.received(used);
+            }
+        }
+        conn.start += progress.used;
+        if let Some(step) = progress.step {
+            if conn.output.len() >= config.max_pending_output && conn.flush().await.is_err() {
+                return None;
+            }
+            return Some(step);
+        }
+        if conn.flush().await.is_err() {
+            return None;
+        }
+        let mut deadline = Instant::now() + config.idle_timeout;
+        if let Some(session_deadline) = session_deadline {
+            deadline = deadline.min(session_deadline);
+        }
+        match conn.read(deadline, stopping).await {
+            Ok(()) => {}
+            Err(ReadEnd::Closed) => {
+                conn.note("client closed the connection");
+                return None;
+            }
+            Err(ReadEnd::TimedOut) => {
+                let reply = replies::timeout(&config.hostname);
+                return Some(Step::Close(Some(reply)));
+            }
+            Err(ReadEnd::ShuttingDown) => {
+                let reply = replies::shutting_down(&config.hostname);
+                return Some(Step::Close(Some(reply)));
+            }
+        }
+    }
+}
+
+impl Connection {
+    fn queue(&mut self, reply: &Reply) {
+        reply.write_to(&mut self.output);
+    }
+
+    fn note(&mut self, text: &str) {
+        if let Some(log) = &mut self.log {
+            log.note(text);
+        }
+    }
+
+    async fn flush(&mut self) -> io::Result<()> {
+        if self.output.is_empty() {
+            return Ok(());
+        }
+        if let Some(log) = &mut self.log {
+            log.sent(&self.output);
+        }
+        let result = self.stream.write_all(&self.output).await;
+        self.output.clear();
+        result
+    }
+
+    /// Reads more bytes into the buffer, after moving unread bytes to its
+    /// front (and growing it while reads fill it, up to a cap).
+    async fn read(&mut self, deadline: Instant, stopping: &mut watch::Receiver<bool>) -> Result<(), ReadEnd> {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        } else if self.start > 0 {
+            self.input.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.end == self.input.len() && self.input.len() < MAX_BUFFER {
+            self.input.resize(self.input.len() * 2, 0);
+        }
+        if *stopping.borrow() {
+            return Err(ReadEnd::ShuttingDown);
+        }
+        let read = tokio::select! {
+            read = timeout_at(deadline, self.stream.read(&mut self.input[self.end..])) => read,
+            _ = stopping.changed() => return Err(ReadEnd::ShuttingDown),
+        };
+        match read {
+            Err(_elapsed) => Err(ReadEnd::TimedOut),
+            Ok(Ok(0)) | Ok(Err(_)) => Err(ReadEnd::Closed),
+            Ok(Ok(n)) => {
+                self.end += n;
+                Ok(())
+            }
+        }
+    }
+}

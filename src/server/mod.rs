@@ -1,0 +1,156 @@
+//! The network side: an accept loop with a connection cap, one task per
+//! connection, and a shutdown that lets replies in flight reach clients.
+//!
+//! The caller binds; the server only serves. That keeps port choice (and
+//! port 0) in the caller's hands and makes the port listen before the server
+//! task even starts.
+
+mod connection;
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
+
+use crate::handler::Handler;
+use crate::protocol::{replies, Config, ConfigError};
+
+/// An SMTP server: a [`Config`] and a [`Handler`] (the reference's
+/// `SMTPServer`).
+///
+/// ```
+/// use smtp_fixture::{Config, SmtpServer, handlers::Sink};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let server = SmtpServer::new(Config::default(), Sink).expect("valid config");
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// let addr = listener.local_addr()?;
+/// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+/// let task = tokio::spawn(server.run(listener, async { stopped.await.ok(); }));
+///
+/// // ... point a client at `addr` ...
+/// # let _ = addr;
+/// stop.send(()).ok();
+/// task.await.expect("server task")?;
+/// # Ok(())
+/// # }
+/// ```
+pub struct SmtpServer<H> {
+    config: Arc<Config>,
+    handler: Arc<H>,
+    next_session: Arc<AtomicU64>,
+}
+
+impl<H> Clone for SmtpServer<H> {
+    fn clone(&self) -> Self {
+        SmtpServer {
+            config: self.config.clone(),
+            handler: self.handler.clone(),
+            next_session: self.next_session.clone(),
+        }
+    }
+}
+
+impl<H: Handler> SmtpServer<H> {
+    /// A server with `config` and `handler`; refuses options that do not go
+    /// together (see [`Config::validate`]).
+    pub fn new(config: Config, handler: H) -> Result<SmtpServer<H>, ConfigError> {
+        config.validate()?;
+        Ok(SmtpServer {
+            config: Arc::new(config),
+            handler: Arc::new(handler),
+            next_session: Arc::new(AtomicU64::new(1)),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The handler.
+    pub fn handler(&self) -> &Arc<H> {
+        &self.handler
+    }
+
+    /// Binds `addr` and serves until `shutdown` completes.
+    pub async fn bind_and_run(self, addr: SocketAddr, shutdown: impl Future<Output = ()>) -> io::Result<()> {
+        let listener = TcpListener::bind(addr).await?;
+        self.run(listener, shutdown).await
+    }
+
+    /// Serves `listener` until `shutdown` completes. Then the listener is
+    /// closed, idle sessions get `421` and close, and sessions busy in a hook
+    /// get a short grace period.
+    pub async fn run(self, listener: TcpListener, shutdown: impl Future<Output = ()>) -> io::Result<()> {
+        let (stop_sessions, stopping) = watch::channel(false);
+        let permits = Arc::new(Semaphore::new(match self.config.max_connections {
+            0 => Semaphore::MAX_PERMITS,
+            cap => cap,
+        }));
+        let mut sessions = JoinSet::new();
+        tokio::pin!(shutdown);
+        loop {
+            let (stream, peer) = tokio::select! {
+                () = &mut shutdown => break,
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) if is_per_connection(&error) => continue,
+                    Err(_) => {
+                        // Out of file descriptors or similar: wait for
+                        // sessions to end instead of spinning.
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        continue;
+                    }
+                },
+            };
+            while sessions.try_join_next().is_some() {}
+            let id = self.next_session.fetch_add(1, Ordering::Relaxed);
+            match permits.clone().try_acquire_owned() {
+                Ok(permit) => {
+                    let server = self.clone();
+                    let stopping = stopping.clone();
+                    sessions.spawn(async move {
+                        connection::serve(server, stream, id, peer, stopping).await;
+                        drop(permit);
+                    });
+                }
+                Err(_) => {
+                    let hostname = self.config.hostname.clone();
+                    sessions.spawn(refuse_connection(stream, hostname));
+                }
+            }
+        }
+        drop(listener);
+        let _ = stop_sessions.send(true);
+        let drained = tokio::time::timeout(self.config.shutdown_grace, async {
+            while sessions.join_next().await.is_some() {}
+        });
+        if drained.await.is_err() {
+            sessions.shutdown().await;
+        }
+        Ok(())
+    }
+}
+
+/// Accept errors that concern only the connection being accepted.
+fn is_per_connection(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset | io::ErrorKind::Interrupted
+    )
+}
+
+async fn refuse_connection(mut stream: TcpStream, hostname: String) {
+    let reply = replies::too_many_connections(&hostname).to_wire();
+    let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(&reply)).await;
+    let _ = stream.shutdown().await;
+}

@@ -1,0 +1,21 @@
+//! The reference's names, for readers coming from Python's `smtpd`.
+//!
+//! | Python `smtpd` | here |
+//! |---|---|
+//! | `SMTPServer` | [`SMTPServer`] = [`SmtpServer`](crate::SmtpServer) |
+//! | `SMTPChannel` | [`SMTPChannel`] = [`Session`](crate::protocol::Session) |
+//! | `DebuggingServer` | [`DebuggingServer`] |
+//! | `process_message` | [`Handler::process_message`](crate::Handler::process_message) |
+//! | `DATA_SIZE_DEFAULT` | [`DATA_SIZE_DEFAULT`] |
+//!
+//! Where this crate differs from the reference on purpose, see the crate
+//! README's "Deviations from Python's smtpd".
+
+pub use crate::handlers::DebuggingServer;
+pub use crate::protocol::config::DATA_SIZE_DEFAULT;
+
+/// The reference's `SMTPServer`.
+pub type SMTPServer<H> = crate::SmtpServer<H>;
+
+/// The reference's `SMTPChannel`.
+pub type SMTPChannel = crate::protocol::Session;

@@ -1,0 +1,444 @@
+//! `TestSmtpServer`: start, wait, inspect, stop.
+
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use super::artifacts;
+use super::message::ReceivedMessage;
+use super::recorder::Recorder;
+use super::report;
+use super::runtime::runtime;
+use super::store::{RejectedMessage, Store};
+use super::transcript::Transcript;
+use crate::protocol::Config;
+use crate::server::SmtpServer;
+
+/// The environment variable that overrides the default wait timeout (for
+/// slow CI machines): seconds, e.g. `SMTP_FIXTURE_TIMEOUT=30` or `2.5`.
+pub const TIMEOUT_ENV: &str = "SMTP_FIXTURE_TIMEOUT";
+
+const DEFAULT_WAIT: Duration = Duration::from_secs(5);
+
+/// A real SMTP server on `127.0.0.1`, running in the background for one
+/// test, recording every message and every session.
+///
+/// ```
+/// use smtp_fixture::TestSmtpServer;
+///
+/// let server = TestSmtpServer::start();
+/// assert_eq!(server.host(), "127.0.0.1");
+/// assert!(server.port() > 0);
+/// assert!(server.messages().is_empty());
+/// ```
+///
+/// Dropping it stops the server and frees the port. If the test is
+/// panicking at that point, the messages and transcripts are written to a
+/// directory that is kept, and its path is printed.
+pub struct TestSmtpServer {
+    addr: SocketAddr,
+    store: Arc<Store>,
+    wait_timeout: Duration,
+    stop: Option<oneshot::Sender<()>>,
+    stopped: mpsc::Receiver<()>,
+}
+
+/// Options for a [`TestSmtpServer`], from [`TestSmtpServer::builder`].
+///
+/// ```
+/// use std::time::Duration;
+/// use smtp_fixture::TestSmtpServer;
+///
+/// let server = TestSmtpServer::builder()
+///     .data_size_limit(1024)
+///     .enable_smtputf8(true)
+///     .hostname("mx.test")
+///     .wait_timeout(Duration::from_secs(1))
+///     .start();
+/// # drop(server);
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until .start()"]
+pub struct Builder {
+    config: Config,
+    wait_timeout: Duration,
+    ip: IpAddr,
+    port: u16,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            config: Config {
+                // Stop quickly when dropped: a test should not wait on a
+                // session stuck in a scripted delay.
+                shutdown_grace: Duration::from_millis(200),
+                ..Config::default()
+            },
+            wait_timeout: timeout_from_env().unwrap_or(DEFAULT_WAIT),
+            ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+        }
+    }
+}
+
+fn timeout_from_env() -> Option<Duration> {
+    let value = std::env::var(TIMEOUT_ENV).ok()?;
+    let seconds: f64 = value.trim().trim_end_matches('s').parse().ok()?;
+    Duration::try_from_secs_f64(seconds).ok()
+}
+
+impl Builder {
+    /// Largest message accepted (`552` beyond); `0`: no limit. Default
+    /// 33554432, as in the reference.
+    pub fn data_size_limit(mut self, bytes: usize) -> Builder {
+        self.config.data_size_limit = bytes;
+        self
+    }
+
+    /// Announce SMTPUTF8 and accept UTF-8 addresses.
+    pub fn enable_smtputf8(mut self, enable: bool) -> Builder {
+        self.config.enable_smtputf8 = enable;
+        self
+    }
+
+    /// Require message data to be UTF-8 text (8BITMIME is not announced).
+    pub fn decode_data(mut self, decode: bool) -> Builder {
+        self.config.decode_data = decode;
+        self
+    }
+
+    /// The name in the greeting and EHLO reply. Default `localhost`.
+    pub fn hostname(mut self, hostname: &str) -> Builder {
+        self.config.hostname = hostname.to_string();
+        self
+    }
+
+    /// Recipients per message before `452`. Default 1000.
+    pub fn max_recipients(mut self, count: usize) -> Builder {
+        self.config.max_recipients = count;
+        self
+    }
+
+    /// Sessions at once before `421`. Default 1000.
+    pub fn max_connections(mut self, count: usize) -> Builder {
+        self.config.max_connections = count;
+        self
+    }
+
+    /// How long a client may stay silent before `421`. Default 5 minutes.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Builder {
+        self.config.idle_timeout = timeout;
+        self
+    }
+
+    /// All other engine options at once.
+    pub fn config(mut self, config: Config) -> Builder {
+        self.config = config;
+        self
+    }
+
+    /// How long `wait_for_*` wait before failing. Default 5 s, or the
+    /// `SMTP_FIXTURE_TIMEOUT` environment variable (seconds).
+    pub fn wait_timeout(mut self, timeout: Duration) -> Builder {
+        self.wait_timeout = timeout;
+        self
+    }
+
+    /// Listen on this port instead of a free one (e.g. to restart a server
+    /// on the port a client is configured with).
+    pub fn port(mut self, port: u16) -> Builder {
+        self.port = port;
+        self
+    }
+
+    /// Listen on this loopback address instead of `127.0.0.1` (e.g. `::1`).
+    pub fn ip(mut self, ip: IpAddr) -> Builder {
+        self.ip = ip;
+        self
+    }
+
+    /// Starts the server; the port listens when this returns.
+    ///
+    /// # Panics
+    ///
+    /// When the port cannot be bound or the options do not go together;
+    /// [`Builder::try_start`] returns the error instead.
+    #[track_caller]
+    pub fn start(self) -> TestSmtpServer {
+        let addr = SocketAddr::new(self.ip, self.port);
+        self.try_start()
+            .unwrap_or_else(|error| panic!("smtp-fixture: cannot start a test server on {addr}: {error}"))
+    }
+
+    /// Starts the server, or says why it could not.
+    pub fn try_start(self) -> io::Result<TestSmtpServer> {
+        let store = Arc::new(Store::default());
+        let server = SmtpServer::new(self.config, Recorder { store: store.clone() })
+            .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error))?;
+        // Bound here, in the caller's thread: the port accepts connections
+        // (into the backlog) before this function returns.
+        let listener = std::net::TcpListener::bind(SocketAddr::new(self.ip, self.port))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let (stop, stop_requested) = oneshot::channel::<()>();
+        let (stopped_tx, stopped) = mpsc::channel();
+        runtime().spawn(async move {
+            if let Ok(listener) = tokio::net::TcpListener::from_std(listener) {
+                let shutdown = async {
+                    let _ = stop_requested.await;
+                };
+                let _ = server.run(listener, shutdown).await;
+            }
+            let _ = stopped_tx.send(());
+        });
+        Ok(TestSmtpServer {
+            addr,
+            store,
+            wait_timeout: self.wait_timeout,
+            stop: Some(stop),
+            stopped,
+        })
+    }
+}
+
+impl TestSmtpServer {
+    /// Starts a server with the default options on a free port of
+    /// `127.0.0.1`. Not `async`: works in any test.
+    #[track_caller]
+    pub fn start() -> TestSmtpServer {
+        Builder::default().start()
+    }
+
+    /// Options before starting.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The IP address as text, e.g. `127.0.0.1`.
+    pub fn host(&self) -> String {
+        self.addr.ip().to_string()
+    }
+
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// How long waits last before failing.
+    pub fn wait_timeout(&self) -> Duration {
+        self.wait_timeout
+    }
+
+    /// The messages accepted so far, in order.
+    pub fn messages(&self) -> Vec<ReceivedMessage> {
+        self.store.lock().messages.clone()
+    }
+
+    /// Messages that got a refusal as their final reply (from a scripted
+    /// reply or handler), in order.
+    pub fn rejected(&self) -> Vec<RejectedMessage> {
+        self.store.lock().rejected.clone()
+    }
+
+    /// The transcript of every session so far (also open ones), oldest first.
+    pub fn transcripts(&self) -> Vec<Transcript> {
+        self.store.transcripts()
+    }
+
+    /// The transcript of the session a message arrived on.
+    pub fn transcript_of(&self, message: &ReceivedMessage) -> Option<Transcript> {
+        self.store.transcript(message.session_id).map(|t| t.snapshot())
+    }
+
+    /// Forgets the messages and the transcripts of finished sessions.
+    pub fn clear(&self) {
+        self.store.clear();
+    }
+
+    /// Blocks until at least `count` messages were accepted and returns
+    /// them all.
+    ///
+    /// # Panics
+    ///
+    /// After the wait timeout, with a report of what did arrive and the
+    /// SMTP transcripts.
+    #[track_caller]
+    pub fn wait_for_messages(&self, count: usize) -> Vec<ReceivedMessage> {
+        if !self
+            .store
+            .wait_until(self.wait_timeout, |r| r.messages.len() >= count)
+        {
+            self.fail(&self.count_problem(count));
+        }
+        self.messages()
+    }
+
+    /// [`wait_for_messages`](Self::wait_for_messages) for async tests: waits
+    /// without blocking the runtime's thread.
+    pub async fn wait_for_messages_async(&self, count: usize) -> Vec<ReceivedMessage> {
+        let store = self.store.clone();
+        let wait = async move { store.changed_until(|r| r.messages.len() >= count).await };
+        if !self.bounded(wait).await {
+            self.fail(&self.count_problem(count));
+        }
+        self.messages()
+    }
+
+    /// Blocks until a message for which `matches` holds was accepted, and
+    /// returns the first such message.
+    ///
+    /// # Panics
+    ///
+    /// After the wait timeout, listing what did arrive.
+    #[track_caller]
+    pub fn wait_for_message(&self, matches: impl Fn(&ReceivedMessage) -> bool) -> ReceivedMessage {
+        let mut found = None;
+        self.store.wait_until(self.wait_timeout, |r| {
+            found = r.messages.iter().find(|m| matches(m)).cloned();
+            found.is_some()
+        });
+        match found {
+            Some(message) => message,
+            None => self.fail(&format!(
+                "expected a message matching the predicate within {:?}, but none of the {} received matched.",
+                self.wait_timeout,
+                self.store.lock().messages.len()
+            )),
+        }
+    }
+
+    /// [`wait_for_message`](Self::wait_for_message) for async tests.
+    pub async fn wait_for_message_async(
+        &self,
+        matches: impl Fn(&ReceivedMessage) -> bool + Send + Sync + 'static,
+    ) -> ReceivedMessage {
+        let matches = Arc::new(matches);
+        let store = self.store.clone();
+        let predicate = matches.clone();
+        let wait = async move {
+            store
+                .changed_until(|r| r.messages.iter().any(|m| predicate(m)))
+                .await
+        };
+        self.bounded(wait).await;
+        let messages = self.messages();
+        let count = messages.len();
+        messages.into_iter().find(|m| matches(m)).unwrap_or_else(|| {
+            self.fail(&format!(
+                "expected a message matching the predicate within {:?}, but none of the {count} received matched.",
+                self.wait_timeout
+            ))
+        })
+    }
+
+    /// Waits `period` and fails if any message arrives meanwhile (use after
+    /// the messages you expect, to check that nothing more comes).
+    ///
+    /// # Panics
+    ///
+    /// As soon as an unexpected message is accepted.
+    #[track_caller]
+    pub fn assert_no_new_messages(&self, period: Duration) {
+        let before = self.store.lock().messages.len();
+        if self.store.wait_until(period, |r| r.messages.len() > before) {
+            self.fail(&format!(
+                "expected no new message within {period:?}, but message {} arrived.",
+                before + 1
+            ));
+        }
+    }
+
+    /// Checks that exactly `count` messages were accepted, waiting up to the
+    /// wait timeout for them to arrive.
+    ///
+    /// # Panics
+    ///
+    /// With a diff of the counts and the report.
+    #[track_caller]
+    pub fn assert_message_count(&self, count: usize) {
+        self.store
+            .wait_until(self.wait_timeout, |r| r.messages.len() >= count);
+        let actual = self.store.lock().messages.len();
+        if actual != count {
+            let diff = pretty_assertions::Comparison::new(&count, &actual);
+            self.fail(&format!("expected {count} messages, got {actual}.\n{diff}"));
+        }
+    }
+
+    /// Runs `wait` on the fixture's runtime with the wait timeout, so the
+    /// caller's runtime needs no timer. Returns whether it finished.
+    async fn bounded(&self, wait: impl std::future::Future<Output = ()> + Send + 'static) -> bool {
+        let limit = self.wait_timeout;
+        let task = runtime().spawn(async move { tokio::time::timeout(limit, wait).await.is_ok() });
+        task.await.unwrap_or(false)
+    }
+
+    fn count_problem(&self, count: usize) -> String {
+        let arrived = self.store.lock().messages.len();
+        format!(
+            "expected at least {count} message{} within {:?}, but {arrived} arrived.",
+            if count == 1 { "" } else { "s" },
+            self.wait_timeout
+        )
+    }
+
+    #[track_caller]
+    fn fail(&self, problem: &str) -> ! {
+        panic!("{}", report::failure(&self.store, problem))
+    }
+
+    /// Writes every message (`NNN.eml`) and transcript (`transcripts.txt`)
+    /// to a new directory that is kept, and returns its path.
+    pub fn save_artifacts(&self) -> io::Result<PathBuf> {
+        artifacts::save(&self.store)
+    }
+}
+
+impl fmt::Debug for TestSmtpServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestSmtpServer")
+            .field("addr", &self.addr)
+            .field("messages", &self.store.lock().messages.len())
+            .finish()
+    }
+}
+
+impl fmt::Display for TestSmtpServer {
+    /// The messages and transcripts, as failure reports show them.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "TestSmtpServer on {}", self.addr)?;
+        f.write_str(&report::received(&self.store))
+    }
+}
+
+impl Drop for TestSmtpServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+            // Wait until the listener is closed, so the port is free (and
+            // refuses connections) once drop returns.
+            let _ = self.stopped.recv_timeout(Duration::from_secs(5));
+        }
+        if std::thread::panicking() {
+            match artifacts::save(&self.store) {
+                Ok(path) => eprintln!(
+                    "smtp-fixture: the test failed; messages and transcripts kept in {}",
+                    path.display()
+                ),
+                Err(error) => eprintln!("smtp-fixture: the test failed; could not save messages: {error}"),
+            }
+        }
+    }
+}

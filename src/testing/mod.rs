@@ -1,0 +1,20 @@
+//! The test fixture: [`TestSmtpServer`] and what it records.
+//!
+//! Nothing below this module knows that tests exist: the fixture is a
+//! [`Handler`](crate::Handler) that records, run by the ordinary
+//! [`SmtpServer`](crate::SmtpServer) on a shared background runtime.
+
+mod artifacts;
+mod assertions;
+mod fixture;
+mod message;
+mod recorder;
+mod report;
+mod runtime;
+mod store;
+mod transcript;
+
+pub use fixture::{Builder, TestSmtpServer, TIMEOUT_ENV};
+pub use message::{Attachment, ReceivedMessage};
+pub use store::RejectedMessage;
+pub use transcript::{Direction, Transcript, TranscriptLine};

@@ -1,0 +1,73 @@
+//! The text of a fixture's failure: what was expected, what arrived, and
+//! what was said on the wire.
+
+use std::fmt::Write;
+
+use super::store::Store;
+
+/// Sessions shown in full in a report; earlier ones are only counted.
+const SESSIONS_SHOWN: usize = 20;
+
+/// `smtp-fixture: <problem>` followed by the messages received and the
+/// transcripts of the sessions.
+pub(crate) fn failure(store: &Store, problem: &str) -> String {
+    let mut text = format!("smtp-fixture: {problem}\n");
+    text.push_str(&received(store));
+    text
+}
+
+/// The messages and transcripts, for reports and for `Display`.
+pub(crate) fn received(store: &Store) -> String {
+    let (messages, rejected, dropped) = {
+        let records = store.lock();
+        (
+            records.messages.clone(),
+            records.rejected.clone(),
+            records.transcripts_dropped,
+        )
+    };
+    let mut text = String::new();
+    let _ = writeln!(text, "\nMessages received ({}):", messages.len());
+    if messages.is_empty() {
+        text.push_str("  (none)\n");
+    }
+    for (index, message) in messages.iter().enumerate() {
+        let _ = writeln!(text, "  {}. {}", index + 1, message.summary());
+    }
+    if !rejected.is_empty() {
+        let _ = writeln!(
+            text,
+            "\nMessages refused at the final reply ({}):",
+            rejected.len()
+        );
+        for (index, refused) in rejected.iter().enumerate() {
+            let _ = writeln!(
+                text,
+                "  {}. {} => {}",
+                index + 1,
+                refused.message.summary(),
+                refused.reply
+            );
+        }
+    }
+    let transcripts = store.transcripts();
+    let hidden = transcripts.len().saturating_sub(SESSIONS_SHOWN) + dropped;
+    let _ = writeln!(
+        text,
+        "\nSMTP transcripts ({} sessions):",
+        transcripts.len() + dropped
+    );
+    if transcripts.is_empty() {
+        text.push_str("  (no client connected)\n");
+    }
+    if hidden > 0 {
+        let _ = writeln!(text, "  ({hidden} earlier sessions not shown)");
+    }
+    for transcript in transcripts
+        .iter()
+        .skip(transcripts.len().saturating_sub(SESSIONS_SHOWN))
+    {
+        let _ = write!(text, "{transcript}");
+    }
+    text
+}

@@ -1,0 +1,254 @@
+//! Per-session transcripts: every line in and out, timestamped.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::handler::SessionLog;
+
+/// How many bytes of each message body a transcript shows.
+const BODY_SHOWN: usize = 2048;
+/// How many bytes of one command line a transcript shows.
+const LINE_SHOWN: usize = 1024;
+
+/// Who produced a transcript line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// The client sent it.
+    Client,
+    /// The server sent it.
+    Server,
+    /// Not traffic: a note about the session (timeout, close, ...).
+    Note,
+}
+
+/// One line of a transcript.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TranscriptLine {
+    /// Time since the session started.
+    pub at: Duration,
+    /// Who sent it.
+    pub direction: Direction,
+    /// The text, CRLF removed; invalid UTF-8 shown as U+FFFD.
+    pub text: String,
+}
+
+/// Everything that crossed the wire in one session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transcript {
+    /// The session number (also on [`ReceivedMessage::session_id`](crate::ReceivedMessage::session_id)).
+    pub session_id: u64,
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// When the session started.
+    pub started: SystemTime,
+    /// The lines, in order.
+    pub lines: Vec<TranscriptLine>,
+    /// Whether the session has ended.
+    pub closed: bool,
+}
+
+impl Transcript {
+    /// The client's lines only (bodies included), e.g. to check the order of
+    /// commands a mailer sent.
+    pub fn client_lines(&self) -> Vec<&str> {
+        self.lines
+            .iter()
+            .filter(|l| l.direction == Direction::Client)
+            .map(|l| l.text.as_str())
+            .collect()
+    }
+
+    /// The server's lines only.
+    pub fn server_lines(&self) -> Vec<&str> {
+        self.lines
+            .iter()
+            .filter(|l| l.direction == Direction::Server)
+            .map(|l| l.text.as_str())
+            .collect()
+    }
+}
+
+impl fmt::Display for Transcript {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = if self.closed { "closed" } else { "open" };
+        writeln!(f, "session {} from {} ({state}):", self.session_id, self.peer)?;
+        for line in &self.lines {
+            let who = match line.direction {
+                Direction::Client => "C:",
+                Direction::Server => "S:",
+                Direction::Note => "--",
+            };
+            writeln!(f, "  {:>8.3}s {who} {}", line.at.as_secs_f64(), line.text)?;
+        }
+        Ok(())
+    }
+}
+
+/// A transcript the server is still writing, shared with the fixture.
+#[derive(Clone, Default)]
+pub(crate) struct SharedTranscript(Option<Arc<Mutex<Transcript>>>);
+
+impl SharedTranscript {
+    /// A copy of the transcript as it is now.
+    pub(crate) fn snapshot(&self) -> Transcript {
+        match &self.0 {
+            Some(shared) => lock(shared).clone(),
+            None => Transcript {
+                session_id: 0,
+                peer: SocketAddr::from(([127, 0, 0, 1], 0)),
+                started: SystemTime::UNIX_EPOCH,
+                lines: Vec::new(),
+                closed: true,
+            },
+        }
+    }
+
+    pub(crate) fn is_known(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
+/// Messages compare by content; which transcript they carry does not count.
+impl PartialEq for SharedTranscript {
+    fn eq(&self, _: &SharedTranscript) -> bool {
+        true
+    }
+}
+
+impl Eq for SharedTranscript {}
+
+impl fmt::Debug for SharedTranscript {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SharedTranscript")
+    }
+}
+
+/// The live side of a transcript: the server writes through it while the
+/// fixture may read it at any time.
+pub(crate) struct TranscriptLog {
+    shared: Arc<Mutex<Transcript>>,
+    started: Instant,
+    /// Bytes of the current message body seen, and a partial line of it.
+    body_seen: usize,
+    body_line: Vec<u8>,
+}
+
+impl TranscriptLog {
+    pub(crate) fn new(session_id: u64, peer: SocketAddr) -> (TranscriptLog, SharedTranscript) {
+        let shared = Arc::new(Mutex::new(Transcript {
+            session_id,
+            peer,
+            started: SystemTime::now(),
+            lines: Vec::new(),
+            closed: false,
+        }));
+        let log = TranscriptLog {
+            shared: shared.clone(),
+            started: Instant::now(),
+            body_seen: 0,
+            body_line: Vec::new(),
+        };
+        (log, SharedTranscript(Some(shared)))
+    }
+
+    fn push(&mut self, direction: Direction, text: String) {
+        let at = self.started.elapsed();
+        lock(&self.shared)
+            .lines
+            .push(TranscriptLine { at, direction, text });
+    }
+
+    fn push_lines(&mut self, direction: Direction, bytes: &[u8]) {
+        let at = self.started.elapsed();
+        let mut transcript = lock(&self.shared);
+        for line in split_crlf(bytes) {
+            transcript.lines.push(TranscriptLine {
+                at,
+                direction,
+                text: shown(line, LINE_SHOWN),
+            });
+        }
+    }
+
+    /// Ends a message body in the transcript, with a note of what was cut.
+    fn end_body(&mut self) {
+        if self.body_seen == 0 {
+            return;
+        }
+        if !self.body_line.is_empty() {
+            let line = std::mem::take(&mut self.body_line);
+            self.push(Direction::Client, shown(&line, LINE_SHOWN));
+        }
+        if self.body_seen > BODY_SHOWN {
+            let hidden = self.body_seen - BODY_SHOWN;
+            self.push(
+                Direction::Note,
+                format!("({hidden} more bytes of the message not shown)"),
+            );
+        }
+        self.body_seen = 0;
+    }
+}
+
+fn lock(shared: &Mutex<Transcript>) -> std::sync::MutexGuard<'_, Transcript> {
+    shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn split_crlf(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let bytes = bytes.strip_suffix(b"\r\n").unwrap_or(bytes);
+    bytes
+        .split(|&b| b == b'\n')
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+}
+
+fn shown(line: &[u8], limit: usize) -> String {
+    if line.len() <= limit {
+        String::from_utf8_lossy(line).into_owned()
+    } else {
+        format!(
+            "{}... ({} bytes)",
+            String::from_utf8_lossy(&line[..limit]),
+            line.len()
+        )
+    }
+}
+
+impl SessionLog for TranscriptLog {
+    fn received(&mut self, line: &[u8]) {
+        self.end_body();
+        self.push_lines(Direction::Client, line);
+    }
+
+    fn received_data(&mut self, bytes: &[u8]) {
+        let room = BODY_SHOWN.saturating_sub(self.body_seen);
+        self.body_seen += bytes.len();
+        if room == 0 {
+            return;
+        }
+        self.body_line.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        // Show complete lines as they come; keep the partial one.
+        if let Some(last_newline) = self.body_line.iter().rposition(|&b| b == b'\n') {
+            let complete: Vec<u8> = self.body_line.drain(..=last_newline).collect();
+            self.push_lines(Direction::Client, &complete);
+        }
+    }
+
+    fn sent(&mut self, bytes: &[u8]) {
+        self.end_body();
+        self.push_lines(Direction::Server, bytes);
+    }
+
+    fn note(&mut self, text: &str) {
+        self.end_body();
+        self.push(Direction::Note, text.to_string());
+    }
+}
+
+impl Drop for TranscriptLog {
+    fn drop(&mut self) {
+        self.end_body();
+        lock(&self.shared).closed = true;
+    }
+}
