@@ -86,6 +86,19 @@ pub trait Handler: Send + Sync + 'static {
         async { Decision::Proceed }
     }
 
+    /// The message is complete: decides its final reply. The default asks
+    /// [`process_message`](Handler::process_message); override this one to
+    /// see the session too, or to disconnect.
+    fn on_message(&self, session: &Session, message: &Message) -> impl Future<Output = Decision> + Send {
+        let _ = session;
+        async move {
+            match self.process_message(message).await {
+                Some(reply) => Decision::Reply(reply),
+                None => Decision::Proceed,
+            }
+        }
+    }
+
     /// The message is complete. `None` answers `250 OK`; a reply is sent
     /// instead (a 2xx reply still accepts the message).
     fn process_message(&self, message: &Message) -> impl Future<Output = Option<Reply>> + Send {
@@ -119,8 +132,7 @@ pub trait SessionLog: Send {
     fn note(&mut self, text: &str);
 }
 
-/// Asks `handler` about `question` (any but [`Question::Message`], which
-/// goes to `process_message`).
+/// Asks `handler` the hook that answers `question`.
 pub async fn decide<H: Handler + ?Sized>(handler: &H, session: &Session, question: &Question) -> Decision {
     match question {
         Question::Connect => handler.on_connect(session).await,
@@ -129,10 +141,7 @@ pub async fn decide<H: Handler + ?Sized>(handler: &H, session: &Session, questio
         Question::Mail { address, params } => handler.on_mail(session, address, params).await,
         Question::Rcpt { address, params } => handler.on_rcpt(session, address, params).await,
         Question::Data => handler.on_data(session).await,
-        Question::Message(message) => match handler.process_message(message).await {
-            Some(reply) => Decision::Reply(reply),
-            None => Decision::Proceed,
-        },
+        Question::Message(message) => handler.on_message(session, message).await,
     }
 }
 
@@ -169,6 +178,9 @@ impl<H: Handler> Handler for Arc<H> {
     }
     fn on_data(&self, session: &Session) -> impl Future<Output = Decision> + Send {
         (**self).on_data(session)
+    }
+    fn on_message(&self, session: &Session, message: &Message) -> impl Future<Output = Decision> + Send {
+        (**self).on_message(session, message)
     }
     fn process_message(&self, message: &Message) -> impl Future<Output = Option<Reply>> + Send {
         (**self).process_message(message)

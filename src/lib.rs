@@ -45,4 +45,4 @@ pub mod testing;
 pub use handler::{Handler, SessionLog};
 pub use protocol::{Config, ConfigError, Decision, Envelope, Message, Reply, SessionInfo};
 pub use server::SmtpServer;
-pub use testing::{ReceivedMessage, TestSmtpServer};
+pub use testing::{on, ReceivedMessage, TestSmtpServer};

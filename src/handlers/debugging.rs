@@ -49,26 +49,6 @@ impl DebuggingServer<io::Stdout> {
     pub fn stdout() -> DebuggingServer<io::Stdout> {
         DebuggingServer::new(io::stdout())
     }
-}
-
-impl Default for DebuggingServer<io::Stdout> {
-    fn default() -> Self {
-        DebuggingServer::stdout()
-    }
-}
-
-impl<W: Write + Send + 'static> DebuggingServer<W> {
-    /// Prints to `out`.
-    pub fn new(out: W) -> DebuggingServer<W> {
-        DebuggingServer { out: Mutex::new(out) }
-    }
-
-    /// Gives the writer back (e.g. a `Vec<u8>` in a test).
-    pub fn into_inner(self) -> W {
-        self.out
-            .into_inner()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
 
     /// Writes `message` the way the server prints it.
     pub fn print_message(out: &mut impl Write, message: &Message) -> io::Result<()> {
@@ -111,6 +91,26 @@ impl<W: Write + Send + 'static> DebuggingServer<W> {
     }
 }
 
+impl Default for DebuggingServer<io::Stdout> {
+    fn default() -> Self {
+        DebuggingServer::stdout()
+    }
+}
+
+impl<W: Write + Send + 'static> DebuggingServer<W> {
+    /// Prints to `out`.
+    pub fn new(out: W) -> DebuggingServer<W> {
+        DebuggingServer { out: Mutex::new(out) }
+    }
+
+    /// Gives the writer back (e.g. a `Vec<u8>` in a test).
+    pub fn into_inner(self) -> W {
+        self.out
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
 /// `['A', 'B']`, as Python prints a list of strings.
 fn python_list(items: &[String]) -> String {
     let quoted: Vec<String> = items.iter().map(|item| format!("'{item}'")).collect();
@@ -121,7 +121,7 @@ impl<W: Write + Send + 'static> Handler for DebuggingServer<W> {
     async fn process_message(&self, message: &Message) -> Option<Reply> {
         let mut out = self.out.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         // A closed stdout must not refuse mail: printing is best effort.
-        let _ = DebuggingServer::<W>::print_message(&mut *out, message);
+        let _ = DebuggingServer::print_message(&mut *out, message);
         None
     }
 }

@@ -172,7 +172,7 @@ mod tests {
             (b"a\n.\r\nb\r\n.\r\n", b"a\n.\r\nb\r\n", b""),
             (b"a\r.\rb\r\n.\r\n", b"a\r.\rb\r\n", b""),
             (b"a\n.\nb\r\n.\r\n", b"a\n.\nb\r\n", b""),
-            (b"a\r\n.\nb\r\n.\r\n", b"a\r\nb\r\n", b""),
+            (b"a\r\n.\nb\r\n.\r\n", b"a\r\n\nb\r\n", b""),
             (b"a\r\n.x\r\n.\r\n", b"a\r\nx\r\n", b""),
             (b"x\r\n.\r\n.\r\n", b"x\r\n", b".\r\n"),
             (b"\xc5\xbc\r\n.\r\n", b"\xc5\xbc\r\n", b""),

@@ -14,6 +14,7 @@ use super::artifacts;
 use super::message::ReceivedMessage;
 use super::recorder::Recorder;
 use super::report;
+use super::rules::{Response, RuleHandle, Script, Scripted, Trigger};
 use super::runtime::runtime;
 use super::store::{RejectedMessage, Store};
 use super::transcript::Transcript;
@@ -44,6 +45,7 @@ const DEFAULT_WAIT: Duration = Duration::from_secs(5);
 pub struct TestSmtpServer {
     addr: SocketAddr,
     store: Arc<Store>,
+    script: Arc<Script>,
     wait_timeout: Duration,
     stop: Option<oneshot::Sender<()>>,
     stopped: mpsc::Receiver<()>,
@@ -180,7 +182,19 @@ impl Builder {
     /// Starts the server, or says why it could not.
     pub fn try_start(self) -> io::Result<TestSmtpServer> {
         let store = Arc::new(Store::default());
-        let server = SmtpServer::new(self.config, Recorder { store: store.clone() })
+        let refused_into = store.clone();
+        let script = Arc::new(Script::with_refused(Box::new(move |message, reply| {
+            let message: ReceivedMessage = message.clone().into();
+            refused_into.push_rejected(RejectedMessage {
+                message,
+                reply: reply.cloned(),
+            });
+        })));
+        let handler = Scripted {
+            inner: Recorder { store: store.clone() },
+            script: script.clone(),
+        };
+        let server = SmtpServer::new(self.config, handler)
             .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error))?;
         // Bound here, in the caller's thread: the port accepts connections
         // (into the backlog) before this function returns.
@@ -201,6 +215,7 @@ impl Builder {
         Ok(TestSmtpServer {
             addr,
             store,
+            script,
             wait_timeout: self.wait_timeout,
             stop: Some(stop),
             stopped,
@@ -239,6 +254,25 @@ impl TestSmtpServer {
     /// How long waits last before failing.
     pub fn wait_timeout(&self) -> Duration {
         self.wait_timeout
+    }
+
+    /// Scripts a reply: when `trigger` happens, answer with `response`
+    /// instead of the normal reply. Rules are checked in the order added;
+    /// the rule stays in force for the life of the server (the handle only
+    /// tunes it: `.times(n)`, `.expect(n)`, `.hits()`).
+    ///
+    /// ```
+    /// use smtp_fixture::{on, Reply, TestSmtpServer};
+    /// use std::time::Duration;
+    ///
+    /// let server = TestSmtpServer::start();
+    /// server.respond(on::rcpt_to("bounce@example.com"), Reply::new(550, "5.1.1 No such user"));
+    /// server.respond(on::message(), Reply::new(451, "4.3.0 Try again later")).times(1);
+    /// server.respond(on::data(), Reply::disconnect()).times(1);
+    /// server.respond(on::any_mail_from(), Reply::new(250, "OK").after(Duration::from_millis(10)));
+    /// ```
+    pub fn respond(&self, trigger: Trigger, response: impl Into<Response>) -> RuleHandle {
+        self.script.add(trigger, response)
     }
 
     /// The messages accepted so far, in order.

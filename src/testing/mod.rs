@@ -8,13 +8,16 @@ mod artifacts;
 mod assertions;
 mod fixture;
 mod message;
+pub mod on;
 mod recorder;
 mod report;
+mod rules;
 mod runtime;
 mod store;
 mod transcript;
 
 pub use fixture::{Builder, TestSmtpServer, TIMEOUT_ENV};
 pub use message::{Attachment, ReceivedMessage};
+pub use rules::{Response, RuleHandle, Script, Scripted, Trigger};
 pub use store::RejectedMessage;
 pub use transcript::{Direction, Transcript, TranscriptLine};

@@ -41,13 +41,11 @@ pub(crate) fn received(store: &Store) -> String {
             rejected.len()
         );
         for (index, refused) in rejected.iter().enumerate() {
-            let _ = writeln!(
-                text,
-                "  {}. {} => {}",
-                index + 1,
-                refused.message.summary(),
-                refused.reply
-            );
+            let answer = refused
+                .reply
+                .as_ref()
+                .map_or("disconnected".to_string(), |r| r.to_string());
+            let _ = writeln!(text, "  {}. {} => {answer}", index + 1, refused.message.summary());
         }
     }
     let transcripts = store.transcripts();

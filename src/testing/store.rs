@@ -20,8 +20,9 @@ const MAX_TRANSCRIPTS: usize = 10_000;
 pub struct RejectedMessage {
     /// The message as it would have been recorded.
     pub message: ReceivedMessage,
-    /// The reply the client got instead of 250.
-    pub reply: crate::Reply,
+    /// The reply the client got instead of 250; `None` when the connection
+    /// was cut instead.
+    pub reply: Option<crate::Reply>,
 }
 
 #[derive(Default)]
@@ -57,7 +58,6 @@ impl Store {
         self.changed();
     }
 
-    #[allow(dead_code)] // used by scripted replies (next commit)
     pub(crate) fn push_rejected(&self, rejected: RejectedMessage) {
         self.lock().rejected.push(rejected);
         self.changed();

@@ -1,0 +1,76 @@
+//! Triggers for [`TestSmtpServer::respond`](crate::TestSmtpServer::respond).
+//!
+//! ```
+//! use smtp_fixture::{on, Reply, TestSmtpServer};
+//!
+//! let server = TestSmtpServer::start();
+//! server.respond(on::rcpt_to("bounce@example.com"), Reply::new(550, "5.1.1 No such user"));
+//! server.respond(on::message(), Reply::new(451, "4.3.0 Try again later")).times(1);
+//! server.respond(on::command("XCLIENT"), Reply::new(250, "OK"));
+//! ```
+
+use std::sync::Arc;
+
+use crate::protocol::{Command, Message};
+pub use crate::testing::rules::Trigger;
+
+/// A client connects: replaces the `220` greeting. `421` closes the
+/// session; `554` refuses every command but QUIT (RFC 5321, 3.1).
+pub fn connect() -> Trigger {
+    Trigger::connect()
+}
+
+/// A valid HELO or EHLO.
+pub fn helo() -> Trigger {
+    Trigger::helo()
+}
+
+/// `MAIL FROM` with this address (case-insensitive, angle brackets
+/// optional; `<>` is the null sender).
+pub fn mail_from(address: &str) -> Trigger {
+    Trigger::mail_from(Some(address))
+}
+
+/// Any valid `MAIL FROM`.
+pub fn any_mail_from() -> Trigger {
+    Trigger::mail_from(None)
+}
+
+/// `RCPT TO` with this address (case-insensitive). A refusal keeps the
+/// recipient out of the envelope.
+pub fn rcpt_to(address: &str) -> Trigger {
+    Trigger::rcpt_to(Some(address))
+}
+
+/// Any valid `RCPT TO`.
+pub fn any_rcpt_to() -> Trigger {
+    Trigger::rcpt_to(None)
+}
+
+/// The `DATA` command, before `354`.
+pub fn data() -> Trigger {
+    Trigger::data()
+}
+
+/// The final reply, after the client's `.`. A refused message is not in
+/// `messages()` but in `rejected()`.
+pub fn message() -> Trigger {
+    Trigger::message(None)
+}
+
+/// The final reply, for messages where `predicate` holds.
+pub fn message_matching(predicate: impl Fn(&Message) -> bool + Send + Sync + 'static) -> Trigger {
+    Trigger::message(Some(Arc::new(predicate)))
+}
+
+/// Any command line with this verb, known to the server or not (e.g.
+/// `XCLIENT`): the reply replaces the command.
+pub fn command(verb: &str) -> Trigger {
+    Trigger::command(verb)
+}
+
+/// Any command line for which `predicate` holds: the reply replaces the
+/// command.
+pub fn command_matching(predicate: impl Fn(&Command) -> bool + Send + Sync + 'static) -> Trigger {
+    Trigger::command_matching(Arc::new(predicate))
+}

@@ -1,0 +1,457 @@
+//! Scripted replies: "when the client does X, answer Y", checked in the
+//! order they were added, built on the [`Handler`] hooks.
+
+use std::fmt;
+use std::future::Future;
+use std::ops::{Bound, RangeBounds};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use crate::handler::{Handler, SessionLog};
+use crate::protocol::{Command, Decision, Message, Reply, Session, SessionInfo};
+
+type CommandPredicate = dyn Fn(&Command) -> bool + Send + Sync;
+type MessagePredicate = dyn Fn(&Message) -> bool + Send + Sync;
+
+/// When a rule applies. Made by the functions in [`on`](crate::on).
+#[derive(Clone)]
+pub struct Trigger {
+    kind: TriggerKind,
+}
+
+#[derive(Clone)]
+enum TriggerKind {
+    Connect,
+    Helo,
+    MailFrom(Option<String>),
+    RcptTo(Option<String>),
+    Data,
+    Message(Option<Arc<MessagePredicate>>),
+    Command(String),
+    CommandMatching(Arc<CommandPredicate>),
+}
+
+impl Trigger {
+    pub(crate) fn connect() -> Trigger {
+        Trigger {
+            kind: TriggerKind::Connect,
+        }
+    }
+    pub(crate) fn helo() -> Trigger {
+        Trigger {
+            kind: TriggerKind::Helo,
+        }
+    }
+    pub(crate) fn mail_from(address: Option<&str>) -> Trigger {
+        Trigger {
+            kind: TriggerKind::MailFrom(address.map(str::to_string)),
+        }
+    }
+    pub(crate) fn rcpt_to(address: Option<&str>) -> Trigger {
+        Trigger {
+            kind: TriggerKind::RcptTo(address.map(str::to_string)),
+        }
+    }
+    pub(crate) fn data() -> Trigger {
+        Trigger {
+            kind: TriggerKind::Data,
+        }
+    }
+    pub(crate) fn message(predicate: Option<Arc<MessagePredicate>>) -> Trigger {
+        Trigger {
+            kind: TriggerKind::Message(predicate),
+        }
+    }
+    pub(crate) fn command(verb: &str) -> Trigger {
+        Trigger {
+            kind: TriggerKind::Command(verb.to_ascii_uppercase()),
+        }
+    }
+    pub(crate) fn command_matching(predicate: Arc<CommandPredicate>) -> Trigger {
+        Trigger {
+            kind: TriggerKind::CommandMatching(predicate),
+        }
+    }
+}
+
+impl fmt::Display for Trigger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            TriggerKind::Connect => f.write_str("on::connect()"),
+            TriggerKind::Helo => f.write_str("on::helo()"),
+            TriggerKind::MailFrom(Some(address)) => write!(f, "on::mail_from({address:?})"),
+            TriggerKind::MailFrom(None) => f.write_str("on::any_mail_from()"),
+            TriggerKind::RcptTo(Some(address)) => write!(f, "on::rcpt_to({address:?})"),
+            TriggerKind::RcptTo(None) => f.write_str("on::any_rcpt_to()"),
+            TriggerKind::Data => f.write_str("on::data()"),
+            TriggerKind::Message(None) => f.write_str("on::message()"),
+            TriggerKind::Message(Some(_)) => f.write_str("on::message_matching(..)"),
+            TriggerKind::Command(verb) => write!(f, "on::command({verb:?})"),
+            TriggerKind::CommandMatching(_) => f.write_str("on::command_matching(..)"),
+        }
+    }
+}
+
+impl fmt::Debug for Trigger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// What a rule answers: a reply, a disconnect, or the normal reply, each
+/// possibly after a delay.
+///
+/// ```
+/// use std::time::Duration;
+/// use smtp_fixture::Reply;
+/// use smtp_fixture::testing::Response;
+///
+/// let _refuse: Response = Reply::new(550, "5.1.1 No such user").into();
+/// let _slow: Response = Reply::new(250, "OK").after(Duration::from_secs(2));
+/// let _stall: Response = Response::delay(Duration::from_secs(2)); // then the normal reply
+/// let _hang_up: Response = Reply::disconnect();
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    action: Action,
+    delay: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Action {
+    Reply(Reply),
+    Proceed,
+    Disconnect,
+}
+
+impl Response {
+    /// Close the connection without a reply.
+    pub fn disconnect() -> Response {
+        Response {
+            action: Action::Disconnect,
+            delay: Duration::ZERO,
+        }
+    }
+
+    /// Wait, then give the reply the server would have given.
+    pub fn delay(delay: Duration) -> Response {
+        Response {
+            action: Action::Proceed,
+            delay,
+        }
+    }
+
+    /// The same response, after waiting `delay`.
+    pub fn after(mut self, delay: Duration) -> Response {
+        self.delay = delay;
+        self
+    }
+
+    fn decision(&self) -> Decision {
+        match &self.action {
+            Action::Reply(reply) => Decision::Reply(reply.clone()),
+            Action::Proceed => Decision::Proceed,
+            Action::Disconnect => Decision::Disconnect(None),
+        }
+    }
+}
+
+impl fmt::Display for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.action {
+            Action::Reply(reply) => write!(f, "{:?}", reply.to_string())?,
+            Action::Proceed => f.write_str("the normal reply")?,
+            Action::Disconnect => f.write_str("a disconnect")?,
+        }
+        if !self.delay.is_zero() {
+            write!(f, " after {:?}", self.delay)?;
+        }
+        Ok(())
+    }
+}
+
+impl From<Reply> for Response {
+    fn from(reply: Reply) -> Response {
+        Response {
+            action: Action::Reply(reply),
+            delay: Duration::ZERO,
+        }
+    }
+}
+
+impl Reply {
+    /// Close the connection without a reply (for [`TestSmtpServer::respond`](crate::TestSmtpServer::respond)).
+    pub fn disconnect() -> Response {
+        Response::disconnect()
+    }
+
+    /// This reply, sent after waiting `delay` (for [`TestSmtpServer::respond`](crate::TestSmtpServer::respond)).
+    pub fn after(self, delay: Duration) -> Response {
+        Response::from(self).after(delay)
+    }
+}
+
+/// One scripted rule: a trigger, a response, and its counters.
+struct Rule {
+    trigger: Trigger,
+    response: Response,
+    /// How many times the rule may still fire in all (`usize::MAX`: always).
+    times: AtomicUsize,
+    hits: AtomicUsize,
+    expected: Mutex<Option<(Bound<usize>, Bound<usize>)>>,
+}
+
+impl Rule {
+    /// Counts a hit if the rule has uses left.
+    fn claim(&self) -> bool {
+        let mut hits = self.hits.load(Ordering::SeqCst);
+        loop {
+            if hits >= self.times.load(Ordering::SeqCst) {
+                return false;
+            }
+            match self
+                .hits
+                .compare_exchange(hits, hits + 1, Ordering::SeqCst, Ordering::SeqCst)
+            {
+                Ok(_) => return true,
+                Err(current) => hits = current,
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("respond({}, {})", self.trigger, self.response)
+    }
+}
+
+/// The handle [`TestSmtpServer::respond`](crate::TestSmtpServer::respond)
+/// returns. The rule stays in force when the handle is dropped.
+#[derive(Clone)]
+#[must_use = "the rule is active anyway; use the handle for .times(), .expect() or .hits()"]
+pub struct RuleHandle {
+    rule: Arc<Rule>,
+}
+
+impl RuleHandle {
+    /// Fire only `n` times; then the server behaves normally again.
+    pub fn times(self, n: usize) -> RuleHandle {
+        self.rule.times.store(n, Ordering::SeqCst);
+        self
+    }
+
+    /// When the server is dropped, fail the test unless the rule fired
+    /// exactly `n` times.
+    pub fn expect(self, n: usize) -> RuleHandle {
+        self.expect_range(n..=n)
+    }
+
+    /// When the server is dropped, fail the test unless the number of times
+    /// the rule fired is in `range`.
+    pub fn expect_range(self, range: impl RangeBounds<usize>) -> RuleHandle {
+        let bounds = (range.start_bound().cloned(), range.end_bound().cloned());
+        *self.rule.expected.lock().unwrap_or_else(|p| p.into_inner()) = Some(bounds);
+        self
+    }
+
+    /// How many times the rule fired so far.
+    pub fn hits(&self) -> usize {
+        self.rule.hits.load(Ordering::SeqCst)
+    }
+}
+
+impl fmt::Debug for RuleHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (fired {} times)", self.rule.describe(), self.hits())
+    }
+}
+
+/// Called with a message whose final reply was a refusal (`None`: the
+/// connection was cut).
+pub(crate) type RefusedCallback = Box<dyn Fn(&Message, Option<&Reply>) + Send + Sync>;
+
+/// The rules of one server, in the order added.
+#[derive(Default)]
+pub struct Script {
+    rules: RwLock<Vec<Arc<Rule>>>,
+    any: AtomicBool,
+    refused: Option<RefusedCallback>,
+}
+
+impl Script {
+    pub(crate) fn with_refused(callback: RefusedCallback) -> Script {
+        Script {
+            refused: Some(callback),
+            ..Script::default()
+        }
+    }
+
+    /// Adds a rule after the existing ones.
+    pub fn add(&self, trigger: Trigger, response: impl Into<Response>) -> RuleHandle {
+        let rule = Arc::new(Rule {
+            trigger,
+            response: response.into(),
+            times: AtomicUsize::new(usize::MAX),
+            hits: AtomicUsize::new(0),
+            expected: Mutex::new(None),
+        });
+        self.rules
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(rule.clone());
+        self.any.store(true, Ordering::SeqCst);
+        RuleHandle { rule }
+    }
+
+    /// Descriptions of the rules whose `expect` is not met.
+    pub fn unmet_expectations(&self) -> Vec<String> {
+        let rules = self.rules.read().unwrap_or_else(|p| p.into_inner());
+        rules
+            .iter()
+            .filter_map(|rule| {
+                let expected = (*rule.expected.lock().unwrap_or_else(|p| p.into_inner()))?;
+                let hits = rule.hits.load(Ordering::SeqCst);
+                (!expected.contains(&hits)).then(|| {
+                    format!(
+                        "{} expected {} hits, got {hits}",
+                        rule.describe(),
+                        show_range(expected)
+                    )
+                })
+            })
+            .collect()
+    }
+
+    /// The response of the first rule that matches and has uses left.
+    fn first_match(&self, matches: impl Fn(&TriggerKind) -> bool) -> Option<Response> {
+        if !self.any.load(Ordering::Relaxed) {
+            return None;
+        }
+        let rules = self.rules.read().unwrap_or_else(|p| p.into_inner());
+        rules
+            .iter()
+            .find(|rule| matches(&rule.trigger.kind) && rule.claim())
+            .map(|rule| rule.response.clone())
+    }
+
+    async fn decide(
+        &self,
+        matches: impl Fn(&TriggerKind) -> bool,
+        normal: impl Future<Output = Decision>,
+    ) -> Decision {
+        match self.first_match(matches) {
+            None => normal.await,
+            Some(response) => {
+                if !response.delay.is_zero() {
+                    tokio::time::sleep(response.delay).await;
+                }
+                match response.action {
+                    Action::Proceed => normal.await,
+                    _ => response.decision(),
+                }
+            }
+        }
+    }
+}
+
+fn show_range((start, end): (Bound<usize>, Bound<usize>)) -> String {
+    match (start, end) {
+        (Bound::Included(a), Bound::Included(b)) if a == b => format!("exactly {a}"),
+        (Bound::Included(a), Bound::Unbounded) => format!("at least {a}"),
+        (Bound::Unbounded, Bound::Included(b)) => format!("at most {b}"),
+        (Bound::Unbounded, Bound::Excluded(b)) => format!("fewer than {b}"),
+        (start, end) => format!("{start:?}..{end:?}"),
+    }
+}
+
+fn same_address(rule: &str, address: &str) -> bool {
+    rule.trim_start_matches('<')
+        .trim_end_matches('>')
+        .eq_ignore_ascii_case(address)
+}
+
+/// A handler that answers from a [`Script`] first and otherwise asks
+/// `inner`: how the fixture (and the command line's `--reply`) script
+/// failures on top of an ordinary handler.
+pub struct Scripted<H> {
+    /// The handler asked when no rule matches.
+    pub inner: H,
+    /// The rules.
+    pub script: Arc<Script>,
+}
+
+impl<H: Handler> Handler for Scripted<H> {
+    async fn on_connect(&self, session: &Session) -> Decision {
+        let normal = self.inner.on_connect(session);
+        self.script
+            .decide(|t| matches!(t, TriggerKind::Connect), normal)
+            .await
+    }
+
+    async fn on_command(&self, session: &Session, command: &Command) -> Decision {
+        let normal = self.inner.on_command(session, command);
+        let matches = |t: &TriggerKind| match t {
+            TriggerKind::Command(verb) => *verb == command.name,
+            TriggerKind::CommandMatching(predicate) => predicate(command),
+            _ => false,
+        };
+        self.script.decide(matches, normal).await
+    }
+
+    async fn on_helo(&self, session: &Session, name: &str, extended: bool) -> Decision {
+        let normal = self.inner.on_helo(session, name, extended);
+        self.script
+            .decide(|t| matches!(t, TriggerKind::Helo), normal)
+            .await
+    }
+
+    async fn on_mail(&self, session: &Session, address: &str, params: &[String]) -> Decision {
+        let normal = self.inner.on_mail(session, address, params);
+        let matches = |t: &TriggerKind| match t {
+            TriggerKind::MailFrom(rule) => rule.as_deref().is_none_or(|rule| same_address(rule, address)),
+            _ => false,
+        };
+        self.script.decide(matches, normal).await
+    }
+
+    async fn on_rcpt(&self, session: &Session, address: &str, params: &[String]) -> Decision {
+        let normal = self.inner.on_rcpt(session, address, params);
+        let matches = |t: &TriggerKind| match t {
+            TriggerKind::RcptTo(rule) => rule.as_deref().is_none_or(|rule| same_address(rule, address)),
+            _ => false,
+        };
+        self.script.decide(matches, normal).await
+    }
+
+    async fn on_data(&self, session: &Session) -> Decision {
+        let normal = self.inner.on_data(session);
+        self.script
+            .decide(|t| matches!(t, TriggerKind::Data), normal)
+            .await
+    }
+
+    async fn on_message(&self, session: &Session, message: &Message) -> Decision {
+        let normal = self.inner.on_message(session, message);
+        let matches = |t: &TriggerKind| match t {
+            TriggerKind::Message(predicate) => predicate.as_ref().is_none_or(|p| p(message)),
+            _ => false,
+        };
+        let decision = self.script.decide(matches, normal).await;
+        if let Some(refused) = &self.script.refused {
+            match &decision {
+                Decision::Reply(reply) if !reply.is_positive() => refused(message, Some(reply)),
+                Decision::Disconnect(reply) => refused(message, reply.as_ref()),
+                _ => {}
+            }
+        }
+        decision
+    }
+
+    fn message_accepted(&self, message: Message) {
+        self.inner.message_accepted(message)
+    }
+
+    fn session_log(&self, session: &SessionInfo) -> Option<Box<dyn SessionLog>> {
+        self.inner.session_log(session)
+    }
+}
