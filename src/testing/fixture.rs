@@ -473,6 +473,12 @@ impl Drop for TestSmtpServer {
                 ),
                 Err(error) => eprintln!("smtp-fixture: the test failed; could not save messages: {error}"),
             }
+            return;
+        }
+        let unmet = self.script.unmet_expectations();
+        if !unmet.is_empty() {
+            let problem = format!("scripted reply expectations not met:\n  {}", unmet.join("\n  "));
+            panic!("{}", report::failure(&self.store, &problem));
         }
     }
 }

@@ -228,7 +228,6 @@ impl Rule {
 /// The handle [`TestSmtpServer::respond`](crate::TestSmtpServer::respond)
 /// returns. The rule stays in force when the handle is dropped.
 #[derive(Clone)]
-#[must_use = "the rule is active anyway; use the handle for .times(), .expect() or .hits()"]
 pub struct RuleHandle {
     rule: Arc<Rule>,
 }

@@ -1,0 +1,420 @@
+//! The fixture's API over raw sockets: byte-exact data, waiting, isolation,
+//! stopping, transcripts, and the texts of its failures.
+
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::thread;
+use std::time::Duration;
+
+use pretty_assertions::assert_eq;
+use smtp_fixture::testing::Direction;
+use smtp_fixture::TestSmtpServer;
+
+/// A line-at-a-time SMTP client over a raw socket.
+struct Client {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Client {
+    fn connect(addr: SocketAddr) -> Client {
+        let stream = TcpStream::connect(addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let reader = BufReader::new(stream.try_clone().expect("clone"));
+        let mut client = Client {
+            reader,
+            writer: stream,
+        };
+        let greeting = client.reply();
+        assert!(greeting.starts_with("220 "), "greeting: {greeting}");
+        client
+    }
+
+    /// One full reply, continuation lines included.
+    fn reply(&mut self) -> String {
+        let mut all = String::new();
+        loop {
+            let mut line = String::new();
+            self.reader.read_line(&mut line).expect("read a reply");
+            assert!(!line.is_empty(), "connection closed while waiting for a reply");
+            all.push_str(&line);
+            if line.as_bytes().get(3) != Some(&b'-') {
+                return all;
+            }
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("write");
+    }
+
+    fn command(&mut self, line: &str) -> String {
+        self.send(format!("{line}\r\n").as_bytes());
+        self.reply()
+    }
+
+    fn code(&mut self, line: &str) -> u16 {
+        self.command(line)[..3].parse().expect("a code")
+    }
+
+    /// EHLO, MAIL, RCPT, DATA, then `body` as is (it must end the data).
+    fn send_message(&mut self, from: &str, to: &str, body: &[u8]) -> String {
+        assert_eq!(self.code("EHLO client.test"), 250);
+        assert_eq!(self.code(&format!("MAIL FROM:<{from}>")), 250);
+        assert_eq!(self.code(&format!("RCPT TO:<{to}>")), 250);
+        assert_eq!(self.code("DATA"), 354);
+        self.send(body);
+        self.reply()
+    }
+}
+
+#[test]
+fn data_is_recorded_byte_exact_with_dots_unstuffed() {
+    let server = TestSmtpServer::start();
+    let mut client = Client::connect(server.addr());
+    let body = b"Subject: dots\r\n\r\n..leading dot\r\n...two\r\n8-bit: \xc3\xa9\xff\r\nbare\nlf\r\n.\r\n";
+    assert_eq!(
+        client.send_message("a@example.com", "b@example.com", body),
+        "250 OK\r\n"
+    );
+    let message = server.wait_for_messages(1).remove(0);
+    assert_eq!(
+        message.data,
+        b"Subject: dots\r\n\r\n.leading dot\r\n..two\r\n8-bit: \xc3\xa9\xff\r\nbare\nlf\r\n".to_vec()
+    );
+}
+
+#[test]
+fn smuggled_terminators_do_not_end_the_message() {
+    let server = TestSmtpServer::start();
+    let mut client = Client::connect(server.addr());
+    let body = b"Subject: one\r\n\r\nx\n.\r\nMAIL FROM:<evil@example.com>\r\ny\r.\r\n.\r\n";
+    assert_eq!(
+        client.send_message("a@example.com", "b@example.com", body),
+        "250 OK\r\n"
+    );
+    let messages = server.wait_for_messages(1);
+    assert_eq!(messages.len(), 1);
+    assert_eq!(
+        messages[0].data,
+        b"Subject: one\r\n\r\nx\n.\r\nMAIL FROM:<evil@example.com>\r\ny\r.\r\n".to_vec()
+    );
+}
+
+#[test]
+fn a_client_that_vanishes_mid_data_leaves_nothing_recorded() {
+    let server = TestSmtpServer::start();
+    {
+        let mut client = Client::connect(server.addr());
+        assert_eq!(client.code("HELO client"), 250);
+        assert_eq!(client.code("MAIL FROM:<a@example.com>"), 250);
+        assert_eq!(client.code("RCPT TO:<b@example.com>"), 250);
+        assert_eq!(client.code("DATA"), 354);
+        client.send(b"Subject: cut short\r\n\r\nhalf a mess");
+    }
+    // The session ends (visible in the transcript) without a message.
+    wait_until(|| server.transcripts().first().is_some_and(|t| t.closed));
+    assert!(server.messages().is_empty());
+    let transcript = &server.transcripts()[0];
+    assert!(
+        transcript.client_lines().contains(&"Subject: cut short"),
+        "{transcript}"
+    );
+}
+
+#[test]
+fn every_session_has_a_transcript_even_without_a_message() {
+    let server = TestSmtpServer::start();
+    let mut client = Client::connect(server.addr());
+    assert_eq!(client.code("HELO there"), 250);
+    assert_eq!(client.code("NOOP"), 250);
+    assert_eq!(client.code("QUIT"), 221);
+    wait_until(|| server.transcripts().first().is_some_and(|t| t.closed));
+
+    let transcript = &server.transcripts()[0];
+    assert_eq!(transcript.client_lines(), ["HELO there", "NOOP", "QUIT"]);
+    let server_lines = transcript.server_lines();
+    assert!(server_lines[0].starts_with("220 localhost"), "{transcript}");
+    assert_eq!(&server_lines[1..], ["250 localhost", "250 OK", "221 Bye"]);
+    assert!(
+        transcript.lines.iter().any(|l| l.direction == Direction::Note),
+        "{transcript}"
+    );
+
+    server.clear();
+    assert!(
+        server.transcripts().is_empty(),
+        "closed sessions are forgotten by clear()"
+    );
+}
+
+#[test]
+fn the_transcript_of_a_message_shows_its_session() {
+    let server = TestSmtpServer::start();
+    let mut client = Client::connect(server.addr());
+    client.send_message(
+        "a@example.com",
+        "b@example.com",
+        b"Subject: t\r\n\r\nbody line\r\n.\r\n",
+    );
+    let message = server.wait_for_messages(1).remove(0);
+    let transcript = server.transcript_of(&message).expect("kept");
+    assert_eq!(transcript.session_id, message.session_id);
+    assert!(transcript.client_lines().contains(&"body line"), "{transcript}");
+    assert_eq!(
+        message.transcript().map(|t| t.session_id),
+        Some(message.session_id)
+    );
+}
+
+#[test]
+fn clear_forgets_messages() {
+    let server = TestSmtpServer::start();
+    let mut client = Client::connect(server.addr());
+    client.send_message("a@example.com", "b@example.com", b"Subject: 1\r\n\r\n.\r\n");
+    server.wait_for_messages(1);
+    server.clear();
+    assert!(server.messages().is_empty());
+    assert_eq!(client.code("MAIL FROM:<a@example.com>"), 250);
+    assert_eq!(client.code("RCPT TO:<c@example.com>"), 250);
+    assert_eq!(client.code("DATA"), 354);
+    assert_eq!(client.command("Subject: 2\r\n\r\n."), "250 OK\r\n");
+    assert_eq!(server.wait_for_messages(1)[0].subject().as_deref(), Some("2"));
+}
+
+#[test]
+fn wait_for_a_message_matching_a_predicate() {
+    let server = TestSmtpServer::start();
+    let addr = server.addr();
+    let sender = thread::spawn(move || {
+        for subject in ["first", "second", "third"] {
+            let mut client = Client::connect(addr);
+            let body = format!("Subject: {subject}\r\n\r\nhi\r\n.\r\n");
+            client.send_message("a@example.com", "b@example.com", body.as_bytes());
+        }
+    });
+    let second = server.wait_for_message(|m| m.subject().as_deref() == Some("second"));
+    assert_eq!(second.subject().as_deref(), Some("second"));
+    sender.join().expect("sender thread");
+}
+
+#[test]
+fn nothing_more_arrives() {
+    let server = TestSmtpServer::start();
+    let mut client = Client::connect(server.addr());
+    client.send_message("a@example.com", "b@example.com", b"Subject: only\r\n\r\n.\r\n");
+    server.wait_for_messages(1);
+    server.assert_no_new_messages(Duration::from_millis(100));
+    server.assert_message_count(1);
+}
+
+#[test]
+fn two_hundred_fixtures_on_two_hundred_threads_see_only_their_own_mail() {
+    let threads: Vec<_> = (0..200)
+        .map(|n| {
+            thread::spawn(move || {
+                let server = TestSmtpServer::start();
+                let mut client = Client::connect(server.addr());
+                let to = format!("user{n}@example.com");
+                let body = format!("Subject: for {n}\r\n\r\n.\r\n");
+                assert_eq!(
+                    client.send_message("a@example.com", &to, body.as_bytes()),
+                    "250 OK\r\n"
+                );
+                let messages = server.wait_for_messages(1);
+                assert_eq!(messages.len(), 1);
+                assert_eq!(messages[0].envelope.rcpt_to, [to]);
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("a fixture thread");
+    }
+}
+
+#[test]
+fn dropping_the_server_frees_the_port_and_it_can_start_again_on_it() {
+    let server = TestSmtpServer::start();
+    let port = server.port();
+    drop(server);
+    let refused = TcpStream::connect(("127.0.0.1", port)).map(|mut s| {
+        // A connection may only look accepted if something else took the
+        // port meanwhile; then reading says so.
+        let mut byte = [0u8; 1];
+        s.set_read_timeout(Some(Duration::from_secs(1))).ok();
+        s.read(&mut byte)
+    });
+    assert!(
+        matches!(&refused, Err(e) if e.kind() == ErrorKind::ConnectionRefused),
+        "after drop the port must refuse connections: {refused:?}"
+    );
+
+    let again = TestSmtpServer::builder().port(port).start();
+    assert_eq!(again.port(), port);
+    let mut client = Client::connect(again.addr());
+    assert_eq!(client.code("NOOP"), 250);
+}
+
+#[test]
+fn ipv6_loopback_works_when_available() {
+    let Ok(server) = TestSmtpServer::builder()
+        .ip("::1".parse().expect("an address"))
+        .try_start()
+    else {
+        eprintln!("skipped: this machine has no IPv6 loopback (binding [::1]:0 failed)");
+        return;
+    };
+    let mut client = Client::connect(server.addr());
+    client.send_message("a@example.com", "b@example.com", b"Subject: v6\r\n\r\n.\r\n");
+    assert_eq!(server.wait_for_messages(1)[0].peer.ip().to_string(), "::1");
+}
+
+#[test]
+fn options_reach_the_engine() {
+    let server = TestSmtpServer::builder()
+        .data_size_limit(100)
+        .enable_smtputf8(true)
+        .hostname("mx.test")
+        .start();
+    let mut client = Client::connect(server.addr());
+    let ehlo = client.command("EHLO me");
+    assert_eq!(
+        ehlo,
+        "250-mx.test\r\n250-SIZE 100\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 HELP\r\n"
+    );
+    assert_eq!(client.code("MAIL FROM:<a@example.com> SIZE=101"), 552);
+}
+
+#[test]
+fn incompatible_options_are_refused_at_start() {
+    let error = TestSmtpServer::builder()
+        .enable_smtputf8(true)
+        .decode_data(true)
+        .try_start()
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("decode_data and enable_smtputf8"),
+        "{error}"
+    );
+}
+
+#[test]
+fn saved_artifacts_hold_the_messages_and_transcripts() {
+    let server = TestSmtpServer::start();
+    let mut client = Client::connect(server.addr());
+    client.send_message("a@example.com", "b@example.com", b"Subject: keep me\r\n\r\n.\r\n");
+    server.wait_for_messages(1);
+    let dir = server.save_artifacts().expect("saved");
+    let eml = std::fs::read(dir.join("001.eml")).expect("the message file");
+    assert_eq!(eml, b"Subject: keep me\r\n\r\n".to_vec());
+    let transcripts = std::fs::read_to_string(dir.join("transcripts.txt")).expect("the transcripts");
+    assert!(transcripts.contains("MAIL FROM:<a@example.com>"), "{transcripts}");
+    std::fs::remove_dir_all(dir).expect("cleanup");
+}
+
+// ---- failure texts ------------------------------------------------------
+
+#[test]
+#[should_panic(expected = "smtp-fixture: expected at least 2 messages within 200ms, but 1 arrived.")]
+fn waiting_too_long_names_what_arrived() {
+    let server = TestSmtpServer::builder()
+        .wait_timeout(Duration::from_millis(200))
+        .start();
+    let mut client = Client::connect(server.addr());
+    client.send_message("a@example.com", "b@example.com", b"Subject: lonely\r\n\r\n.\r\n");
+    server.wait_for_messages(2);
+}
+
+#[test]
+fn the_timeout_report_lists_messages_and_transcripts() {
+    let server = TestSmtpServer::builder()
+        .wait_timeout(Duration::from_millis(100))
+        .start();
+    let mut client = Client::connect(server.addr());
+    client.send_message("a@example.com", "b@example.com", b"Subject: lonely\r\n\r\n.\r\n");
+    let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| server.wait_for_messages(2)))
+        .expect_err("the wait fails");
+    let text = report.downcast_ref::<String>().expect("a text");
+    for expected in [
+        "Messages received (1):",
+        "  1. a@example.com -> [b@example.com] \"lonely\"",
+        "SMTP transcripts (1 sessions):",
+        "C: MAIL FROM:<a@example.com>",
+        "S: 354 End data with <CR><LF>.<CR><LF>",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}
+
+#[test]
+#[should_panic(expected = "smtp-fixture: expected 2 messages, got 1.")]
+fn a_wrong_count_fails() {
+    let server = TestSmtpServer::builder()
+        .wait_timeout(Duration::from_millis(100))
+        .start();
+    let mut client = Client::connect(server.addr());
+    client.send_message("a@example.com", "b@example.com", b"Subject: x\r\n\r\n.\r\n");
+    server.wait_for_messages(1);
+    server.assert_message_count(2);
+}
+
+#[test]
+#[should_panic(expected = "smtp-fixture: expected no new message within")]
+fn an_unexpected_message_fails() {
+    let server = TestSmtpServer::start();
+    let addr = server.addr();
+    let sender = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(50));
+        let mut client = Client::connect(addr);
+        client.send_message("a@example.com", "b@example.com", b"Subject: x\r\n\r\n.\r\n");
+    });
+    server.assert_no_new_messages(Duration::from_secs(10));
+    sender.join().ok();
+}
+
+#[test]
+#[should_panic(expected = "smtp-fixture: Subject differs (left: expected, right: received)")]
+fn a_wrong_subject_shows_a_diff() {
+    let server = TestSmtpServer::start();
+    let mut client = Client::connect(server.addr());
+    client.send_message(
+        "a@example.com",
+        "b@example.com",
+        b"Subject: Welcome!\r\n\r\n.\r\n",
+    );
+    server.wait_for_messages(1)[0].assert_subject("Welcome");
+}
+
+#[test]
+#[should_panic(expected = "smtp-fixture: the body does not contain \"code 42\"")]
+fn a_missing_body_text_fails() {
+    let server = TestSmtpServer::start();
+    let mut client = Client::connect(server.addr());
+    client.send_message(
+        "a@example.com",
+        "b@example.com",
+        b"Subject: x\r\n\r\ncode 41\r\n.\r\n",
+    );
+    server.wait_for_messages(1)[0].assert_body_contains("code 42");
+}
+
+#[tokio::test]
+#[should_panic(expected = "smtp-fixture: expected at least 1 message within 100ms, but 0 arrived.")]
+async fn the_async_wait_fails_the_same_way() {
+    let server = TestSmtpServer::builder()
+        .wait_timeout(Duration::from_millis(100))
+        .start();
+    server.wait_for_messages_async(1).await;
+}
+
+fn wait_until(condition: impl Fn() -> bool) {
+    for _ in 0..500 {
+        if condition() {
+            return;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    panic!("condition not reached within 5 s");
+}
