@@ -3,10 +3,14 @@
 use std::io::Write;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use clap::{Parser, ValueEnum};
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, ValueEnum};
 use smtp_fixture::handlers::{DebuggingServer, Sink};
 use smtp_fixture::protocol::SessionInfo;
+use smtp_fixture::testing::{
+    parse_delay_rule, parse_disconnect_rule, parse_reply_rule, Response, Script, Scripted, Trigger,
+};
 use smtp_fixture::{Config, Handler, Message, Reply, SessionLog, SmtpServer};
 
 /// An RFC 5321 SMTP server with SIZE, 8BITMIME and SMTPUTF8: the debugging
@@ -43,6 +47,29 @@ struct Cli {
     /// Print every line received and sent to standard error.
     #[arg(short = 'd', long = "debug")]
     debug: bool,
+
+    /// Scripted reply, repeatable: 'TRIGGER=CODE TEXT', e.g.
+    /// 'RCPT TO:bounce@example.com=550 5.1.1 No such user' or
+    /// 'DATA=451 4.3.0 Try later'. TRIGGER is CONNECT, HELO, MAIL,
+    /// 'MAIL FROM:addr', RCPT, 'RCPT TO:addr', DATA, MESSAGE (the reply
+    /// after the final dot) or any other verb. \n in the text starts a new
+    /// line. Rules are checked in the order given.
+    #[arg(long = "reply", value_name = "TRIGGER=REPLY")]
+    reply: Vec<String>,
+
+    /// Wait before the normal reply, repeatable: 'TRIGGER=DURATION', e.g.
+    /// 'MAIL=2s' or 'DATA=500ms'.
+    #[arg(long = "delay", value_name = "TRIGGER=DURATION")]
+    delay: Vec<String>,
+
+    /// Close the connection instead of replying to TRIGGER, repeatable.
+    #[arg(long = "disconnect", value_name = "TRIGGER")]
+    disconnect: Vec<String>,
+
+    /// Limit the rule given just before to N uses; after that the server
+    /// behaves normally.
+    #[arg(long = "times", value_name = "N")]
+    times: Vec<usize>,
 
     /// Print the version and exit.
     #[arg(short = 'V', long = "version", action = clap::ArgAction::Version)]
@@ -135,8 +162,56 @@ impl SessionLog for StderrLog {
     }
 }
 
+/// The scripted rules in command-line order, each with its `--times`.
+fn scripted_rules(
+    matches: &ArgMatches,
+    cli: &Cli,
+) -> Result<Vec<(Trigger, Response, Option<usize>)>, String> {
+    type Parse = fn(&str) -> Result<(Trigger, Response), String>;
+    let kinds: [(&str, &Vec<String>, Parse); 3] = [
+        ("reply", &cli.reply, parse_reply_rule),
+        ("delay", &cli.delay, parse_delay_rule),
+        ("disconnect", &cli.disconnect, parse_disconnect_rule),
+    ];
+    let mut rules = Vec::new();
+    for (id, values, parse) in kinds {
+        let indices = matches.indices_of(id).into_iter().flatten();
+        for (index, value) in indices.zip(values) {
+            let (trigger, response) = parse(value).map_err(|e| format!("--{id} {value:?}: {e}"))?;
+            rules.push((index, trigger, response, None));
+        }
+    }
+    rules.sort_by_key(|rule| rule.0);
+    let times = matches.indices_of("times").into_iter().flatten().zip(&cli.times);
+    for (index, &n) in times {
+        let rule = rules.iter_mut().rev().find(|rule| rule.0 < index);
+        match rule {
+            Some(rule) if rule.3.is_none() => rule.3 = Some(n),
+            Some(_) => return Err("--times given twice for one rule".to_string()),
+            None => return Err("--times must follow --reply, --delay or --disconnect".to_string()),
+        }
+    }
+    Ok(rules
+        .into_iter()
+        .map(|(_, trigger, response, times)| (trigger, response, times))
+        .collect())
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+    let rules = scripted_rules(&matches, &cli).unwrap_or_else(|error| {
+        Cli::command()
+            .error(clap::error::ErrorKind::ValueValidation, error)
+            .exit()
+    });
+    let script = Arc::new(Script::default());
+    for (trigger, response, times) in rules {
+        let rule = script.add(trigger, response);
+        if let Some(times) = times {
+            let _ = rule.times(times);
+        }
+    }
     let config = Config {
         hostname: gethostname::gethostname().to_string_lossy().into_owned(),
         data_size_limit: cli.size.unwrap_or(0),
@@ -147,6 +222,10 @@ fn main() -> ExitCode {
         class: cli.class,
         printer: DebuggingServer::stdout(),
         debug: cli.debug,
+    };
+    let handler = Scripted {
+        inner: handler,
+        script,
     };
     let server = match SmtpServer::new(config, handler) {
         Ok(server) => server,

@@ -11,6 +11,7 @@ mod message;
 pub mod on;
 mod recorder;
 mod report;
+mod rule_syntax;
 mod rules;
 mod runtime;
 mod store;
@@ -18,6 +19,7 @@ mod transcript;
 
 pub use fixture::{Builder, TestSmtpServer, TIMEOUT_ENV};
 pub use message::{Attachment, ReceivedMessage};
+pub use rule_syntax::{parse_delay_rule, parse_disconnect_rule, parse_duration, parse_reply_rule};
 pub use rules::{Response, RuleHandle, Script, Scripted, Trigger};
 pub use store::RejectedMessage;
 pub use transcript::{Direction, Transcript, TranscriptLine};

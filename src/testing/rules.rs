@@ -17,11 +17,11 @@ type MessagePredicate = dyn Fn(&Message) -> bool + Send + Sync;
 /// When a rule applies. Made by the functions in [`on`](crate::on).
 #[derive(Clone)]
 pub struct Trigger {
-    kind: TriggerKind,
+    pub(crate) kind: TriggerKind,
 }
 
 #[derive(Clone)]
-enum TriggerKind {
+pub(crate) enum TriggerKind {
     Connect,
     Helo,
     MailFrom(Option<String>),
