@@ -42,6 +42,11 @@ pub mod server;
 pub mod smtpd;
 pub mod testing;
 
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 pub use handler::{Handler, SessionLog};
 pub use protocol::{Config, ConfigError, Decision, Envelope, Message, Reply, SessionInfo};
 pub use server::SmtpServer;
