@@ -343,6 +343,11 @@ impl Session {
     }
 
     fn command_line(&mut self, line: &[u8]) -> Step {
+        // Checked first so that the reply does not depend on whether the
+        // line arrived in one piece or was discarded as it came.
+        if line.len() > self.config.max_command_line() {
+            return self.refuse(replies::line_too_long());
+        }
         if line.is_empty() {
             return self.refuse(replies::bad_syntax());
         }
