@@ -189,3 +189,24 @@ fn many_messages_over_one_connection_arrive_in_order() {
         assert_eq!(message.envelope.rcpt_to, [format!("n{n}@example.com")]);
     }
 }
+
+#[test]
+fn a_lettre_message_with_a_message_id_is_rfc_clean() {
+    let server = TestSmtpServer::start();
+    sync_mailer(&server).send(&welcome("bob@example.com")).expect("sent");
+    server.wait_for_messages(1)[0].assert_rfc_clean();
+}
+
+#[test]
+#[should_panic(expected = "the client broke the RFCs in this message:\n  - no Message-ID header")]
+fn lint_names_what_the_client_got_wrong() {
+    let server = TestSmtpServer::start();
+    let email = Message::builder()
+        .from(mailbox("ann@example.com"))
+        .to(mailbox("bob@example.com"))
+        .subject("No id")
+        .body(String::from("lettre leaves Message-ID out unless asked"))
+        .expect("a valid message");
+    sync_mailer(&server).send(&email).expect("sent");
+    server.wait_for_messages(1)[0].assert_rfc_clean();
+}

@@ -19,7 +19,7 @@ impl ReceivedMessage {
     }
 
     #[track_caller]
-    fn fail(&self, problem: &str) -> ! {
+    pub(crate) fn fail(&self, problem: &str) -> ! {
         let transcript = match self.transcript() {
             Some(transcript) => format!("\nSMTP transcript:\n{transcript}"),
             None => String::new(),

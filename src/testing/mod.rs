@@ -7,6 +7,7 @@
 mod artifacts;
 mod assertions;
 mod fixture;
+mod lint;
 mod message;
 pub mod on;
 mod recorder;
@@ -18,6 +19,7 @@ mod store;
 mod transcript;
 
 pub use fixture::{Builder, TestSmtpServer, TIMEOUT_ENV};
+pub use lint::Violation;
 pub use message::{Attachment, ReceivedMessage};
 pub use rule_syntax::{parse_delay_rule, parse_disconnect_rule, parse_duration, parse_reply_rule};
 pub use rules::{Response, RuleHandle, Script, Scripted, Trigger};
