@@ -193,7 +193,9 @@ fn many_messages_over_one_connection_arrive_in_order() {
 #[test]
 fn a_lettre_message_with_a_message_id_is_rfc_clean() {
     let server = TestSmtpServer::start();
-    sync_mailer(&server).send(&welcome("bob@example.com")).expect("sent");
+    sync_mailer(&server)
+        .send(&welcome("bob@example.com"))
+        .expect("sent");
     server.wait_for_messages(1)[0].assert_rfc_clean();
 }
 
