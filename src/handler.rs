@@ -9,6 +9,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use crate::protocol::auth::Credentials;
 use crate::protocol::{Command, Decision, Message, Question, Reply, Session, SessionInfo};
 
 /// What a server does with sessions and messages (the reference's
@@ -80,6 +81,13 @@ pub trait Handler: Send + Sync + 'static {
         async { Decision::Proceed }
     }
 
+    /// A client presented AUTH credentials. The default refuses them all
+    /// (`535`); `Decision::Proceed` accepts them (`235`).
+    fn on_auth(&self, session: &Session, credentials: &Credentials) -> impl Future<Output = Decision> + Send {
+        let _ = (session, credentials);
+        async { Decision::Reply(Reply::new(535, "5.7.8 Authentication credentials invalid")) }
+    }
+
     /// A valid `DATA`, before `354`.
     fn on_data(&self, session: &Session) -> impl Future<Output = Decision> + Send {
         let _ = session;
@@ -141,6 +149,7 @@ pub async fn decide<H: Handler + ?Sized>(handler: &H, session: &Session, questio
         Question::Mail { address, params } => handler.on_mail(session, address, params).await,
         Question::Rcpt { address, params } => handler.on_rcpt(session, address, params).await,
         Question::Data => handler.on_data(session).await,
+        Question::Auth(credentials) => handler.on_auth(session, credentials).await,
         Question::Message(message) => handler.on_message(session, message).await,
     }
 }
@@ -178,6 +187,9 @@ impl<H: Handler> Handler for Arc<H> {
     }
     fn on_data(&self, session: &Session) -> impl Future<Output = Decision> + Send {
         (**self).on_data(session)
+    }
+    fn on_auth(&self, session: &Session, credentials: &Credentials) -> impl Future<Output = Decision> + Send {
+        (**self).on_auth(session, credentials)
     }
     fn on_message(&self, session: &Session, message: &Message) -> impl Future<Output = Decision> + Send {
         (**self).on_message(session, message)

@@ -34,7 +34,7 @@ fn run(config: &Arc<Config>, chunks: &[&[u8]]) -> Outcome {
         while let Some(current) = step.take() {
             match current {
                 Step::Ask(question) => step = Some(session.resolve(question, Decision::Proceed)),
-                Step::Reply(reply) => reply.write_to(&mut outcome.wire),
+                Step::Reply(reply) | Step::StartTls(reply) => reply.write_to(&mut outcome.wire),
                 Step::Accepted(reply, message) => {
                     reply.write_to(&mut outcome.wire);
                     let envelope = message.envelope;

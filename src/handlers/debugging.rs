@@ -29,6 +29,8 @@ const END: &str = "------------ END MESSAGE ------------";
 ///         hostname: "localhost".into(),
 ///         helo: "client".into(),
 ///         extended: true,
+///         tls: None,
+///         auth: None,
 ///     },
 ///     envelope: Envelope { mail_from: "a@example".into(), rcpt_to: vec!["b@example".into()], ..Envelope::default() },
 ///     data: b"From: test\r\n\r\nhello\r\n".to_vec(),

@@ -26,6 +26,10 @@ pub enum Verb {
     Help,
     /// `EXPN list` (not implemented, as in the reference)
     Expn,
+    /// `STARTTLS` (RFC 3207), when the server has a certificate.
+    StartTls,
+    /// `AUTH mechanism [initial-response]` (RFC 4954), when offered.
+    Auth,
 }
 
 /// One row of the syntax table.
@@ -53,7 +57,13 @@ const SYNTAX: &[Syntax] = &[
     Syntax { verb: Verb::Vrfy, name: "VRFY", usage: Some("VRFY <address>"), takes_parameters: false },
     Syntax { verb: Verb::Help, name: "HELP", usage: None, takes_parameters: false },
     Syntax { verb: Verb::Expn, name: "EXPN", usage: None, takes_parameters: false },
+    Syntax { verb: Verb::StartTls, name: "STARTTLS", usage: Some("STARTTLS"), takes_parameters: false },
+    Syntax { verb: Verb::Auth, name: "AUTH", usage: Some("AUTH <mechanism> [<initial-response>]"), takes_parameters: false },
 ];
+
+/// The verbs `HELP` lists: the reference's; the extensions are announced by
+/// EHLO instead.
+const HELP_LISTS: usize = 9;
 
 impl Verb {
     fn syntax(self) -> &'static Syntax {
@@ -86,7 +96,7 @@ impl Verb {
 
 /// `Supported commands: EHLO HELO MAIL ...`: the verbs HELP lists.
 pub fn supported_commands() -> String {
-    let names: Vec<&str> = SYNTAX
+    let names: Vec<&str> = SYNTAX[..HELP_LISTS]
         .iter()
         .filter(|row| row.usage.is_some())
         .map(|row| row.name)

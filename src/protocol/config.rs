@@ -3,11 +3,16 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::auth::Mechanism;
+
 /// The reference's default `data_size_limit`: 32 MiB.
 pub const DATA_SIZE_DEFAULT: usize = 33_554_432;
 
 /// The reference's command line limit, before extension allowances.
 pub const COMMAND_SIZE_LIMIT: usize = 512;
+
+/// The longest AUTH line (command or response) RFC 4954 (4) allows.
+pub const AUTH_LINE_LIMIT: usize = 12_288;
 
 /// What the server allows and announces.
 ///
@@ -52,6 +57,20 @@ pub struct Config {
     /// Reply bytes held back for pipelined commands before they are written
     /// even though more input is waiting.
     pub max_pending_output: usize,
+    /// Offer STARTTLS (the server sets this when it has a certificate).
+    pub starttls: bool,
+    /// Refuse MAIL and AUTH with `530` until the session is encrypted.
+    pub require_tls: bool,
+    /// The AUTH mechanisms offered; empty: no AUTH.
+    pub auth_mechanisms: Vec<Mechanism>,
+    /// Refuse MAIL with `530` until the client authenticated.
+    pub require_auth: bool,
+    /// Refuse AUTH with `538` on an unencrypted session. Off by default, so
+    /// tests on loopback can authenticate without TLS.
+    pub auth_requires_tls: bool,
+    /// Announce PIPELINING (RFC 2920); the server answers pipelined
+    /// commands in order either way.
+    pub pipelining: bool,
     /// How long a stopping server waits for sessions busy in a hook before
     /// cutting them off (idle sessions get `421` at once).
     pub shutdown_grace: Duration,
@@ -73,6 +92,12 @@ impl Default for Config {
             session_timeout: None,
             max_pending_output: 64 * 1024,
             shutdown_grace: Duration::from_secs(2),
+            starttls: false,
+            require_tls: false,
+            auth_mechanisms: Vec::new(),
+            require_auth: false,
+            auth_requires_tls: false,
+            pipelining: true,
         }
     }
 }
@@ -117,6 +142,11 @@ impl Config {
 
     /// The longest command line any verb may send after EHLO.
     pub fn max_command_line(&self) -> usize {
-        self.command_size_limit + 26 + 10
+        let mail = self.command_size_limit + 26 + 10;
+        if self.auth_mechanisms.is_empty() {
+            mail
+        } else {
+            mail.max(AUTH_LINE_LIMIT)
+        }
     }
 }

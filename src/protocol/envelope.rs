@@ -55,6 +55,30 @@ pub struct SessionInfo {
     pub helo: String,
     /// Whether the client greeted with EHLO.
     pub extended: bool,
+    /// The TLS parameters, once the session is encrypted.
+    pub tls: Option<TlsInfo>,
+    /// Who the client authenticated as, once it did.
+    pub auth: Option<AuthInfo>,
+}
+
+/// How a session is encrypted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsInfo {
+    /// The protocol version, e.g. `TLSv1_3`.
+    pub version: String,
+    /// The cipher suite, e.g. `TLS13_AES_256_GCM_SHA384`.
+    pub cipher: String,
+    /// The server name the client asked for (SNI), if any.
+    pub sni: Option<String>,
+}
+
+/// A successful AUTH.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthInfo {
+    /// The mechanism, e.g. `PLAIN`.
+    pub mechanism: String,
+    /// The user name the client authenticated with.
+    pub username: String,
 }
 
 /// A message the client finished sending, handed to

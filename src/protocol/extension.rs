@@ -3,14 +3,21 @@
 use super::config::Config;
 use super::reply::Reply;
 
-/// The EHLO reply: the hostname, then one line per extension.
+/// The EHLO reply before TLS and AUTH: the hostname, then one line per
+/// extension.
 ///
 /// ```
 /// use smtp_fixture::{Config, protocol::extension::ehlo_reply};
 /// let reply = ehlo_reply(&Config { hostname: "mx.test".into(), ..Config::default() });
-/// assert_eq!(reply.lines(), ["mx.test", "SIZE 33554432", "8BITMIME", "HELP"]);
+/// assert_eq!(reply.lines(), ["mx.test", "SIZE 33554432", "8BITMIME", "PIPELINING", "HELP"]);
 /// ```
 pub fn ehlo_reply(config: &Config) -> Reply {
+    ehlo_reply_for(config, false)
+}
+
+/// The EHLO reply for a session that is (`encrypted`) or is not under TLS:
+/// STARTTLS only before, AUTH only when its TLS condition holds.
+pub fn ehlo_reply_for(config: &Config, encrypted: bool) -> Reply {
     let mut lines = vec![config.hostname.clone()];
     if config.data_size_limit > 0 {
         lines.push(format!("SIZE {}", config.data_size_limit));
@@ -20,6 +27,16 @@ pub fn ehlo_reply(config: &Config) -> Reply {
     }
     if config.enable_smtputf8 {
         lines.push("SMTPUTF8".to_string());
+    }
+    if config.pipelining {
+        lines.push("PIPELINING".to_string());
+    }
+    if config.starttls && !encrypted {
+        lines.push("STARTTLS".to_string());
+    }
+    if !config.auth_mechanisms.is_empty() && (encrypted || !config.auth_requires_tls) {
+        let names: Vec<&str> = config.auth_mechanisms.iter().map(|m| m.name()).collect();
+        lines.push(format!("AUTH {}", names.join(" ")));
     }
     lines.push("HELP".to_string());
     Reply::multiline(250, lines)
@@ -47,12 +64,13 @@ mod tests {
         let cases = [
             (
                 Config::default(),
-                vec!["h", "SIZE 33554432", "8BITMIME", "HELP"],
+                vec!["h", "SIZE 33554432", "8BITMIME", "PIPELINING", "HELP"],
                 538,
             ),
             (
                 Config {
                     data_size_limit: 0,
+                    pipelining: false,
                     ..Config::default()
                 },
                 vec!["h", "8BITMIME", "HELP"],
@@ -61,6 +79,7 @@ mod tests {
             (
                 Config {
                     decode_data: true,
+                    pipelining: false,
                     ..Config::default()
                 },
                 vec!["h", "SIZE 33554432", "HELP"],
@@ -69,6 +88,7 @@ mod tests {
             (
                 Config {
                     enable_smtputf8: true,
+                    pipelining: false,
                     ..Config::default()
                 },
                 vec!["h", "SIZE 33554432", "8BITMIME", "SMTPUTF8", "HELP"],

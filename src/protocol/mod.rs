@@ -4,6 +4,7 @@
 //! of, each testable on its own.
 
 pub mod address;
+pub mod auth;
 pub mod command;
 pub mod config;
 pub mod data;
@@ -15,6 +16,6 @@ pub mod session;
 
 pub use command::{Command, Verb};
 pub use config::{Config, ConfigError};
-pub use envelope::{Envelope, Message, SessionInfo};
+pub use envelope::{AuthInfo, Envelope, Message, SessionInfo, TlsInfo};
 pub use reply::{replies, Reply};
 pub use session::{Decision, Progress, Question, Session, State, Step};

@@ -4,7 +4,10 @@
 /// One `keyword[=value]` parameter, upper-cased as the reference keeps them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Param {
-    /// `SIZE=n`: the size the client declares.
+    /// `SIZE=n`: the size the client declares. A `SIZE` that is not a
+    /// number is kept as [`Param::Other`], for the command to judge: MAIL
+    /// refuses it with its syntax reply, RCPT as a parameter it does not
+    /// know, as the reference does.
     Size(u64),
     /// `BODY=7BIT` or `BODY=8BITMIME` (any other value is kept here too, to
     /// be refused by the session).
@@ -23,8 +26,8 @@ pub enum Param {
 /// Why the parameters could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParamError {
-    /// Not `keyword[=value]`, or `SIZE` without a number: the reference
-    /// answers with the command's 501 syntax reply.
+    /// Not `keyword[=value]` (or an empty value): the reference answers
+    /// with the command's 501 syntax reply.
     Syntax,
 }
 
@@ -91,14 +94,10 @@ fn parse_one(param: &str) -> Result<Param, ParamError> {
         return Err(ParamError::Syntax);
     }
     Ok(match (keyword, value) {
-        ("SIZE", Some(value)) => {
-            if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(ParamError::Syntax);
-            }
+        ("SIZE", Some(value)) if value.bytes().all(|b| b.is_ascii_digit()) => {
             // A number too big for u64 is certainly over any limit.
             Param::Size(value.parse().unwrap_or(u64::MAX))
         }
-        ("SIZE", None) => return Err(ParamError::Syntax),
         ("BODY", value) => Param::Body(value.unwrap_or("").to_string()),
         ("SMTPUTF8", value) => Param::SmtpUtf8(value.map(str::to_string)),
         (keyword, value) => Param::Other {
@@ -138,18 +137,25 @@ mod tests {
 
     #[test]
     fn syntax_errors() {
-        for text in [
-            "SIZE=invalid",
-            "SIZE",
-            "SIZE=-1",
-            "SIZE=",
-            "FOO=",
-            ">",
-            "-X=1",
-            "=1",
-            "A_B",
-        ] {
+        for text in ["SIZE=", "FOO=", ">", "-X=1", "=1", "A_B"] {
             assert_eq!(Params::parse(text), Err(ParamError::Syntax), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_size_that_is_not_a_number_is_left_to_the_command() {
+        for (text, value) in [
+            ("SIZE=invalid", Some("INVALID")),
+            ("SIZE", None),
+            ("SIZE=-1", Some("-1")),
+        ] {
+            let params = Params::parse(text).unwrap();
+            let other = Param::Other {
+                keyword: "SIZE".into(),
+                value: value.map(str::to_string),
+            };
+            assert_eq!(params.parsed, [other], "{text:?}");
+            assert_eq!(params.size(), None, "{text:?}");
         }
     }
 }

@@ -277,6 +277,10 @@ pub mod replies {
             format!("{hostname} Error: too many connections, try again later"),
         )
     }
+    /// `530 5.7.0 Must issue a STARTTLS command first`
+    pub fn must_starttls() -> Reply {
+        Reply::new(530, "5.7.0 Must issue a STARTTLS command first")
+    }
     /// `421 <host> Service shutting down, closing connection`
     pub fn shutting_down(hostname: &str) -> Reply {
         Reply::new(

@@ -28,11 +28,13 @@ use std::sync::Arc;
 use memchr::memmem;
 
 use super::address::{parse_path, Path};
+use super::auth::{AuthStep, Credentials, Exchange, Mechanism};
 use super::command::{supported_commands, Command, Verb};
 use super::config::Config;
+use super::config::AUTH_LINE_LIMIT;
 use super::data::{DataDecoder, DataOutcome};
-use super::envelope::{Envelope, Message, SessionInfo};
-use super::extension::{ehlo_reply, mail_line_limit};
+use super::envelope::{AuthInfo, Envelope, Message, SessionInfo, TlsInfo};
+use super::extension::{ehlo_reply_for, mail_line_limit};
 use super::params::{Param, Params};
 use super::reply::{replies, Reply};
 
@@ -49,6 +51,10 @@ pub enum Step {
     Accepted(Reply, Box<Message>),
     /// Write the reply, if any, then close the connection.
     Close(Option<Reply>),
+    /// Write the reply (`220`), discard any input already received, run the
+    /// TLS handshake, then call [`Session::tls_started`] (or close if the
+    /// handshake fails).
+    StartTls(Reply),
 }
 
 /// A point where the handler may change what the server answers.
@@ -84,6 +90,8 @@ pub enum Question {
     Data,
     /// The message is complete: `process_message` decides the final reply.
     Message(Box<Message>),
+    /// The client presented credentials: accept (`Proceed`) or refuse.
+    Auth(Credentials),
 }
 
 /// The handler's answer to a [`Question`].
@@ -122,7 +130,14 @@ pub enum State {
 
 #[derive(Debug)]
 enum Phase {
-    Command { discarding_long_line: bool },
+    Command {
+        discarding_long_line: bool,
+    },
+    /// Reading the client's responses to AUTH challenges.
+    Auth {
+        discarding_long_line: bool,
+        exchange: Exchange,
+    },
     Data(DataDecoder),
     Closed,
 }
@@ -155,6 +170,8 @@ impl Session {
             hostname: config.hostname.clone(),
             helo: String::new(),
             extended: false,
+            tls: None,
+            auth: None,
         };
         Session {
             config,
@@ -192,7 +209,7 @@ impl Session {
     /// Where the dialogue is.
     pub fn state(&self) -> State {
         match self.phase {
-            Phase::Command { .. } => State::Command,
+            Phase::Command { .. } | Phase::Auth { .. } => State::Command,
             Phase::Data(_) => State::Data,
             Phase::Closed => State::Closed,
         }
@@ -219,8 +236,13 @@ impl Session {
                 let step = done.then(|| self.finish_data());
                 Progress { used, step }
             }
-            Phase::Command { discarding_long_line } => {
+            Phase::Command { discarding_long_line }
+            | Phase::Auth {
+                discarding_long_line, ..
+            } => {
                 let longest = self.config.max_command_line();
+                // A CR at the end may start the CRLF: not part of the line yet.
+                let partial_line = input.len() - usize::from(input.ends_with(b"\r"));
                 match memmem::find(input, b"\r\n") {
                     Some(end) if *discarding_long_line => {
                         *discarding_long_line = false;
@@ -232,14 +254,16 @@ impl Session {
                     }
                     Some(end) => Progress {
                         used: end + 2,
-                        step: Some(self.command_line(&input[..end])),
+                        step: Some(self.line(&input[..end])),
                     },
-                    None if *discarding_long_line || input.len() > longest => {
+                    None if *discarding_long_line || partial_line > longest => {
                         // Drop the bytes of an over-long line as they come,
                         // keeping a CR that may start the CRLF.
                         *discarding_long_line = true;
-                        let used = input.len() - usize::from(input.ends_with(b"\r"));
-                        Progress { used, step: None }
+                        Progress {
+                            used: partial_line,
+                            step: None,
+                        }
                     }
                     None => Progress { used: 0, step: None },
                 }
@@ -261,6 +285,16 @@ impl Session {
                 Some(reply) => Step::Reply(reply),
                 None => self.dispatch(command),
             },
+            Question::Auth(credentials) => match reply {
+                Some(reply) if !reply.is_positive() => Step::Reply(reply),
+                reply => {
+                    self.info.auth = Some(AuthInfo {
+                        mechanism: credentials.mechanism().name().to_string(),
+                        username: credentials.username().to_string(),
+                    });
+                    Step::Reply(reply.unwrap_or_else(|| Reply::new(235, "2.7.0 Authentication successful")))
+                }
+            },
             Question::Message(message) => {
                 let reply = reply.unwrap_or_else(replies::ok);
                 if reply.is_positive() {
@@ -275,7 +309,7 @@ impl Session {
                 self.info.helo = name;
                 self.info.extended = extended;
                 let normal = if extended {
-                    ehlo_reply(&self.config)
+                    ehlo_reply_for(&self.config, self.info.tls.is_some())
                 } else {
                     Reply::new(250, &self.config.hostname)
                 };
@@ -396,7 +430,115 @@ impl Session {
                 Some(arg) => self.refuse(replies::could_not_vrfy(arg)),
             },
             Verb::Expn => self.refuse(replies::expn_not_implemented()),
+            Verb::StartTls => self.starttls(&command),
+            Verb::Auth => self.auth(&command),
         }
+    }
+
+    fn starttls(&mut self, command: &Command) -> Step {
+        if !self.config.starttls {
+            return self.refuse(replies::unknown_command(&command.name));
+        }
+        if command.arg.is_some() {
+            return self.syntax_error(Verb::StartTls);
+        }
+        if self.info.tls.is_some() {
+            return self.refuse(Reply::new(503, "5.5.1 Error: TLS already active"));
+        }
+        Step::StartTls(Reply::new(220, "2.0.0 Ready to start TLS"))
+    }
+
+    /// The handshake succeeded: everything the client said before is
+    /// forgotten (RFC 3207, 4.2), and it must greet again.
+    pub fn tls_started(&mut self, tls: TlsInfo) {
+        self.info.tls = Some(tls);
+        self.info.helo.clear();
+        self.info.extended = false;
+        self.info.auth = None;
+        self.transaction = None;
+        self.phase = Phase::Command {
+            discarding_long_line: false,
+        };
+    }
+
+    fn auth(&mut self, command: &Command) -> Step {
+        let mechanisms = &self.config.auth_mechanisms;
+        if mechanisms.is_empty() {
+            return self.refuse(replies::unknown_command(&command.name));
+        }
+        let Some(arg) = command.arg.as_deref() else {
+            return self.syntax_error(Verb::Auth);
+        };
+        if !self.info.extended {
+            return self.refuse(Reply::new(503, "5.5.1 Error: send EHLO first"));
+        }
+        if self.info.auth.is_some() {
+            return self.refuse(Reply::new(503, "5.5.1 Error: already authenticated"));
+        }
+        if self.transaction.is_some() {
+            return self.refuse(Reply::new(
+                503,
+                "5.5.1 Error: AUTH not permitted during a mail transaction",
+            ));
+        }
+        if self.info.tls.is_none() && self.config.require_tls {
+            return Step::Reply(replies::must_starttls());
+        }
+        if self.info.tls.is_none() && self.config.auth_requires_tls {
+            return Step::Reply(Reply::new(
+                538,
+                "5.7.11 Encryption required for requested authentication mechanism",
+            ));
+        }
+        let (name, initial) = arg
+            .split_once(' ')
+            .map_or((arg, None), |(n, i)| (n, Some(i.trim())));
+        let Some(mechanism) = Mechanism::from_name(name).filter(|m| mechanisms.contains(m)) else {
+            return self.refuse(Reply::new(504, "5.5.4 Unrecognized authentication type"));
+        };
+        let challenge = format!(
+            "<{}.{}@{}>",
+            self.info.id, self.invalid_commands, self.config.hostname
+        );
+        let (exchange, step) = Exchange::start(mechanism, initial, challenge);
+        self.auth_step(exchange, step)
+    }
+
+    fn auth_step(&mut self, exchange: Exchange, step: AuthStep) -> Step {
+        match step {
+            AuthStep::Challenge(text) => {
+                self.phase = Phase::Auth {
+                    discarding_long_line: false,
+                    exchange,
+                };
+                Step::Reply(Reply::new(334, text))
+            }
+            AuthStep::Done(credentials) => {
+                self.phase = Phase::Command {
+                    discarding_long_line: false,
+                };
+                Step::Ask(Question::Auth(credentials))
+            }
+            AuthStep::Failed(reply) => {
+                self.phase = Phase::Command {
+                    discarding_long_line: false,
+                };
+                self.refuse(reply)
+            }
+        }
+    }
+
+    /// A complete line: a command, or a response during AUTH.
+    fn line(&mut self, line: &[u8]) -> Step {
+        let Phase::Auth { exchange, .. } = &mut self.phase else {
+            return self.command_line(line);
+        };
+        let mut exchange = exchange.clone();
+        let step = match std::str::from_utf8(line) {
+            Ok(text) if line.len() <= AUTH_LINE_LIMIT => exchange.respond(text),
+            _ => AuthStep::Failed(Reply::new(501, "5.5.2 Error: malformed authentication response")),
+        };
+        self.auth_step(exchange, step)
     }
 
     fn syntax_error(&mut self, verb: Verb) -> Step {
@@ -428,9 +570,10 @@ impl Session {
         })
     }
 
-    /// Reads `FROM:<path> params` / `TO:<path> params` as the reference
-    /// does; `None` means the command's 501 syntax reply.
-    fn path_and_params<'a>(&self, keyword: &str, arg: Option<&'a str>) -> Option<(Path<'a>, Params)> {
+    /// Reads `FROM:<path>` / `TO:<path>` as the reference does; `None` means
+    /// the command's 501 syntax reply. Whatever follows the path (in
+    /// `Path::rest`) is only allowed after EHLO.
+    fn path<'a>(&self, keyword: &str, arg: Option<&'a str>) -> Option<Path<'a>> {
         let arg = arg?;
         let head = arg.get(..keyword.len())?;
         if !head.eq_ignore_ascii_case(keyword) {
@@ -440,47 +583,60 @@ impl Session {
         if !self.info.extended && !path.rest.is_empty() {
             return None;
         }
-        let params = Params::parse(path.rest).ok()?;
-        Some((path, params))
+        Some(path)
     }
 
     fn mail(&mut self, arg: Option<&str>) -> Step {
         if self.info.helo.is_empty() {
             return self.refuse(replies::need_helo());
         }
-        let Some((path, params)) = self.path_and_params("FROM:", arg) else {
+        if self.config.require_tls && self.info.tls.is_none() {
+            return Step::Reply(replies::must_starttls());
+        }
+        if self.config.require_auth && self.info.auth.is_none() {
+            return Step::Reply(Reply::new(530, "5.7.0 Authentication required"));
+        }
+        let Some(path) = self.path("FROM:", arg) else {
             return self.syntax_error(Verb::Mail);
         };
         if self.transaction.is_some() {
             return self.refuse(replies::nested_mail());
         }
-        let mut smtputf8 = false;
+        // The reference reads the parameters only now, after the nested
+        // MAIL check, into a dict (a later duplicate wins), and judges BODY,
+        // SMTPUTF8 and SIZE in that order before anything it does not know.
+        let Ok(params) = Params::parse(path.rest) else {
+            return self.syntax_error(Verb::Mail);
+        };
+        let (mut body, mut smtputf8, mut size) = (None, None, None);
         let mut unrecognized = false;
         for param in &params.parsed {
             match param {
-                Param::Body(body) if !self.config.decode_data => {
-                    if body != "7BIT" && body != "8BITMIME" {
-                        return self.refuse(replies::bad_body());
-                    }
-                }
-                Param::SmtpUtf8(value) if self.config.enable_smtputf8 => {
-                    if value.is_some() {
-                        return self.refuse(replies::smtputf8_takes_no_arguments());
-                    }
-                    smtputf8 = true;
-                }
-                Param::Size(_) => {}
+                Param::Body(value) if !self.config.decode_data => body = Some(value.as_str()),
+                Param::SmtpUtf8(value) if self.config.enable_smtputf8 => smtputf8 = Some(value.is_none()),
+                Param::Size(value) => size = Some(Some(*value)),
+                Param::Other { keyword, .. } if keyword == "SIZE" => size = Some(None),
                 _ => unrecognized = true,
             }
         }
+        if body.is_some_and(|body| body != "7BIT" && body != "8BITMIME") {
+            return self.refuse(replies::bad_body());
+        }
+        if smtputf8 == Some(false) {
+            return self.refuse(replies::smtputf8_takes_no_arguments());
+        }
+        if size == Some(None) {
+            return self.syntax_error(Verb::Mail);
+        }
+        let size = size.flatten();
         let limit = self.config.data_size_limit as u64;
-        if limit > 0 && params.size().is_some_and(|size| size > limit) {
+        if limit > 0 && size.is_some_and(|size| size > limit) {
             return Step::Reply(replies::size_exceeds_limit());
         }
         if unrecognized {
             return Step::Reply(replies::mail_params_not_recognized());
         }
-        if !path.is_ascii() && !smtputf8 {
+        if !path.is_ascii() && smtputf8 != Some(true) {
             return Step::Reply(replies::non_ascii_address());
         }
         Step::Ask(Question::Mail {
@@ -498,10 +654,10 @@ impl Session {
         };
         let smtputf8 = envelope.smtputf8();
         let recipients = envelope.rcpt_to.len();
-        let parsed = self
-            .path_and_params("TO:", arg)
-            .filter(|(path, _)| !path.is_null());
-        let Some((path, params)) = parsed else {
+        let Some(path) = self.path("TO:", arg).filter(|path| !path.is_null()) else {
+            return self.syntax_error(Verb::Rcpt);
+        };
+        let Ok(params) = Params::parse(path.rest) else {
             return self.syntax_error(Verb::Rcpt);
         };
         if !params.is_empty() {
@@ -557,5 +713,124 @@ impl Session {
             envelope: transaction.envelope,
             data,
         })))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The replies to `lines` (after the greeting) from a session that
+    /// proceeds at every question, the input arriving `chunk` bytes at a time.
+    fn replies_chunked(config: Config, lines: &[&str], chunk: usize) -> Vec<String> {
+        let mut session = Session::new(Arc::new(config), 1, "127.0.0.1:2525".parse().unwrap());
+        let input: Vec<u8> = lines
+            .iter()
+            .flat_map(|line| [line.as_bytes(), b"\r\n"].concat())
+            .collect();
+        let mut chunks = input.chunks(chunk);
+        let mut pending = Vec::new();
+        let mut out = Vec::new();
+        let mut step = Some(session.start());
+        // Every round uses input, reads a chunk or ends: bounded by the input.
+        for _ in 0..3 * input.len() + 3 {
+            match step.take() {
+                Some(Step::Ask(question)) => step = Some(session.resolve(question, Decision::Proceed)),
+                Some(Step::Reply(reply) | Step::Accepted(reply, _) | Step::StartTls(reply)) => {
+                    out.push(reply.to_string())
+                }
+                Some(Step::Close(reply)) => {
+                    out.extend(reply.map(|reply| reply.to_string()));
+                    break;
+                }
+                None => {
+                    let progress = session.receive(&pending);
+                    pending.drain(..progress.used);
+                    step = progress.step;
+                    if step.is_none() && progress.used == 0 {
+                        match chunks.next() {
+                            Some(chunk) => pending.extend_from_slice(chunk),
+                            None => break,
+                        }
+                    }
+                }
+            }
+        }
+        out.remove(0);
+        out
+    }
+
+    fn replies(config: Config, lines: &[&str]) -> Vec<String> {
+        replies_chunked(config, lines, usize::MAX)
+    }
+
+    #[test]
+    fn a_line_of_the_longest_length_may_arrive_in_pieces() {
+        // 548 bytes: the longest MAIL line with SIZE and SMTPUTF8; its CR
+        // arriving alone must not make it "too long".
+        let mail = format!("MAIL FROM:<{}@example>", "a".repeat(528));
+        assert_eq!(mail.len(), 548);
+        let too_long = format!("MAIL FROM:<{}@example>", "a".repeat(529));
+        let config = Config {
+            enable_smtputf8: true,
+            ..Config::default()
+        };
+        for chunk in [1, 2, 3, 548, 549, 550, usize::MAX] {
+            let replies = replies_chunked(config.clone(), &["EHLO x", &too_long, &mail], chunk);
+            assert_eq!(replies[1..], ["500 Error: line too long", "250 OK"], "by {chunk}");
+        }
+    }
+
+    #[test]
+    fn parameters_are_judged_in_the_reference_order() {
+        let syntax = "501 Syntax: MAIL FROM: <address> [SP <mail-parameters>]";
+        let bad_body = "501 Error: BODY can only be one of 7BIT, 8BITMIME";
+        let cases: &[(&[&str], &str)] = &[
+            // Nested MAIL is checked before the parameters are read.
+            (
+                &["MAIL FROM:<a@b>", "MAIL FROM:<a@b> SIZE=abc"],
+                "503 Error: nested MAIL command",
+            ),
+            (
+                &["MAIL FROM:<a@b>", "MAIL FROM:<a@b> FOO="],
+                "503 Error: nested MAIL command",
+            ),
+            // BODY, then SMTPUTF8, then SIZE, whatever their order on the line.
+            (&["MAIL FROM:<a@b> SMTPUTF8=x BODY=bad"], bad_body),
+            (&["MAIL FROM:<a@b> SIZE=abc BODY=bad"], bad_body),
+            (
+                &["MAIL FROM:<a@b> SIZE=abc SMTPUTF8=x"],
+                "501 Error: SMTPUTF8 takes no arguments",
+            ),
+            (&["MAIL FROM:<a@b> FOO=bar SIZE=abc"], syntax),
+            (&["MAIL FROM:<a@b> SIZE"], syntax),
+            // A later duplicate wins, as in the reference's dict.
+            (&["MAIL FROM:<a@b> BODY=bad BODY=7BIT"], "250 OK"),
+            (&["MAIL FROM:<a@b> SIZE=abc SIZE=10"], "250 OK"),
+            (&["MAIL FROM:<a@b> SIZE=10 SIZE=abc"], syntax),
+            // SIZE is a MAIL parameter: RCPT does not know it at all.
+            (
+                &["MAIL FROM:<a@b>", "RCPT TO:<c@d> SIZE=abc"],
+                "555 RCPT TO parameters not recognized or not implemented",
+            ),
+            (
+                &["MAIL FROM:<a@b>", "RCPT TO:<c@d> SIZE"],
+                "555 RCPT TO parameters not recognized or not implemented",
+            ),
+        ];
+        for (lines, last) in cases {
+            let config = Config {
+                enable_smtputf8: true,
+                ..Config::default()
+            };
+            let input: Vec<&str> = ["EHLO x"].iter().chain(lines.iter()).copied().collect();
+            let replies = replies(config, &input);
+            assert_eq!(
+                replies.last().map(String::as_str),
+                Some(*last),
+                "{lines:?}: {replies:#?}"
+            );
+            assert_eq!(replies.len(), input.len(), "{lines:?}: {replies:#?}");
+        }
     }
 }

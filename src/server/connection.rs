@@ -13,6 +13,7 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::{timeout_at, Instant};
 
+use super::tls::{Stream, TlsConfig};
 use super::SmtpServer;
 use crate::handler::{decide, Handler, SessionLog};
 use crate::protocol::{replies, Question, Reply, Session, State, Step};
@@ -28,7 +29,7 @@ enum ReadEnd {
 }
 
 struct Connection {
-    stream: TcpStream,
+    stream: Stream,
     input: Vec<u8>,
     start: usize,
     end: usize,
@@ -49,7 +50,7 @@ pub(super) async fn serve<H: Handler>(
     let mut session = Session::new(config.clone(), id, peer);
     let log = handler.session_log(session.info());
     let mut conn = Connection {
-        stream,
+        stream: Stream::Plain(stream),
         input: vec![0; INITIAL_BUFFER],
         start: 0,
         end: 0,
@@ -57,6 +58,14 @@ pub(super) async fn serve<H: Handler>(
         log,
     };
     let session_deadline = config.session_timeout.map(|limit| Instant::now() + limit);
+    if let Some(tls) = server.tls.as_ref().filter(|tls| tls.implicit) {
+        if !conn
+            .start_tls(&tls.config, &mut session, config.idle_timeout)
+            .await
+        {
+            return;
+        }
+    }
     let mut step = session.start();
     loop {
         step = match step {
@@ -88,6 +97,26 @@ pub(super) async fn serve<H: Handler>(
                     break;
                 }
                 handler.message_accepted(*message);
+                match next_step(&mut conn, &mut session, &config, session_deadline, &mut stopping).await {
+                    Some(step) => step,
+                    None => break,
+                }
+            }
+            Step::StartTls(reply) => {
+                conn.queue(&reply);
+                if conn.flush().await.is_err() {
+                    break;
+                }
+                // Bytes sent before the handshake must not count as
+                // commands after it (RFC 3207, 4.2: STARTTLS injection).
+                conn.start = conn.end;
+                let Some(tls) = &server.tls else { break };
+                if !conn
+                    .start_tls(&tls.config, &mut session, config.idle_timeout)
+                    .await
+                {
+                    break;
+                }
                 match next_step(&mut conn, &mut session, &config, session_deadline, &mut stopping).await {
                     Some(step) => step,
                     None => break,
@@ -170,8 +199,43 @@ impl Connection {
     /// final dot separately) would otherwise wait ~40 ms per message.
     fn ack_now(&self) {
         #[cfg(any(target_os = "linux", target_os = "android"))]
-        {
-            let _ = socket2::SockRef::from(&self.stream).set_tcp_quickack(true);
+        if let Some(tcp) = self.stream.tcp() {
+            let _ = socket2::SockRef::from(tcp).set_tcp_quickack(true);
+        }
+    }
+
+    /// Runs the server side of a TLS handshake; on success the session
+    /// learns the parameters. Returns whether the session can go on.
+    async fn start_tls(
+        &mut self,
+        tls: &TlsConfig,
+        session: &mut Session,
+        limit: std::time::Duration,
+    ) -> bool {
+        let Stream::Plain(tcp) = std::mem::replace(&mut self.stream, Stream::Upgrading) else {
+            self.note("TLS requested on a stream that is not plain TCP");
+            return false;
+        };
+        match tokio::time::timeout(limit, tls.accept(tcp)).await {
+            Ok(Ok((stream, info))) => {
+                self.stream = stream;
+                let sni = info
+                    .sni
+                    .as_deref()
+                    .map(|name| format!(", SNI {name}"))
+                    .unwrap_or_default();
+                self.note(&format!("TLS started: {} {}{sni}", info.version, info.cipher));
+                session.tls_started(info);
+                true
+            }
+            Ok(Err(error)) => {
+                self.note(&format!("TLS handshake failed: {error}"));
+                false
+            }
+            Err(_) => {
+                self.note("TLS handshake timed out");
+                false
+            }
         }
     }
 

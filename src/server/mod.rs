@@ -6,6 +6,9 @@
 //! task even starts.
 
 mod connection;
+mod tls;
+
+pub use tls::TlsConfig;
 
 use std::future::Future;
 use std::io;
@@ -47,6 +50,15 @@ pub struct SmtpServer<H> {
     config: Arc<Config>,
     handler: Arc<H>,
     next_session: Arc<AtomicU64>,
+    tls: Option<Tls>,
+}
+
+/// How a server uses its certificate.
+#[derive(Clone)]
+pub(crate) struct Tls {
+    pub(crate) config: TlsConfig,
+    /// TLS from the first byte (SMTPS, RFC 8314) instead of STARTTLS.
+    pub(crate) implicit: bool,
 }
 
 impl<H> Clone for SmtpServer<H> {
@@ -55,6 +67,7 @@ impl<H> Clone for SmtpServer<H> {
             config: self.config.clone(),
             handler: self.handler.clone(),
             next_session: self.next_session.clone(),
+            tls: self.tls.clone(),
         }
     }
 }
@@ -68,7 +81,28 @@ impl<H: Handler> SmtpServer<H> {
             config: Arc::new(config),
             handler: Arc::new(handler),
             next_session: Arc::new(AtomicU64::new(1)),
+            tls: None,
         })
+    }
+
+    /// Offers STARTTLS (RFC 3207) with `tls`'s certificate.
+    pub fn with_starttls(mut self, tls: TlsConfig) -> SmtpServer<H> {
+        Arc::make_mut(&mut self.config).starttls = true;
+        self.tls = Some(Tls {
+            config: tls,
+            implicit: false,
+        });
+        self
+    }
+
+    /// Speaks TLS from the first byte (implicit TLS, "SMTPS", RFC 8314).
+    pub fn with_implicit_tls(mut self, tls: TlsConfig) -> SmtpServer<H> {
+        Arc::make_mut(&mut self.config).starttls = false;
+        self.tls = Some(Tls {
+            config: tls,
+            implicit: true,
+        });
+        self
     }
 
     /// The configuration.

@@ -16,6 +16,7 @@ use super::recorder::Recorder;
 use super::report;
 use super::rules::{Response, RuleHandle, Script, Scripted, Trigger};
 use super::runtime::runtime;
+use super::secure::{AuthPolicy, TlsChoice};
 use super::store::{RejectedMessage, Store};
 use super::transcript::Transcript;
 use crate::protocol::Config;
@@ -49,6 +50,8 @@ pub struct TestSmtpServer {
     wait_timeout: Duration,
     stop: Option<oneshot::Sender<()>>,
     stopped: mpsc::Receiver<()>,
+    /// The server certificate as PEM and DER, when TLS is on.
+    certificate: Option<(String, Vec<u8>)>,
 }
 
 /// Options for a [`TestSmtpServer`], from [`TestSmtpServer::builder`].
@@ -68,10 +71,12 @@ pub struct TestSmtpServer {
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until .start()"]
 pub struct Builder {
-    config: Config,
+    pub(crate) config: Config,
     wait_timeout: Duration,
     ip: IpAddr,
     port: u16,
+    pub(crate) tls: Option<TlsChoice>,
+    pub(crate) auth: AuthPolicy,
 }
 
 impl Default for Builder {
@@ -86,6 +91,8 @@ impl Default for Builder {
             wait_timeout: timeout_from_env().unwrap_or(DEFAULT_WAIT),
             ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
+            tls: None,
+            auth: AuthPolicy::Off,
         }
     }
 }
@@ -191,11 +198,24 @@ impl Builder {
             });
         })));
         let handler = Scripted {
-            inner: Recorder { store: store.clone() },
+            inner: Recorder {
+                store: store.clone(),
+                auth: self.auth,
+            },
             script: script.clone(),
         };
-        let server = SmtpServer::new(self.config, handler)
+        let mut server = SmtpServer::new(self.config, handler)
             .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error))?;
+        let mut certificate = None;
+        if let Some(choice) = &self.tls {
+            let tls = choice.certificate()?;
+            certificate = Some((tls.certificate_pem().to_string(), tls.certificate_der().to_vec()));
+            server = if choice.implicit {
+                server.with_implicit_tls(tls)
+            } else {
+                server.with_starttls(tls)
+            };
+        }
         // Bound here, in the caller's thread: the port accepts connections
         // (into the backlog) before this function returns.
         let listener = std::net::TcpListener::bind(SocketAddr::new(self.ip, self.port))?;
@@ -219,6 +239,7 @@ impl Builder {
             wait_timeout: self.wait_timeout,
             stop: Some(stop),
             stopped,
+            certificate,
         })
     }
 }
@@ -249,6 +270,17 @@ impl TestSmtpServer {
     /// The port.
     pub fn port(&self) -> u16 {
         self.addr.port()
+    }
+
+    /// The server's certificate as PEM, when TLS is on: the root a client
+    /// must trust (lettre: `Certificate::from_pem`).
+    pub fn certificate_pem(&self) -> Option<&str> {
+        self.certificate.as_ref().map(|(pem, _)| pem.as_str())
+    }
+
+    /// The server's certificate as DER, when TLS is on.
+    pub fn certificate_der(&self) -> Option<&[u8]> {
+        self.certificate.as_ref().map(|(_, der)| der.as_slice())
     }
 
     /// How long waits last before failing.

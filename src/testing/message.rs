@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
 
 use super::transcript::{SharedTranscript, Transcript};
-use crate::protocol::{Envelope, Message};
+use crate::protocol::{AuthInfo, Envelope, Message, TlsInfo};
 
 /// A message the fixture accepted: its envelope, its exact bytes, and where
 /// it came from. Cheap views parse the bytes on demand (with `mail-parser`).
@@ -35,6 +35,10 @@ pub struct ReceivedMessage {
     pub session_id: u64,
     /// When the final reply was written.
     pub received_at: SystemTime,
+    /// The TLS parameters, if the session was encrypted.
+    pub tls: Option<TlsInfo>,
+    /// Who the client authenticated as, if it did.
+    pub auth: Option<AuthInfo>,
     /// The session's transcript, for failure reports.
     pub(crate) transcript: SharedTranscript,
 }
@@ -65,6 +69,8 @@ impl ReceivedMessage {
             helo: message.session.helo,
             session_id: message.session.id,
             received_at: SystemTime::now(),
+            tls: message.session.tls,
+            auth: message.session.auth,
             transcript,
         }
     }
@@ -85,6 +91,8 @@ impl ReceivedMessage {
             helo: String::new(),
             session_id: 0,
             received_at: SystemTime::now(),
+            tls: None,
+            auth: None,
             transcript: SharedTranscript::default(),
         }
     }

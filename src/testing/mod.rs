@@ -15,6 +15,7 @@ mod report;
 mod rule_syntax;
 mod rules;
 mod runtime;
+mod secure;
 mod store;
 mod transcript;
 

@@ -52,6 +52,12 @@ pub fn data() -> Trigger {
     Trigger::data()
 }
 
+/// The credentials of an AUTH exchange: a reply here decides the outcome
+/// (`535` refuses, `235` accepts), before the fixture's own check.
+pub fn auth() -> Trigger {
+    Trigger::auth()
+}
+
 /// The final reply, after the client's `.`. A refused message is not in
 /// `messages()` but in `rejected()`.
 pub fn message() -> Trigger {

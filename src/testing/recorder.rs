@@ -4,17 +4,28 @@
 use std::sync::Arc;
 
 use crate::handler::{Handler, SessionLog};
-use crate::protocol::{Message, SessionInfo};
+use crate::protocol::auth::Credentials;
+use crate::protocol::{Decision, Message, Reply, Session, SessionInfo};
 
 use super::message::ReceivedMessage;
+use super::secure::AuthPolicy;
 use super::store::Store;
 use super::transcript::TranscriptLog;
 
 pub(crate) struct Recorder {
     pub(crate) store: Arc<Store>,
+    pub(crate) auth: AuthPolicy,
 }
 
 impl Handler for Recorder {
+    async fn on_auth(&self, _session: &Session, credentials: &Credentials) -> Decision {
+        if self.auth.accepts(credentials) {
+            Decision::Proceed
+        } else {
+            Decision::Reply(Reply::new(535, "5.7.8 Authentication credentials invalid"))
+        }
+    }
+
     fn message_accepted(&self, message: Message) {
         let transcript = self.store.transcript(message.session.id).unwrap_or_default();
         self.store

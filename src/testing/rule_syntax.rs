@@ -47,6 +47,7 @@ impl std::str::FromStr for Trigger {
             "MAIL" => TriggerKind::MailFrom(address("FROM:")?),
             "RCPT" => TriggerKind::RcptTo(address("TO:")?),
             "DATA" if rest.is_empty() => TriggerKind::Data,
+            "AUTH" if rest.is_empty() => TriggerKind::Auth,
             "MESSAGE" | "." if rest.is_empty() => TriggerKind::Message(None),
             verb if rest.is_empty()
                 && verb

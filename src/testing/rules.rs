@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use crate::handler::{Handler, SessionLog};
+use crate::protocol::auth::Credentials;
 use crate::protocol::{Command, Decision, Message, Reply, Session, SessionInfo};
 
 type CommandPredicate = dyn Fn(&Command) -> bool + Send + Sync;
@@ -27,6 +28,7 @@ pub(crate) enum TriggerKind {
     MailFrom(Option<String>),
     RcptTo(Option<String>),
     Data,
+    Auth,
     Message(Option<Arc<MessagePredicate>>),
     Command(String),
     CommandMatching(Arc<CommandPredicate>),
@@ -58,6 +60,11 @@ impl Trigger {
             kind: TriggerKind::Data,
         }
     }
+    pub(crate) fn auth() -> Trigger {
+        Trigger {
+            kind: TriggerKind::Auth,
+        }
+    }
     pub(crate) fn message(predicate: Option<Arc<MessagePredicate>>) -> Trigger {
         Trigger {
             kind: TriggerKind::Message(predicate),
@@ -85,6 +92,7 @@ impl fmt::Display for Trigger {
             TriggerKind::RcptTo(Some(address)) => write!(f, "on::rcpt_to({address:?})"),
             TriggerKind::RcptTo(None) => f.write_str("on::any_rcpt_to()"),
             TriggerKind::Data => f.write_str("on::data()"),
+            TriggerKind::Auth => f.write_str("on::auth()"),
             TriggerKind::Message(None) => f.write_str("on::message()"),
             TriggerKind::Message(Some(_)) => f.write_str("on::message_matching(..)"),
             TriggerKind::Command(verb) => write!(f, "on::command({verb:?})"),
@@ -429,6 +437,12 @@ impl<H: Handler> Handler for Scripted<H> {
             .await
     }
 
+    async fn on_auth(&self, session: &Session, credentials: &Credentials) -> Decision {
+        let normal = self.inner.on_auth(session, credentials);
+        self.script
+            .decide(|t| matches!(t, TriggerKind::Auth), normal)
+            .await
+    }
     async fn on_message(&self, session: &Session, message: &Message) -> Decision {
         let normal = self.inner.on_message(session, message);
         let matches = |t: &TriggerKind| match t {
