@@ -7,11 +7,13 @@ use std::sync::Arc;
 
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, ValueEnum};
 use smtp_fixture::handlers::{DebuggingServer, Sink};
-use smtp_fixture::protocol::SessionInfo;
+use smtp_fixture::protocol::auth::{Credentials, Mechanism};
+use smtp_fixture::protocol::{Session, SessionInfo};
+use smtp_fixture::server::TlsConfig;
 use smtp_fixture::testing::{
     parse_delay_rule, parse_disconnect_rule, parse_reply_rule, Response, Script, Scripted, Trigger,
 };
-use smtp_fixture::{Config, Handler, Message, Reply, SessionLog, SmtpServer};
+use smtp_fixture::{Config, Decision, Handler, Message, Reply, SessionLog, SmtpServer};
 
 /// An RFC 5321 SMTP server with SIZE, 8BITMIME and SMTPUTF8: the debugging
 /// server of Python's smtpd, in Rust.
@@ -71,6 +73,35 @@ struct Cli {
     #[arg(long = "times", value_name = "N")]
     times: Vec<usize>,
 
+    /// Offer STARTTLS with a fresh self-signed certificate for localhost
+    /// (its PEM is printed to standard error at start).
+    #[arg(long = "tls")]
+    tls: bool,
+
+    /// Offer STARTTLS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long = "tls-cert", value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+
+    /// The private key (PEM) for --tls-cert.
+    #[arg(long = "tls-key", value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
+
+    /// Implicit TLS ("SMTPS", RFC 8314): TLS from the first byte.
+    #[arg(long = "smtps")]
+    smtps: bool,
+
+    /// Refuse MAIL and AUTH with 530 until STARTTLS.
+    #[arg(long = "require-tls")]
+    require_tls: bool,
+
+    /// Offer AUTH and accept USER with PASS, repeatable ('user:pass').
+    #[arg(long = "auth", value_name = "USER:PASS")]
+    auth: Vec<String>,
+
+    /// Offer AUTH and accept any credentials.
+    #[arg(long = "auth-any")]
+    auth_any: bool,
+
     /// Print the version and exit.
     #[arg(short = 'V', long = "version", action = clap::ArgAction::Version)]
     version: (),
@@ -115,9 +146,23 @@ struct CliHandler {
     class: Class,
     printer: DebuggingServer,
     debug: bool,
+    /// `--auth user:pass` pairs; `None` with `--auth-any`.
+    users: Option<Vec<(String, String)>>,
 }
-
 impl Handler for CliHandler {
+    async fn on_auth(&self, _session: &Session, credentials: &Credentials) -> Decision {
+        let accepted = match &self.users {
+            None => true,
+            Some(users) => users.iter().any(|(user, password)| {
+                user == credentials.username() && credentials.check_password(password)
+            }),
+        };
+        if accepted {
+            Decision::Proceed
+        } else {
+            Decision::Reply(Reply::new(535, "5.7.8 Authentication credentials invalid"))
+        }
+    }
     async fn process_message(&self, message: &Message) -> Option<Reply> {
         match self.class {
             Class::DebuggingServer => self.printer.process_message(message).await,
@@ -197,6 +242,13 @@ fn scripted_rules(
         .collect())
 }
 
+/// A usage error: the message, the usage line, exit status 2.
+fn usage_error(message: String) -> ! {
+    Cli::command()
+        .error(clap::error::ErrorKind::ValueValidation, message)
+        .exit()
+}
+
 fn main() -> ExitCode {
     let matches = Cli::command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
@@ -212,28 +264,68 @@ fn main() -> ExitCode {
             let _ = rule.times(times);
         }
     }
+    let mut users = Vec::new();
+    for pair in &cli.auth {
+        match pair.split_once(':') {
+            Some((user, password)) => users.push((user.to_string(), password.to_string())),
+            None => usage_error(format!("--auth {pair:?}: want USER:PASS")),
+        }
+    }
+    let offer_auth = cli.auth_any || !users.is_empty();
     let config = Config {
         hostname: gethostname::gethostname().to_string_lossy().into_owned(),
         data_size_limit: cli.size.unwrap_or(0),
         enable_smtputf8: cli.smtputf8,
+        require_tls: cli.require_tls,
+        auth_mechanisms: if offer_auth {
+            Mechanism::ALL.to_vec()
+        } else {
+            Vec::new()
+        },
         ..Config::default()
+    };
+    let tls = match (&cli.tls_cert, &cli.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsConfig::from_pem_files(cert, key)),
+        _ if cli.tls || cli.smtps || cli.require_tls => Some(TlsConfig::self_signed()),
+        _ => None,
+    };
+    let tls = match tls.transpose() {
+        Ok(tls) => tls,
+        Err(error) => {
+            eprintln!("smtp-fixture: TLS: {error}");
+            return ExitCode::from(2);
+        }
     };
     let handler = CliHandler {
         class: cli.class,
         printer: DebuggingServer::stdout(),
         debug: cli.debug,
+        users: (!cli.auth_any).then_some(users),
     };
     let handler = Scripted {
         inner: handler,
         script,
     };
-    let server = match SmtpServer::new(config, handler) {
+    let mut server = match SmtpServer::new(config, handler) {
         Ok(server) => server,
         Err(error) => {
             eprintln!("smtp-fixture: {error}");
             return ExitCode::from(2);
         }
     };
+    if let Some(tls) = tls {
+        if cli.tls_cert.is_none() {
+            eprintln!(
+                "smtp-fixture: self-signed certificate for localhost:\n{}",
+                tls.certificate_pem()
+            );
+        }
+        server = if cli.smtps {
+            server.with_implicit_tls(tls)
+        } else {
+            server.with_starttls(tls)
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {

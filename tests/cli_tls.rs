@@ -1,0 +1,122 @@
+//! The command line's TLS and AUTH flags, with Python's `smtplib` as the
+//! client: `starttls()` then `login()`, as a Python shop's code does.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+
+struct Binary(Child);
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(args: &[&str]) -> (Binary, u16) {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smtp-fixture"))
+        .args(["-c", "SmtpServer", &format!("127.0.0.1:{port}")])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("the listening line");
+    assert!(line.contains("listening on"), "{line}");
+    (Binary(child), port)
+}
+
+fn python(script: &str, args: &[&str]) -> (bool, String) {
+    let output = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python3 runs (CI installs Python 3.11; the parity tests need it too)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+const STARTTLS_LOGIN: &str = r#"
+import smtplib, ssl, sys
+port, cafile, password = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+context = ssl.create_default_context(cafile=cafile)
+with smtplib.SMTP("localhost", port, timeout=10) as s:
+    s.ehlo()
+    assert s.has_extn("starttls"), s.esmtp_features
+    s.starttls(context=context)
+    s.ehlo()
+    s.login("ann", password)
+    s.sendmail("ann@example.com", ["bob@example.com"], "Subject: via python\r\n\r\nhi\r\n")
+print("sent")
+"#;
+
+#[test]
+fn python_smtplib_starttls_and_login_against_the_binary() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("a certificate");
+    let cert = dir.path().join("cert.pem");
+    let key = dir.path().join("key.pem");
+    std::fs::write(&cert, generated.cert.pem()).expect("write the certificate");
+    std::fs::write(&key, generated.signing_key.serialize_pem()).expect("write the key");
+    let (cert_arg, key_arg) = (
+        cert.to_string_lossy().into_owned(),
+        key.to_string_lossy().into_owned(),
+    );
+    let (_binary, port) = start(&[
+        "--tls-cert",
+        &cert_arg,
+        "--tls-key",
+        &key_arg,
+        "--auth",
+        "ann:s3cret",
+    ]);
+
+    let (ok, output) = python(STARTTLS_LOGIN, &[&port.to_string(), &cert_arg, "s3cret"]);
+    assert!(ok && output.contains("sent"), "{output}");
+    let (ok, output) = python(STARTTLS_LOGIN, &[&port.to_string(), &cert_arg, "wrong"]);
+    assert!(
+        !ok && output.contains("535"),
+        "a wrong password must fail with 535: {output}"
+    );
+}
+
+#[test]
+fn require_tls_and_auth_any_flags() {
+    let (_binary, port) = start(&["--require-tls", "--auth-any"]);
+    let script = r#"
+import smtplib, sys
+with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10) as s:
+    s.ehlo()
+    print(s.has_extn("starttls"), s.docmd("MAIL FROM:<a@example.com>"))
+"#;
+    let (ok, output) = python(script, &[&port.to_string()]);
+    assert!(ok, "{output}");
+    assert!(
+        output.contains("True (530, b'5.7.0 Must issue a STARTTLS command first')"),
+        "{output}"
+    );
+}
+
+#[test]
+fn a_bad_auth_pair_is_a_usage_error() {
+    let output = Command::new(env!("CARGO_BIN_EXE_smtp-fixture"))
+        .args(["--auth", "nopassword"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("want USER:PASS"));
+}
