@@ -400,3 +400,38 @@ fn pipelined_bursts_are_answered_in_order() {
     let subjects: Vec<String> = messages.iter().filter_map(|m| m.subject()).collect();
     assert_eq!(subjects, (0..50).map(|n| n.to_string()).collect::<Vec<_>>());
 }
+
+#[test]
+fn enhanced_status_codes_when_announced() {
+    let server = TestSmtpServer::builder().enhanced_status_codes(true).start();
+    let mut raw = Raw::connect(&server);
+    let ehlo = raw.command("EHLO client");
+    assert!(
+        ehlo.contains("250-ENHANCEDSTATUSCODES\r\n") && ehlo.starts_with("250-localhost\r\n"),
+        "{ehlo}"
+    );
+    assert_eq!(
+        raw.command("RCPT TO:<b@example.com>"),
+        "503 5.5.1 Error: need MAIL command\r\n"
+    );
+    assert_eq!(raw.command("MAIL FROM:<a@example.com>"), "250 2.0.0 OK\r\n");
+    assert_eq!(raw.command("RCPT TO:<b@example.com>"), "250 2.0.0 OK\r\n");
+    assert_eq!(raw.command("DATA"), "354 End data with <CR><LF>.<CR><LF>\r\n");
+    assert_eq!(raw.command("Subject: x\r\n\r\n."), "250 2.0.0 OK\r\n");
+    assert_eq!(
+        raw.command("BOGUS"),
+        "500 5.5.2 Error: command \"BOGUS\" not recognized\r\n"
+    );
+    assert_eq!(raw.command("QUIT"), "221 2.0.0 Bye\r\n");
+}
+
+#[test]
+fn without_enhanced_status_codes_replies_are_the_references() {
+    let server = TestSmtpServer::start();
+    let mut raw = Raw::connect(&server);
+    assert!(!raw.command("EHLO client").contains("ENHANCEDSTATUSCODES"));
+    assert_eq!(
+        raw.command("RCPT TO:<b@example.com>"),
+        "503 Error: need MAIL command\r\n"
+    );
+}

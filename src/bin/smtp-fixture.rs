@@ -102,6 +102,9 @@ struct Cli {
     #[arg(long = "auth-any")]
     auth_any: bool,
 
+    /// Announce ENHANCEDSTATUSCODES and put RFC 3463 codes on replies.
+    #[arg(long = "enhanced-status-codes")]
+    enhanced_status_codes: bool,
     /// Print the version and exit.
     #[arg(short = 'V', long = "version", action = clap::ArgAction::Version)]
     version: (),
@@ -277,6 +280,7 @@ fn main() -> ExitCode {
         data_size_limit: cli.size.unwrap_or(0),
         enable_smtputf8: cli.smtputf8,
         require_tls: cli.require_tls,
+        enhanced_status_codes: cli.enhanced_status_codes,
         auth_mechanisms: if offer_auth {
             Mechanism::ALL.to_vec()
         } else {

@@ -71,6 +71,11 @@ pub struct Config {
     /// Announce PIPELINING (RFC 2920); the server answers pipelined
     /// commands in order either way.
     pub pipelining: bool,
+    /// Announce ENHANCEDSTATUSCODES (RFC 2034) and put an RFC 3463 code
+    /// before the text of every reply that has none (not the greeting, the
+    /// HELO/EHLO reply or 3xx). Off by default: the reference's replies
+    /// have none.
+    pub enhanced_status_codes: bool,
     /// How long a stopping server waits for sessions busy in a hook before
     /// cutting them off (idle sessions get `421` at once).
     pub shutdown_grace: Duration,
@@ -98,6 +103,7 @@ impl Default for Config {
             require_auth: false,
             auth_requires_tls: false,
             pipelining: true,
+            enhanced_status_codes: false,
         }
     }
 }

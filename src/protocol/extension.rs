@@ -38,6 +38,9 @@ pub fn ehlo_reply_for(config: &Config, encrypted: bool) -> Reply {
         let names: Vec<&str> = config.auth_mechanisms.iter().map(|m| m.name()).collect();
         lines.push(format!("AUTH {}", names.join(" ")));
     }
+    if config.enhanced_status_codes {
+        lines.push("ENHANCEDSTATUSCODES".to_string());
+    }
     lines.push("HELP".to_string());
     Reply::multiline(250, lines)
 }

@@ -100,6 +100,54 @@ impl Reply {
         (500..600).contains(&self.code)
     }
 
+    /// This reply with the RFC 3463 enhanced status code `status` (e.g.
+    /// `5.5.1`) before each line that does not start with one already.
+    ///
+    /// ```
+    /// use smtp_fixture::Reply;
+    /// let reply = Reply::new(503, "Error: need MAIL command").with_enhanced_status("5.5.1");
+    /// assert_eq!(reply.to_string(), "503 5.5.1 Error: need MAIL command");
+    /// let kept = Reply::new(550, "5.1.1 No such user").with_enhanced_status("5.0.0");
+    /// assert_eq!(kept.to_string(), "550 5.1.1 No such user");
+    /// ```
+    pub fn with_enhanced_status(mut self, status: &str) -> Reply {
+        for line in &mut self.lines {
+            if !starts_with_enhanced_status(line) {
+                *line = if line.is_empty() {
+                    status.to_string()
+                } else {
+                    format!("{status} {line}")
+                };
+            }
+        }
+        self
+    }
+
+    /// The enhanced status code RFC 3463 suggests for a plain reply code,
+    /// used when ENHANCEDSTATUSCODES is on and a reply has none.
+    pub fn default_enhanced_status(code: u16) -> Option<&'static str> {
+        Some(match code {
+            235 => "2.7.0",
+            252 => "2.5.0",
+            200..=299 => "2.0.0",
+            421 => "4.3.0",
+            451 => "4.3.0",
+            452 => "4.5.3",
+            400..=499 => "4.0.0",
+            500 => "5.5.2",
+            501 | 504 | 555 => "5.5.4",
+            502 | 503 => "5.5.1",
+            530 => "5.7.0",
+            535 => "5.7.8",
+            538 => "5.7.11",
+            552 => "5.3.4",
+            553 => "5.1.3",
+            554 => "5.6.0",
+            500..=599 => "5.0.0",
+            _ => return None,
+        })
+    }
+
     /// Appends the wire form (CRLF line endings) to `out`.
     pub fn write_to(&self, out: &mut Vec<u8>) {
         let last = self.lines.len().saturating_sub(1);
@@ -117,6 +165,18 @@ impl Reply {
         self.write_to(&mut out);
         out
     }
+}
+
+/// `2.1.5 ...`: a class digit, a dot, up to three digits, a dot, up to three
+/// digits, then a space or the end.
+fn starts_with_enhanced_status(line: &str) -> bool {
+    let status = line.split(' ').next().unwrap_or("");
+    let mut parts = status.split('.');
+    let class_ok = matches!(parts.next(), Some("2" | "4" | "5"));
+    let number = |part: Option<&str>| {
+        part.is_some_and(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    class_ok && number(parts.next()) && number(parts.next()) && parts.next().is_none()
 }
 
 fn push_code(out: &mut Vec<u8>, code: u16) {

@@ -152,6 +152,9 @@ pub struct Session {
     transaction: Option<Transaction>,
     /// A 554 greeting: only QUIT is served (RFC 5321, 3.1).
     refused: bool,
+    /// The next reply is the greeting or a HELO/EHLO reply, which carry no
+    /// enhanced status code (RFC 2034, 3).
+    reply_exempt_from_status: bool,
     invalid_commands: usize,
 }
 
@@ -181,6 +184,7 @@ impl Session {
             },
             transaction: None,
             refused: false,
+            reply_exempt_from_status: false,
             invalid_commands: 0,
         }
     }
@@ -226,6 +230,14 @@ impl Session {
     /// Feeds client bytes. Returns how many were used and, when a command
     /// line or the message is complete, what to do about it.
     pub fn receive(&mut self, input: &[u8]) -> Progress {
+        let progress = self.receive_inner(input);
+        Progress {
+            used: progress.used,
+            step: progress.step.map(|step| self.enhanced(step)),
+        }
+    }
+
+    fn receive_inner(&mut self, input: &[u8]) -> Progress {
         match &mut self.phase {
             Phase::Closed => Progress {
                 used: input.len(),
@@ -273,6 +285,31 @@ impl Session {
 
     /// Continues after the handler answered `question`.
     pub fn resolve(&mut self, question: Question, decision: Decision) -> Step {
+        let step = self.resolve_inner(question, decision);
+        self.enhanced(step)
+    }
+
+    /// With ENHANCEDSTATUSCODES on, adds RFC 3463 codes to the replies that
+    /// RFC 2034 wants them on: not the greeting, not HELO/EHLO, not 3xx.
+    fn enhanced(&mut self, step: Step) -> Step {
+        let exempt = std::mem::take(&mut self.reply_exempt_from_status);
+        if !self.config.enhanced_status_codes || exempt {
+            return step;
+        }
+        let add = |reply: Reply| match Reply::default_enhanced_status(reply.code()) {
+            Some(status) if reply.code() / 100 != 3 => reply.with_enhanced_status(status),
+            _ => reply,
+        };
+        match step {
+            Step::Reply(reply) => Step::Reply(add(reply)),
+            Step::Accepted(reply, message) => Step::Accepted(add(reply), message),
+            Step::Close(reply) => Step::Close(reply.map(add)),
+            Step::StartTls(reply) => Step::StartTls(add(reply)),
+            ask @ Step::Ask(_) => ask,
+        }
+    }
+
+    fn resolve_inner(&mut self, question: Question, decision: Decision) -> Step {
         let reply = match decision {
             Decision::Disconnect(reply) => return self.close(reply),
             Decision::Reply(reply) => Some(reply),
@@ -305,6 +342,7 @@ impl Session {
             }
             _ if !goes_ahead => Step::Reply(reply.unwrap_or_else(replies::ok)),
             Question::Helo { name, extended } => {
+                self.reply_exempt_from_status = true;
                 self.transaction = None;
                 self.info.helo = name;
                 self.info.extended = extended;
@@ -343,6 +381,7 @@ impl Session {
     }
 
     fn greet(&mut self, reply: Option<Reply>) -> Step {
+        self.reply_exempt_from_status = true;
         let Some(reply) = reply else {
             let text = format!("{} {}", self.config.hostname, self.config.banner);
             return Step::Reply(Reply::new(220, text));

@@ -164,6 +164,14 @@ impl Builder {
         self
     }
 
+    /// Announce ENHANCEDSTATUSCODES (RFC 2034) and put RFC 3463 codes on the
+    /// server's replies (`503 5.5.1 Error: need MAIL command`). Off by
+    /// default, like the reference.
+    pub fn enhanced_status_codes(mut self, on: bool) -> Builder {
+        self.config.enhanced_status_codes = on;
+        self
+    }
+
     fn with_default_mechanisms(mut self) -> Builder {
         if self.config.auth_mechanisms.is_empty() {
             self.config.auth_mechanisms = Mechanism::ALL.to_vec();
