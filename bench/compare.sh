@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Compare smtp-fixture (sink mode) with Postfix's smtp-sink and a raw
+# loopback TCP sink, using the shared harness /work/shared/bench/smtpbench.py
+# (Postfix's smtp-source is the load generator for every server).
+#
+#   bench/compare.sh                      # defaults below
+#   RUNS=1 TIMEOUT=20 bench/compare.sh    # quicker
+#   ONLY=tput bench/compare.sh            # only the 1 KiB throughput scenarios
+#   DEBUG_SERVER=1 bench/compare.sh       # also the DebuggingServer (stdout to /dev/null)
+#
+# Why:
+# * Every server runs in the same invocation, on the same machine, one after
+#   the other, so the ratios between them mean something even on a shared,
+#   noisy machine; absolute figures do not travel.
+# * Every load run is bounded by a message count (MESSAGES) and a time cap
+#   per run (TIMEOUT, seconds); a capped run is marked '*' in the report.
+# * Only 127.0.0.1 is used.
+# * If the script had to install postfix and the package started its master
+#   daemon, the script stops it again: we need the two tools, not a mail
+#   system.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+HARNESS="${HARNESS:-/work/shared/bench/smtpbench.py}"
+OUT="${OUT:-$ROOT/bench/results/$(date +%Y%m%d-%H%M%S)}"
+RUNS="${RUNS:-3}"
+TIMEOUT="${TIMEOUT:-30}"
+MESSAGES="${MESSAGES:-20000}"
+ONLY="${ONLY:-}"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+
+log() { printf '== %s\n' "$*" >&2; }
+
+master_pids() {
+    # The postfix master daemon, if any (by its pid file, not by name).
+    local pidfile=/var/spool/postfix/pid/master.pid
+    if [[ -r $pidfile ]]; then
+        local pid
+        pid="$(tr -dc '0-9' <"$pidfile")"
+        if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+            echo "$pid"
+        fi
+    fi
+}
+
+find_tool() {
+    command -v "$1" 2>/dev/null || { [[ -x /usr/sbin/$1 ]] && echo "/usr/sbin/$1"; } || true
+}
+
+install_tools() {
+    local before
+    before="$(master_pids)"
+    log "installing postfix (for smtp-sink/smtp-source) and socat"
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q postfix socat; then
+        log "apt-get install failed; trying again after apt-get update"
+        apt-get update -q || true
+        if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q postfix socat; then
+            log "apt cannot install postfix/socat: no smtp-source, so no comparison"
+            exit 1
+        fi
+    fi
+    local after
+    after="$(master_pids)"
+    if [[ -n $after && -z $before ]]; then
+        log "stopping the postfix master the package started (pid $after)"
+        postfix stop >/dev/null 2>&1 || kill "$after" 2>/dev/null || true
+    fi
+}
+
+SOURCE="$(find_tool smtp-source)"
+SINK="$(find_tool smtp-sink)"
+SOCAT="$(find_tool socat)"
+if [[ -z $SOURCE || -z $SINK || -z $SOCAT ]]; then
+    install_tools
+    SOURCE="$(find_tool smtp-source)"
+    SINK="$(find_tool smtp-sink)"
+    SOCAT="$(find_tool socat)"
+fi
+[[ -n $SOURCE && -n $SINK && -n $SOCAT ]] || { log "smtp-source/smtp-sink/socat still missing"; exit 1; }
+export SMTP_SOURCE="$SOURCE"
+
+log "building smtp-fixture (release) into $TARGET"
+(cd "$ROOT" && cargo build --release --bin smtp-fixture)
+OURS="$TARGET/release/smtp-fixture"
+
+mkdir -p "$OUT"
+log "results in $OUT (runs $RUNS, time cap ${TIMEOUT}s per run, $MESSAGES messages per run)"
+common=(--out "$OUT" --runs "$RUNS" --timeout "$TIMEOUT" --messages "$MESSAGES")
+[[ -n $ONLY ]] && common+=(--only "$ONLY")
+
+python3 "$HARNESS" "${common[@]}" smtp-fixture "$OURS -c SmtpServer 127.0.0.1:{port}" >/dev/null
+if [[ -n ${DEBUG_SERVER:-} ]]; then
+    python3 "$HARNESS" "${common[@]}" smtp-fixture-debug "$OURS -c DebuggingServer 127.0.0.1:{port}" >/dev/null
+fi
+python3 "$HARNESS" "${common[@]}" smtp-sink "$SINK -u nobody 127.0.0.1:{port} 1024" >/dev/null
+# The raw anchor only runs the large-message scenarios (and startup).
+python3 "$HARNESS" "${common[@]}" --raw loopback \
+    "$SOCAT -u TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork OPEN:/dev/null" >/dev/null
+
+python3 "$HARNESS" --report "$OUT" | tee "$OUT/report.md"
