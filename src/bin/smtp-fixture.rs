@@ -5,6 +5,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use clap::error::{ContextKind, ContextValue};
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, ValueEnum};
 use smtp_fixture::handlers::{DebuggingServer, Sink};
 use smtp_fixture::protocol::auth::{Credentials, Mechanism};
@@ -101,6 +102,11 @@ struct Cli {
     /// Offer AUTH and accept any credentials.
     #[arg(long = "auth-any")]
     auth_any: bool,
+
+    /// Threads serving connections (1: a single-threaded runtime, the
+    /// fastest when the clients run on the same machine).
+    #[arg(long = "threads", value_name = "N", default_value_t = 1)]
+    threads: usize,
 
     /// Announce ENHANCEDSTATUSCODES and put RFC 3463 codes on replies.
     #[arg(long = "enhanced-status-codes")]
@@ -252,8 +258,21 @@ fn usage_error(message: String) -> ! {
         .exit()
 }
 
+/// Reads the command line; every mistake in it prints the usage and exits
+/// with status 2 (clap leaves the usage out of some errors, e.g. a bad
+/// address or a missing value).
+fn command_line() -> ArgMatches {
+    Cli::command().try_get_matches().unwrap_or_else(|mut error| {
+        if error.use_stderr() && error.get(ContextKind::Usage).is_none() {
+            let usage = Cli::command().render_usage();
+            error.insert(ContextKind::Usage, ContextValue::StyledStr(usage));
+        }
+        error.exit()
+    })
+}
+
 fn main() -> ExitCode {
-    let matches = Cli::command().get_matches();
+    let matches = command_line();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     let rules = scripted_rules(&matches, &cli).unwrap_or_else(|error| {
         Cli::command()
@@ -330,7 +349,18 @@ fn main() -> ExitCode {
             server.with_starttls(tls)
         };
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // One thread by default: a test server shares its machine with the client
+    // that loads it, and a single-threaded runtime never pays a cross-CPU
+    // wake-up per reply (see the README's performance section).
+    let mut builder = match cli.threads {
+        0 | 1 => tokio::runtime::Builder::new_current_thread(),
+        threads => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(threads);
+            builder
+        }
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("smtp-fixture: cannot start the runtime: {error}");
