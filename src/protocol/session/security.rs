@@ -1,0 +1,116 @@
+//! STARTTLS (RFC 3207) and AUTH (RFC 4954) in the session.
+
+use super::{Phase, Question, Session, Step};
+use crate::protocol::auth::{AuthStep, Exchange, Mechanism};
+use crate::protocol::command::{Command, Verb};
+use crate::protocol::config::AUTH_LINE_LIMIT;
+use crate::protocol::envelope::TlsInfo;
+use crate::protocol::reply::{replies, Reply};
+
+impl Session {
+    pub(super) fn starttls(&mut self, command: &Command) -> Step {
+        if !self.config.starttls {
+            return self.refuse(replies::unknown_command(&command.name));
+        }
+        if command.arg.is_some() {
+            return self.syntax_error(Verb::StartTls);
+        }
+        if self.info.tls.is_some() {
+            return self.refuse(Reply::new(503, "5.5.1 Error: TLS already active"));
+        }
+        Step::StartTls(Reply::new(220, "2.0.0 Ready to start TLS"))
+    }
+
+    /// The handshake succeeded: everything the client said before is
+    /// forgotten (RFC 3207, 4.2), and it must greet again.
+    pub fn tls_started(&mut self, tls: TlsInfo) {
+        self.info.tls = Some(tls);
+        self.info.helo.clear();
+        self.info.extended = false;
+        self.info.auth = None;
+        self.transaction = None;
+        self.phase = Phase::Command {
+            discarding_long_line: false,
+        };
+    }
+
+    pub(super) fn auth(&mut self, command: &Command) -> Step {
+        let mechanisms = &self.config.auth_mechanisms;
+        if mechanisms.is_empty() {
+            return self.refuse(replies::unknown_command(&command.name));
+        }
+        let Some(arg) = command.arg.as_deref() else {
+            return self.syntax_error(Verb::Auth);
+        };
+        if !self.info.extended {
+            return self.refuse(Reply::new(503, "5.5.1 Error: send EHLO first"));
+        }
+        if self.info.auth.is_some() {
+            return self.refuse(Reply::new(503, "5.5.1 Error: already authenticated"));
+        }
+        if self.transaction.is_some() {
+            return self.refuse(Reply::new(
+                503,
+                "5.5.1 Error: AUTH not permitted during a mail transaction",
+            ));
+        }
+        if self.info.tls.is_none() && self.config.require_tls {
+            return Step::Reply(replies::must_starttls());
+        }
+        if self.info.tls.is_none() && self.config.auth_requires_tls {
+            return Step::Reply(Reply::new(
+                538,
+                "5.7.11 Encryption required for requested authentication mechanism",
+            ));
+        }
+        let (name, initial) = arg
+            .split_once(' ')
+            .map_or((arg, None), |(n, i)| (n, Some(i.trim())));
+        let Some(mechanism) = Mechanism::from_name(name).filter(|m| mechanisms.contains(m)) else {
+            return self.refuse(Reply::new(504, "5.5.4 Unrecognized authentication type"));
+        };
+        let challenge = format!(
+            "<{}.{}@{}>",
+            self.info.id, self.invalid_commands, self.config.hostname
+        );
+        let (exchange, step) = Exchange::start(mechanism, initial, challenge);
+        self.auth_step(exchange, step)
+    }
+
+    pub(super) fn auth_step(&mut self, exchange: Exchange, step: AuthStep) -> Step {
+        match step {
+            AuthStep::Challenge(text) => {
+                self.phase = Phase::Auth {
+                    discarding_long_line: false,
+                    exchange,
+                };
+                Step::Reply(Reply::new(334, text))
+            }
+            AuthStep::Done(credentials) => {
+                self.phase = Phase::Command {
+                    discarding_long_line: false,
+                };
+                Step::Ask(Question::Auth(credentials))
+            }
+            AuthStep::Failed(reply) => {
+                self.phase = Phase::Command {
+                    discarding_long_line: false,
+                };
+                self.refuse(reply)
+            }
+        }
+    }
+
+    /// A complete line: a command, or a response during AUTH.
+    pub(super) fn line(&mut self, line: &[u8]) -> Step {
+        let Phase::Auth { exchange, .. } = &mut self.phase else {
+            return self.command_line(line);
+        };
+        let mut exchange = exchange.clone();
+        let step = match std::str::from_utf8(line) {
+            Ok(text) if line.len() <= AUTH_LINE_LIMIT => exchange.respond(text),
+            _ => AuthStep::Failed(Reply::new(501, "5.5.2 Error: malformed authentication response")),
+        };
+        self.auth_step(exchange, step)
+    }
+}

@@ -1,0 +1,117 @@
+//! Unit tests of the session that need its internals.
+
+use super::*;
+
+/// The replies to `lines` (after the greeting) from a session that
+/// proceeds at every question, the input arriving `chunk` bytes at a time.
+fn replies_chunked(config: Config, lines: &[&str], chunk: usize) -> Vec<String> {
+    let mut session = Session::new(Arc::new(config), 1, "127.0.0.1:2525".parse().unwrap());
+    let input: Vec<u8> = lines
+        .iter()
+        .flat_map(|line| [line.as_bytes(), b"\r\n"].concat())
+        .collect();
+    let mut chunks = input.chunks(chunk);
+    let mut pending = Vec::new();
+    let mut out = Vec::new();
+    let mut step = Some(session.start());
+    // Every round uses input, reads a chunk or ends: bounded by the input.
+    for _ in 0..3 * input.len() + 3 {
+        match step.take() {
+            Some(Step::Ask(question)) => step = Some(session.resolve(question, Decision::Proceed)),
+            Some(Step::Reply(reply) | Step::Accepted(reply, _) | Step::StartTls(reply)) => {
+                out.push(reply.to_string())
+            }
+            Some(Step::Close(reply)) => {
+                out.extend(reply.map(|reply| reply.to_string()));
+                break;
+            }
+            None => {
+                let progress = session.receive(&pending);
+                pending.drain(..progress.used);
+                step = progress.step;
+                if step.is_none() && progress.used == 0 {
+                    match chunks.next() {
+                        Some(chunk) => pending.extend_from_slice(chunk),
+                        None => break,
+                    }
+                }
+            }
+        }
+    }
+    out.remove(0);
+    out
+}
+
+fn replies(config: Config, lines: &[&str]) -> Vec<String> {
+    replies_chunked(config, lines, usize::MAX)
+}
+
+#[test]
+fn a_line_of_the_longest_length_may_arrive_in_pieces() {
+    // 548 bytes: the longest MAIL line with SIZE and SMTPUTF8; its CR
+    // arriving alone must not make it "too long".
+    let mail = format!("MAIL FROM:<{}@example>", "a".repeat(528));
+    assert_eq!(mail.len(), 548);
+    let too_long = format!("MAIL FROM:<{}@example>", "a".repeat(529));
+    let config = Config {
+        enable_smtputf8: true,
+        ..Config::default()
+    };
+    for chunk in [1, 2, 3, 548, 549, 550, usize::MAX] {
+        let replies = replies_chunked(config.clone(), &["EHLO x", &too_long, &mail], chunk);
+        assert_eq!(replies[1..], ["500 Error: line too long", "250 OK"], "by {chunk}");
+    }
+}
+
+#[test]
+fn parameters_are_judged_in_the_reference_order() {
+    let syntax = "501 Syntax: MAIL FROM: <address> [SP <mail-parameters>]";
+    let bad_body = "501 Error: BODY can only be one of 7BIT, 8BITMIME";
+    let cases: &[(&[&str], &str)] = &[
+        // Nested MAIL is checked before the parameters are read.
+        (
+            &["MAIL FROM:<a@b>", "MAIL FROM:<a@b> SIZE=abc"],
+            "503 Error: nested MAIL command",
+        ),
+        (
+            &["MAIL FROM:<a@b>", "MAIL FROM:<a@b> FOO="],
+            "503 Error: nested MAIL command",
+        ),
+        // BODY, then SMTPUTF8, then SIZE, whatever their order on the line.
+        (&["MAIL FROM:<a@b> SMTPUTF8=x BODY=bad"], bad_body),
+        (&["MAIL FROM:<a@b> SIZE=abc BODY=bad"], bad_body),
+        (
+            &["MAIL FROM:<a@b> SIZE=abc SMTPUTF8=x"],
+            "501 Error: SMTPUTF8 takes no arguments",
+        ),
+        (&["MAIL FROM:<a@b> FOO=bar SIZE=abc"], syntax),
+        (&["MAIL FROM:<a@b> SIZE"], syntax),
+        // A later duplicate wins, as in the reference's dict.
+        (&["MAIL FROM:<a@b> BODY=bad BODY=7BIT"], "250 OK"),
+        (&["MAIL FROM:<a@b> SIZE=abc SIZE=10"], "250 OK"),
+        (&["MAIL FROM:<a@b> SIZE=10 SIZE=abc"], syntax),
+        // SIZE is a MAIL parameter: RCPT does not know it at all.
+        (
+            &["MAIL FROM:<a@b>", "RCPT TO:<c@d> SIZE=abc"],
+            "555 RCPT TO parameters not recognized or not implemented",
+        ),
+        (
+            &["MAIL FROM:<a@b>", "RCPT TO:<c@d> SIZE"],
+            "555 RCPT TO parameters not recognized or not implemented",
+        ),
+    ];
+    for (lines, last) in cases {
+        let config = Config {
+            enable_smtputf8: true,
+            ..Config::default()
+        };
+        let input: Vec<&str> = ["EHLO x"].iter().chain(lines.iter()).copied().collect();
+        let replies = replies(config, &input);
+        assert_eq!(
+            replies.last().map(String::as_str),
+            Some(*last),
+            "{lines:?}: {replies:#?}"
+        );
+        assert_eq!(replies.len(), input.len(), "{lines:?}: {replies:#?}");
+    }
+}

@@ -1,0 +1,156 @@
+//! The mail transaction: MAIL, RCPT, DATA and the message that ends it.
+
+use super::{Phase, Question, Session, Step};
+use crate::protocol::address::{parse_path, Path};
+use crate::protocol::command::Verb;
+use crate::protocol::data::DataOutcome;
+use crate::protocol::envelope::Message;
+use crate::protocol::params::{Param, Params};
+use crate::protocol::reply::{replies, Reply};
+
+impl Session {
+    /// Reads `FROM:<path>` / `TO:<path>` as the reference does; `None` means
+    /// the command's 501 syntax reply. Whatever follows the path (in
+    /// `Path::rest`) is only allowed after EHLO.
+    fn path<'a>(&self, keyword: &str, arg: Option<&'a str>) -> Option<Path<'a>> {
+        let arg = arg?;
+        let head = arg.get(..keyword.len())?;
+        if !head.eq_ignore_ascii_case(keyword) {
+            return None;
+        }
+        let path = parse_path(&arg[keyword.len()..])?;
+        if !self.info.extended && !path.rest.is_empty() {
+            return None;
+        }
+        Some(path)
+    }
+
+    pub(super) fn mail(&mut self, arg: Option<&str>) -> Step {
+        if self.info.helo.is_empty() {
+            return self.refuse(replies::need_helo());
+        }
+        if self.config.require_tls && self.info.tls.is_none() {
+            return Step::Reply(replies::must_starttls());
+        }
+        if self.config.require_auth && self.info.auth.is_none() {
+            return Step::Reply(Reply::new(530, "5.7.0 Authentication required"));
+        }
+        let Some(path) = self.path("FROM:", arg) else {
+            return self.syntax_error(Verb::Mail);
+        };
+        if self.transaction.is_some() {
+            return self.refuse(replies::nested_mail());
+        }
+        // The reference reads the parameters only now, after the nested
+        // MAIL check, into a dict (a later duplicate wins), and judges BODY,
+        // SMTPUTF8 and SIZE in that order before anything it does not know.
+        let Ok(params) = Params::parse(path.rest) else {
+            return self.syntax_error(Verb::Mail);
+        };
+        let (mut body, mut smtputf8, mut size) = (None, None, None);
+        let mut unrecognized = false;
+        for param in &params.parsed {
+            match param {
+                Param::Body(value) if !self.config.decode_data => body = Some(value.as_str()),
+                Param::SmtpUtf8(value) if self.config.enable_smtputf8 => smtputf8 = Some(value.is_none()),
+                Param::Size(value) => size = Some(Some(*value)),
+                Param::Other { keyword, .. } if keyword == "SIZE" => size = Some(None),
+                _ => unrecognized = true,
+            }
+        }
+        if body.is_some_and(|body| body != "7BIT" && body != "8BITMIME") {
+            return self.refuse(replies::bad_body());
+        }
+        if smtputf8 == Some(false) {
+            return self.refuse(replies::smtputf8_takes_no_arguments());
+        }
+        if size == Some(None) {
+            return self.syntax_error(Verb::Mail);
+        }
+        let size = size.flatten();
+        let limit = self.config.data_size_limit as u64;
+        if limit > 0 && size.is_some_and(|size| size > limit) {
+            return Step::Reply(replies::size_exceeds_limit());
+        }
+        if unrecognized {
+            return Step::Reply(replies::mail_params_not_recognized());
+        }
+        if !path.is_ascii() && smtputf8 != Some(true) {
+            return Step::Reply(replies::non_ascii_address());
+        }
+        Step::Ask(Question::Mail {
+            address: path.address,
+            params: params.raw,
+        })
+    }
+
+    pub(super) fn rcpt(&mut self, arg: Option<&str>) -> Step {
+        if self.info.helo.is_empty() {
+            return self.refuse(replies::need_helo());
+        }
+        let Some(envelope) = self.envelope() else {
+            return self.refuse(replies::need_mail());
+        };
+        let smtputf8 = envelope.smtputf8();
+        let recipients = envelope.rcpt_to.len();
+        let Some(path) = self.path("TO:", arg).filter(|path| !path.is_null()) else {
+            return self.syntax_error(Verb::Rcpt);
+        };
+        let Ok(params) = Params::parse(path.rest) else {
+            return self.syntax_error(Verb::Rcpt);
+        };
+        if !params.is_empty() {
+            return Step::Reply(replies::rcpt_params_not_recognized());
+        }
+        if !path.is_ascii() && !smtputf8 {
+            return Step::Reply(replies::non_ascii_address());
+        }
+        let limit = self.config.max_recipients;
+        if limit > 0 && recipients >= limit {
+            return Step::Reply(replies::too_many_recipients());
+        }
+        Step::Ask(Question::Rcpt {
+            address: path.address,
+            params: params.raw,
+        })
+    }
+
+    pub(super) fn data(&mut self, arg: Option<&str>) -> Step {
+        if self.info.helo.is_empty() {
+            return self.refuse(replies::need_helo());
+        }
+        if self.envelope().is_none_or(|e| e.rcpt_to.is_empty()) {
+            return self.refuse(replies::need_rcpt());
+        }
+        if arg.is_some() {
+            return self.syntax_error(Verb::Data);
+        }
+        Step::Ask(Question::Data)
+    }
+
+    pub(super) fn finish_data(&mut self) -> Step {
+        let phase = std::mem::replace(
+            &mut self.phase,
+            Phase::Command {
+                discarding_long_line: false,
+            },
+        );
+        let transaction = self.transaction.take();
+        let (Phase::Data(decoder), Some(transaction)) = (phase, transaction) else {
+            // Data without a transaction cannot happen: DATA needs one.
+            return Step::Reply(Reply::new(451, "Internal confusion"));
+        };
+        let data = match decoder.finish() {
+            DataOutcome::TooLarge => return Step::Reply(replies::too_much_data()),
+            DataOutcome::Message(data) => data,
+        };
+        if self.config.decode_data && std::str::from_utf8(&data).is_err() {
+            return Step::Reply(replies::data_not_utf8());
+        }
+        Step::Ask(Question::Message(Box::new(Message {
+            session: self.info.clone(),
+            envelope: transaction.envelope,
+            data,
+        })))
+    }
+}
