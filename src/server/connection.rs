@@ -7,11 +7,12 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
-use tokio::time::{timeout_at, Instant};
+use tokio::time::{sleep_until, Duration, Instant, Sleep};
 
 use super::tls::{Stream, TlsConfig};
 use super::SmtpServer;
@@ -35,8 +36,13 @@ struct Connection {
     end: usize,
     output: Vec<u8>,
     log: Option<Box<dyn SessionLog>>,
+    /// One timer for the whole session, moved only when it fires: cheaper
+    /// than arming a new timeout for every read.
+    timer: Pin<Box<Sleep>>,
+    last_read: Instant,
+    idle_timeout: Duration,
+    session_deadline: Option<Instant>,
 }
-
 pub(super) async fn serve<H: Handler>(
     server: SmtpServer<H>,
     stream: TcpStream,
@@ -49,6 +55,8 @@ pub(super) async fn serve<H: Handler>(
     let handler = &*server.handler;
     let mut session = Session::new(config.clone(), id, peer);
     let log = handler.session_log(session.info());
+    let now = Instant::now();
+    let session_deadline = config.session_timeout.map(|limit| now + limit);
     let mut conn = Connection {
         stream: Stream::Plain(stream),
         input: vec![0; INITIAL_BUFFER],
@@ -56,8 +64,13 @@ pub(super) async fn serve<H: Handler>(
         end: 0,
         output: Vec::with_capacity(512),
         log,
+        timer: Box::pin(sleep_until(
+            session_deadline.map_or(now + config.idle_timeout, |d| d.min(now + config.idle_timeout)),
+        )),
+        last_read: now,
+        idle_timeout: config.idle_timeout,
+        session_deadline,
     };
-    let session_deadline = config.session_timeout.map(|limit| Instant::now() + limit);
     if let Some(tls) = server.tls.as_ref().filter(|tls| tls.implicit) {
         if !conn
             .start_tls(&tls.config, &mut session, config.idle_timeout)
@@ -85,7 +98,7 @@ pub(super) async fn serve<H: Handler>(
             }
             Step::Reply(reply) => {
                 conn.queue(&reply);
-                match next_step(&mut conn, &mut session, &config, session_deadline, &mut stopping).await {
+                match next_step(&mut conn, &mut session, &config, &mut stopping).await {
                     Some(step) => step,
                     None => break,
                 }
@@ -97,7 +110,7 @@ pub(super) async fn serve<H: Handler>(
                     break;
                 }
                 handler.message_accepted(*message);
-                match next_step(&mut conn, &mut session, &config, session_deadline, &mut stopping).await {
+                match next_step(&mut conn, &mut session, &config, &mut stopping).await {
                     Some(step) => step,
                     None => break,
                 }
@@ -117,7 +130,7 @@ pub(super) async fn serve<H: Handler>(
                 {
                     break;
                 }
-                match next_step(&mut conn, &mut session, &config, session_deadline, &mut stopping).await {
+                match next_step(&mut conn, &mut session, &config, &mut stopping).await {
                     Some(step) => step,
                     None => break,
                 }
@@ -141,7 +154,6 @@ async fn next_step(
     conn: &mut Connection,
     session: &mut Session,
     config: &crate::Config,
-    session_deadline: Option<Instant>,
     stopping: &mut watch::Receiver<bool>,
 ) -> Option<Step> {
     loop {
@@ -165,12 +177,12 @@ async fn next_step(
         if conn.flush().await.is_err() {
             return None;
         }
-        let mut deadline = Instant::now() + config.idle_timeout;
-        if let Some(session_deadline) = session_deadline {
-            deadline = deadline.min(session_deadline);
+        if session.state() == State::Data {
+            // More of the message is to come and nothing will be sent back
+            // until it has: acknowledge what arrived now.
+            conn.ack_now();
         }
-        match conn.read(deadline, stopping).await {
-            Ok(()) if session.state() == State::Data => conn.ack_now(),
+        match conn.read(stopping).await {
             Ok(()) => {}
             Err(ReadEnd::Closed) => {
                 conn.note("client closed the connection");
@@ -259,7 +271,7 @@ impl Connection {
 
     /// Reads more bytes into the buffer, after moving unread bytes to its
     /// front (and growing it while reads fill it, up to a cap).
-    async fn read(&mut self, deadline: Instant, stopping: &mut watch::Receiver<bool>) -> Result<(), ReadEnd> {
+    async fn read(&mut self, stopping: &mut watch::Receiver<bool>) -> Result<(), ReadEnd> {
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
@@ -274,17 +286,31 @@ impl Connection {
         if *stopping.borrow() {
             return Err(ReadEnd::ShuttingDown);
         }
-        let read = tokio::select! {
-            read = timeout_at(deadline, self.stream.read(&mut self.input[self.end..])) => read,
-            _ = stopping.changed() => return Err(ReadEnd::ShuttingDown),
-        };
-        match read {
-            Err(_elapsed) => Err(ReadEnd::TimedOut),
-            Ok(Ok(0)) | Ok(Err(_)) => Err(ReadEnd::Closed),
-            Ok(Ok(n)) => {
-                self.end += n;
-                Ok(())
-            }
+        loop {
+            let read = tokio::select! {
+                biased;
+                read = self.stream.read(&mut self.input[self.end..]) => read,
+                () = &mut self.timer => {
+                    let mut due = self.last_read + self.idle_timeout;
+                    if let Some(deadline) = self.session_deadline {
+                        due = due.min(deadline);
+                    }
+                    if Instant::now() >= due {
+                        return Err(ReadEnd::TimedOut);
+                    }
+                    self.timer.as_mut().reset(due);
+                    continue;
+                }
+                _ = stopping.changed() => return Err(ReadEnd::ShuttingDown),
+            };
+            return match read {
+                Ok(0) | Err(_) => Err(ReadEnd::Closed),
+                Ok(n) => {
+                    self.end += n;
+                    self.last_read = Instant::now();
+                    Ok(())
+                }
+            };
         }
     }
 }
