@@ -231,9 +231,9 @@ impl PureProxy {
         };
         let command = line.clone();
         match transaction.ask(Request::Command(line)).await {
-            Err(failure) => {
+            Err(unanswered) => {
                 drop(self.close(key));
-                unavailable(&self.upstream, &failure)
+                unavailable(&self.upstream, &unanswered.failure())
             }
             Ok(reply) => {
                 let fits = if expected == 354 {
@@ -271,8 +271,10 @@ impl PureProxy {
         }
         let data = with_x_peer(&message.data, message.peer().ip());
         match transaction.ask(Request::Data(data)).await {
-            Err(failure) => lost_after_data(&self.upstream, &failure),
-            Ok(reply) if reply.code() == 354 || (300..400).contains(&reply.code()) => {
+            // Never sent: certainly not delivered.
+            Err(Unanswered::NotSent) => unavailable(&self.upstream, &Unanswered::NotSent.failure()),
+            Err(Unanswered::Failed(failure)) => lost_after_data(&self.upstream, &failure),
+            Ok(reply) if (300..400).contains(&reply.code()) => {
                 unexpected(&self.upstream, "the message", &reply)
             }
             Ok(reply) => self.mirrored("the message", reply),
@@ -331,12 +333,35 @@ enum Request {
     Data(Vec<u8>),
 }
 
+/// Why a request got no reply.
+enum Unanswered {
+    /// The upstream session had already ended (idle too long, or broken
+    /// earlier): the request never reached the upstream.
+    NotSent,
+    /// It was sent, then the connection failed.
+    Failed(Failure),
+}
+
+impl Unanswered {
+    fn failure(self) -> Failure {
+        match self {
+            Unanswered::NotSent => Failure("the upstream session had already closed".to_string()),
+            Unanswered::Failed(failure) => failure,
+        }
+    }
+}
+
 impl Transaction {
-    async fn ask(&self, request: Request) -> Result<Reply, Failure> {
-        let gone = || Failure("upstream session closed".to_string());
+    async fn ask(&self, request: Request) -> Result<Reply, Unanswered> {
         let (answer, reply) = oneshot::channel();
-        self.requests.send((request, answer)).await.map_err(|_| gone())?;
-        reply.await.map_err(|_| gone())?
+        if self.requests.send((request, answer)).await.is_err() {
+            return Err(Unanswered::NotSent);
+        }
+        match reply.await {
+            Ok(result) => result.map_err(Unanswered::Failed),
+            // The task was cancelled (the runtime is shutting down).
+            Err(_) => Err(Unanswered::Failed(Failure("upstream session ended".to_string()))),
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use super::relay::{deliver, key, with_x_peer, Delivery, Outcome, SessionEnd, Ses
 use super::upstream::Upstream;
 use crate::handler::{Handler, SessionLog};
 use crate::protocol::auth::Credentials;
-use crate::protocol::{Command, Decision, Envelope, Message, Session, SessionInfo};
+use crate::protocol::{Command, Decision, Envelope, Message, Reply, Session, SessionInfo};
 
 /// Splits each message by recipient: the recipients a resolver calls local
 /// go to a local [`Handler`], the others are relayed upstream as
@@ -123,6 +123,65 @@ impl<L: Handler> RoutingProxy<L> {
             ..envelope.clone()
         }
     }
+
+    /// Asks the local handler about the local part (its `on_message` when
+    /// there is a session, else its `process_message`), relays the rest,
+    /// and returns the final reply.
+    async fn route(&self, session: Option<&Session>, message: &Message) -> Decision {
+        let key = key(&message.session);
+        lock(&self.accepted_locally).remove(&key);
+        let (local, remote): (Vec<String>, Vec<String>) = message
+            .envelope
+            .rcpt_to
+            .iter()
+            .cloned()
+            .partition(|r| self.is_local(r));
+        let mut outcome = Outcome::default();
+        let mut local_accepted = false;
+        if !local.is_empty() {
+            let part = self.local_part(message);
+            let decision = match session {
+                Some(session) => self.local.on_message(session, &part).await,
+                None => match self.local.process_message(&part).await {
+                    Some(reply) => Decision::Reply(reply),
+                    None => Decision::Proceed,
+                },
+            };
+            match decision {
+                Decision::Proceed => {
+                    outcome.delivered(local.len(), None);
+                    local_accepted = true;
+                }
+                Decision::Reply(reply) if reply.is_positive() => {
+                    outcome.delivered(local.len(), Some(reply));
+                    local_accepted = true;
+                }
+                Decision::Reply(reply) if reply.is_permanent() => {
+                    outcome.refused(local.into_iter().map(|r| (r, reply.clone())));
+                }
+                // Deferred (or an odd code): nothing was relayed yet, so
+                // the client's retry of the whole message is clean.
+                other => return other,
+            }
+        }
+        if !remote.is_empty() {
+            let helo = self.upstream.greeting_name(&message.session.hostname);
+            let data = with_x_peer(&message.data, message.peer().ip());
+            match deliver(&self.upstream, &helo, &message.envelope, &remote, &data).await {
+                Delivery::Retry(reply) => return Decision::Reply(reply),
+                Delivery::Done {
+                    accepted,
+                    refused,
+                    reply,
+                } => outcome.add(accepted, refused, reply),
+            }
+        }
+        let reply = outcome.reply();
+        if reply.is_positive() && local_accepted {
+            lock(&self.accepted_locally).insert(key);
+        }
+        Decision::Reply(reply)
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -171,51 +230,19 @@ impl<L: Handler> Handler for RoutingProxy<L> {
     }
 
     async fn on_message(&self, session: &Session, message: &Message) -> Decision {
-        let key = key(&message.session);
-        lock(&self.accepted_locally).remove(&key);
-        let (local, remote): (Vec<String>, Vec<String>) = message
-            .envelope
-            .rcpt_to
-            .iter()
-            .cloned()
-            .partition(|r| self.is_local(r));
-        let mut outcome = Outcome::default();
-        let mut local_accepted = false;
-        if !local.is_empty() {
-            match self.local.on_message(session, &self.local_part(message)).await {
-                Decision::Proceed => {
-                    outcome.delivered(local.len(), None);
-                    local_accepted = true;
-                }
-                Decision::Reply(reply) if reply.is_positive() => {
-                    outcome.delivered(local.len(), Some(reply));
-                    local_accepted = true;
-                }
-                Decision::Reply(reply) if reply.is_permanent() => {
-                    outcome.refused(local.into_iter().map(|r| (r, reply.clone())));
-                }
-                // Deferred (or an odd code): nothing was relayed yet, so
-                // the client's retry of the whole message is clean.
-                other => return other,
-            }
+        self.route(Some(session), message).await
+    }
+
+    /// The same as [`on_message`](Handler::on_message) for a caller without
+    /// a session: the local handler is asked its `process_message`.
+    async fn process_message(&self, message: &Message) -> Option<Reply> {
+        match self.route(None, message).await {
+            Decision::Proceed => None,
+            Decision::Reply(reply) => Some(reply),
+            Decision::Disconnect(reply) => Some(reply.unwrap_or_else(|| {
+                Reply::new(451, "4.3.0 The local handler closed the session; try again later")
+            })),
         }
-        if !remote.is_empty() {
-            let helo = self.upstream.greeting_name(&message.session.hostname);
-            let data = with_x_peer(&message.data, message.peer().ip());
-            match deliver(&self.upstream, &helo, &message.envelope, &remote, &data).await {
-                Delivery::Retry(reply) => return Decision::Reply(reply),
-                Delivery::Done {
-                    accepted,
-                    refused,
-                    reply,
-                } => outcome.add(accepted, refused, reply),
-            }
-        }
-        let reply = outcome.reply();
-        if reply.is_positive() && local_accepted {
-            lock(&self.accepted_locally).insert(key);
-        }
-        Decision::Reply(reply)
     }
 
     fn message_accepted(&self, message: Message) {

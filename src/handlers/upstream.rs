@@ -105,8 +105,9 @@ impl Upstream {
     }
 
     /// In per-recipient mode, how long an open upstream transaction waits
-    /// for the client's next step before it is closed (a backstop: a
-    /// client that disconnects closes it at once).
+    /// for the client's next step before it is closed, the time from DATA
+    /// to the end of the message included (a backstop: a client that
+    /// disconnects closes it at once).
     pub fn idle_timeout(mut self, limit: Duration) -> Upstream {
         self.idle_timeout = limit;
         self
@@ -232,6 +233,9 @@ pub(crate) struct Client {
     /// an abort must close the connection instead (the upstream then drops
     /// the unfinished message, RFC 5321, 4.1.1.4).
     in_data: bool,
+    /// A read or write failed or timed out: the connection is useless, and
+    /// QUIT would only wait for the timeout.
+    broken: bool,
 }
 
 impl Client {
@@ -269,6 +273,7 @@ impl Client {
             command_timeout: upstream.command_timeout,
             data_timeout: upstream.data_timeout,
             in_data: false,
+            broken: false,
         };
         let greeting = client.read_reply(Instant::now() + client.command_timeout).await?;
         if greeting.code() != 220 {
@@ -328,21 +333,29 @@ impl Client {
     /// timeout, then ignored) unless in the middle of a message, where
     /// only closing the connection aborts it.
     pub(crate) async fn quit(mut self) {
-        if !self.in_data {
+        if !self.in_data && !self.broken {
             let _ = self.command("QUIT").await;
         }
         let _ = timeout(self.command_timeout, self.stream.shutdown()).await;
     }
 
     async fn write(&mut self, bytes: &[u8], deadline: Instant) -> Result<(), Failure> {
-        match timeout_at(deadline, self.stream.write_all(bytes)).await {
+        let result = match timeout_at(deadline, self.stream.write_all(bytes)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(error)) => Err(Failure(format!("connection lost: {error}"))),
             Err(_) => Err(Failure("timed out sending to the upstream".to_string())),
-        }
+        };
+        self.broken |= result.is_err();
+        result
     }
 
     async fn read_reply(&mut self, deadline: Instant) -> Result<Reply, Failure> {
+        let reply = self.read_reply_lines(deadline).await;
+        self.broken |= reply.is_err();
+        reply
+    }
+
+    async fn read_reply_lines(&mut self, deadline: Instant) -> Result<Reply, Failure> {
         let mut code = None;
         let mut lines = Vec::new();
         loop {
