@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use clap::error::{ContextKind, ContextValue};
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, ValueEnum};
-use smtp_fixture::handlers::{DebuggingServer, Sink};
+use smtp_fixture::handlers::{DebuggingServer, PureProxy, Sink};
 use smtp_fixture::protocol::auth::{Credentials, Mechanism};
 use smtp_fixture::protocol::{Session, SessionInfo};
 use smtp_fixture::server::TlsConfig;
@@ -132,6 +132,10 @@ enum Class {
     /// Accept each message and drop it.
     #[value(name = "SmtpServer", alias = "SMTPServer", alias = "Sink")]
     SmtpServer,
+    /// Relay each message to REMOTEHOST:PORT (default localhost:25) with an
+    /// X-Peer header; the upstream's refusals reach the client.
+    #[value(name = "PureProxy")]
+    PureProxy,
 }
 
 /// `host:port`, `[v6]:port`; the host may be a name.
@@ -157,6 +161,8 @@ struct CliHandler {
     debug: bool,
     /// `--auth user:pass` pairs; `None` with `--auth-any`.
     users: Option<Vec<(String, String)>>,
+    /// The relay for `-c PureProxy` (it connects only when a message comes).
+    proxy: PureProxy,
 }
 impl Handler for CliHandler {
     async fn on_auth(&self, _session: &Session, credentials: &Credentials) -> Decision {
@@ -176,6 +182,7 @@ impl Handler for CliHandler {
         match self.class {
             Class::DebuggingServer => self.printer.process_message(message).await,
             Class::SmtpServer => Sink.process_message(message).await,
+            Class::PureProxy => self.proxy.process_message(message).await,
         }
     }
 
@@ -319,11 +326,16 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The reference's default upstream; a name is resolved at each relay.
+    let remote = cli
+        .remote
+        .map_or_else(|| "localhost:25".to_string(), |addr| addr.to_string());
     let handler = CliHandler {
         class: cli.class,
         printer: DebuggingServer::stdout(),
         debug: cli.debug,
         users: (!cli.auth_any).then_some(users),
+        proxy: PureProxy::new(remote.as_str()),
     };
     let handler = Scripted {
         inner: handler,
@@ -376,8 +388,15 @@ fn main() -> ExitCode {
             }
         };
         let addr = listener.local_addr().unwrap_or(cli.local);
-        let _ = cli.remote;
         println!("smtp-fixture: {:?} listening on {addr}", cli.class);
+        if matches!(cli.class, Class::PureProxy) {
+            println!("smtp-fixture: relaying to {remote}");
+            if !addr.ip().is_loopback() {
+                eprintln!(
+                    "smtp-fixture: warning: PureProxy on {addr} relays mail for anyone who can connect (an open relay)"
+                );
+            }
+        }
         let _ = std::io::stdout().flush();
         match server.run(listener, stop_signal()).await {
             Ok(()) => ExitCode::SUCCESS,

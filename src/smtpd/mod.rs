@@ -5,13 +5,15 @@
 //! | `SMTPServer` | [`SMTPServer`] = [`SmtpServer`](crate::SmtpServer) |
 //! | `SMTPChannel` | [`SMTPChannel`] = [`Session`](crate::protocol::Session) |
 //! | `DebuggingServer` | [`DebuggingServer`] |
+//! | `PureProxy` | [`PureProxy`] (refusals reach the client) |
+//! | `MailmanProxy` | [`MailmanProxy`] = [`RoutingProxy`](crate::handlers::RoutingProxy) |
 //! | `process_message` | [`Handler::process_message`](crate::Handler::process_message) |
 //! | `DATA_SIZE_DEFAULT` | [`DATA_SIZE_DEFAULT`] |
 //!
 //! Where this crate differs from the reference on purpose, see the crate
 //! README's "Deviations from Python's smtpd".
 
-pub use crate::handlers::DebuggingServer;
+pub use crate::handlers::{DebuggingServer, PureProxy};
 pub use crate::protocol::config::DATA_SIZE_DEFAULT;
 
 /// The reference's `SMTPServer`.
@@ -19,3 +21,7 @@ pub type SMTPServer<H> = crate::SmtpServer<H>;
 
 /// The reference's `SMTPChannel`.
 pub type SMTPChannel = crate::protocol::Session;
+
+/// The reference's `MailmanProxy`: local recipients to a local handler, the
+/// rest relayed.
+pub type MailmanProxy<L> = crate::handlers::RoutingProxy<L>;
