@@ -320,3 +320,31 @@ impl RawClient {
         self.reply()
     }
 }
+
+#[test]
+fn a_garbled_reply_reaches_the_client_byte_for_byte() {
+    let server = TestSmtpServer::start();
+    server.respond(on::any_mail_from(), Response::raw("25")).times(1);
+    let mut client = RawClient::connect(&server);
+    client.command("HELO me");
+    client
+        .writer
+        .write_all(b"MAIL FROM:<a@example.com>\r\nNOOP\r\n")
+        .expect("write");
+    // The truncated "25" runs into the NOOP's reply; the MAIL was not
+    // carried out, so a second MAIL is not nested.
+    assert_eq!(client.reply(), "25250 OK\r\n");
+    assert_eq!(client.command("MAIL FROM:<a@example.com>"), "250 OK\r\n");
+}
+
+#[test]
+fn lettre_fails_cleanly_on_a_garbled_reply() {
+    let server = TestSmtpServer::start();
+    server.respond(on::data(), Response::raw("354-Go\r\n250 not a continuation\r\n"));
+    let error = mailer(&server).send(&email(&["bob@example.com"])).unwrap_err();
+    assert!(
+        !error.is_timeout(),
+        "the client must notice at once, not time out: {error:?}"
+    );
+    assert!(server.messages().is_empty());
+}

@@ -418,3 +418,17 @@ fn wait_until(condition: impl Fn() -> bool) {
     }
     panic!("condition not reached within 5 s");
 }
+
+#[test]
+fn a_dot_the_client_forgot_to_double_is_linted() {
+    let server = TestSmtpServer::start();
+    let mut client = Client::connect(server.addr());
+    let body = b"Date: Tue, 24 Nov 2026 10:00:00 +0000\r\nFrom: a@example.com\r\nMessage-ID: <1@x>\r\n\r\n.lost dot\r\n..kept dot\r\n.\r\n";
+    client.send_message("a@example.com", "b@example.com", body);
+    let message = server.wait_for_messages(1).remove(0);
+    assert!(message.data.ends_with(b"\r\nlost dot\r\n.kept dot\r\n"));
+    assert_eq!(
+        message.lint(),
+        [smtp_fixture::testing::Violation::UnstuffedDot { lines: 1 }]
+    );
+}

@@ -760,6 +760,7 @@ async fn routing_called_directly_asks_process_message_and_relays() {
             ..Default::default()
         },
         data: b"Subject: direct\r\n\r\nhi\r\n".to_vec(),
+        unstuffed_dot_lines: 0,
     };
     let reply = routing.process_message(&message).await;
     assert_eq!(reply.map(|r| r.code()), Some(250));

@@ -35,6 +35,7 @@ fn run(config: &Arc<Config>, chunks: &[&[u8]]) -> Outcome {
             match current {
                 Step::Ask(question) => step = Some(session.resolve(question, Decision::Proceed)),
                 Step::Reply(reply) | Step::StartTls(reply) => reply.write_to(&mut outcome.wire),
+                Step::Raw(bytes) => outcome.wire.extend_from_slice(&bytes),
                 Step::Accepted(reply, message) => {
                     reply.write_to(&mut outcome.wire);
                     let envelope = message.envelope;

@@ -138,6 +138,7 @@ impl Driver {
                     return;
                 }
                 Step::StartTls(reply) => panic!("STARTTLS is not configured, yet: {reply}"),
+                Step::Raw(bytes) => panic!("no handler here sends raw bytes, yet: {bytes:?}"),
             }
         }
         panic!("a question never led to a reply");

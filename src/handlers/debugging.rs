@@ -34,6 +34,7 @@ const END: &str = "------------ END MESSAGE ------------";
 ///     },
 ///     envelope: Envelope { mail_from: "a@example".into(), rcpt_to: vec!["b@example".into()], ..Envelope::default() },
 ///     data: b"From: test\r\n\r\nhello\r\n".to_vec(),
+///     unstuffed_dot_lines: 0,
 /// };
 /// let mut out = Vec::new();
 /// DebuggingServer::print_message(&mut out, &message).unwrap();

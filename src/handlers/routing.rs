@@ -109,6 +109,7 @@ impl<L: Handler> RoutingProxy<L> {
             session: message.session.clone(),
             envelope: self.local_envelope(&message.envelope),
             data: message.data.clone(),
+            unstuffed_dot_lines: message.unstuffed_dot_lines,
         }
     }
 
@@ -242,6 +243,10 @@ impl<L: Handler> Handler for RoutingProxy<L> {
             Decision::Disconnect(reply) => Some(reply.unwrap_or_else(|| {
                 Reply::new(451, "4.3.0 The local handler closed the session; try again later")
             })),
+            Decision::Raw(_) => Some(Reply::new(
+                451,
+                "4.3.0 The local handler sent no reply; try again later",
+            )),
         }
     }
 

@@ -28,8 +28,8 @@ pub struct DataDecoder {
     raw_len: u64,
     overflow: bool,
     at_line_start: bool,
+    unstuffed_dot_lines: usize,
 }
-
 /// What a finished DATA section yields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DataOutcome {
@@ -56,6 +56,7 @@ impl DataDecoder {
             raw_len: 0,
             overflow: false,
             at_line_start: true,
+            unstuffed_dot_lines: 0,
         }
     }
 
@@ -71,8 +72,13 @@ impl DataDecoder {
                 match rest {
                     [] | [b'.'] | [b'.', b'\r'] => return (pos, false),
                     [b'.', b'\r', b'\n', ..] => return (pos + 3, true),
-                    [b'.', ..] => {
-                        // A stuffed dot: counted as sent, not kept.
+                    [b'.', next, ..] => {
+                        // A stuffed dot: counted as sent, not kept. A client
+                        // that doubles its leading dots sends "..": a
+                        // single dot before anything else means one was lost.
+                        if *next != b'.' {
+                            self.unstuffed_dot_lines += 1;
+                        }
                         self.raw_len += 1;
                         pos += 1;
                     }
@@ -121,6 +127,13 @@ impl DataDecoder {
     /// the CRLF that starts the terminator.
     pub fn size(&self) -> u64 {
         self.raw_len.saturating_sub(2)
+    }
+
+    /// Lines that began with a single dot followed by something else: the
+    /// client did not double a leading dot (RFC 5321, 4.5.2), so the dot was
+    /// removed as if it had.
+    pub fn unstuffed_dot_lines(&self) -> usize {
+        self.unstuffed_dot_lines
     }
 
     /// Ends the section (after `feed` reported the terminator).

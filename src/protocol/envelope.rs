@@ -95,8 +95,10 @@ pub struct Message {
     pub envelope: Envelope,
     /// The message bytes.
     pub data: Vec<u8>,
+    /// Lines the client began with a single dot it did not double (RFC 5321,
+    /// 4.5.2): each lost that dot. For the fixture's client lint.
+    pub unstuffed_dot_lines: usize,
 }
-
 impl Message {
     /// The client's address (the reference's `peer`).
     pub fn peer(&self) -> SocketAddr {

@@ -115,6 +115,13 @@ pub(super) async fn serve<H: Handler>(
                     None => break,
                 }
             }
+            Step::Raw(bytes) => {
+                conn.output.extend_from_slice(&bytes);
+                match next_step(&mut conn, &mut session, &config, &mut stopping).await {
+                    Some(step) => step,
+                    None => break,
+                }
+            }
             Step::StartTls(reply) => {
                 conn.queue(&reply);
                 if conn.flush().await.is_err() {

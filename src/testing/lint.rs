@@ -38,8 +38,13 @@ pub enum Violation {
     MissingHeader(&'static str),
     /// A header appears more often than RFC 5322 (3.6) allows.
     DuplicateHeader(&'static str),
+    /// Lines that began with a dot the client did not double (RFC 5321,
+    /// 4.5.2): each lost its dot on the way.
+    UnstuffedDot {
+        /// How many such lines.
+        lines: usize,
+    },
 }
-
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -61,6 +66,9 @@ impl fmt::Display for Violation {
             ),
             Violation::MissingHeader(name) => write!(f, "no {name} header (RFC 5322 3.6)"),
             Violation::DuplicateHeader(name) => write!(f, "more than one {name} header (RFC 5322 3.6)"),
+            Violation::UnstuffedDot { lines } => {
+                write!(f, "{lines} line(s) began with a dot the client did not double (RFC 5321 4.5.2); the dot was lost")
+            }
         }
     }
 }
@@ -121,6 +129,11 @@ impl ReceivedMessage {
             }
             number += 1;
             start = end + 1;
+        }
+        if self.unstuffed_dot_lines > 0 {
+            found.push(Violation::UnstuffedDot {
+                lines: self.unstuffed_dot_lines,
+            });
         }
         let smtputf8 = self.envelope.smtputf8();
         if !self.data.is_ascii() && !self.envelope.eight_bit_mime() && !smtputf8 {

@@ -39,6 +39,9 @@ pub struct ReceivedMessage {
     pub tls: Option<TlsInfo>,
     /// Who the client authenticated as, if it did.
     pub auth: Option<AuthInfo>,
+    /// Lines the client began with a dot it did not double (see
+    /// [`lint`](Self::lint)).
+    pub unstuffed_dot_lines: usize,
     /// The session's transcript, for failure reports.
     pub(crate) transcript: SharedTranscript,
 }
@@ -71,6 +74,7 @@ impl ReceivedMessage {
             received_at: SystemTime::now(),
             tls: message.session.tls,
             auth: message.session.auth,
+            unstuffed_dot_lines: message.unstuffed_dot_lines,
             transcript,
         }
     }
@@ -93,6 +97,7 @@ impl ReceivedMessage {
             received_at: SystemTime::now(),
             tls: None,
             auth: None,
+            unstuffed_dot_lines: 0,
             transcript: SharedTranscript::default(),
         }
     }

@@ -131,13 +131,30 @@ enum Action {
     Reply(Reply),
     Proceed,
     Disconnect,
+    Raw(Vec<u8>),
 }
-
 impl Response {
     /// Close the connection without a reply.
     pub fn disconnect() -> Response {
         Response {
             action: Action::Disconnect,
+            delay: Duration::ZERO,
+        }
+    }
+
+    /// Send `bytes` instead of a reply, exactly as given: a garbled or
+    /// truncated reply, to test how a client's parser copes. The command is
+    /// not carried out.
+    ///
+    /// ```
+    /// use smtp_fixture::testing::Response;
+    /// let _truncated = Response::raw("25");
+    /// let _no_crlf = Response::raw(b"250 OK\n".to_vec());
+    /// let _bad_continuation = Response::raw("250-first\r\n354 second\r\n");
+    /// ```
+    pub fn raw(bytes: impl Into<Vec<u8>>) -> Response {
+        Response {
+            action: Action::Raw(bytes.into()),
             delay: Duration::ZERO,
         }
     }
@@ -161,6 +178,7 @@ impl Response {
             Action::Reply(reply) => Decision::Reply(reply.clone()),
             Action::Proceed => Decision::Proceed,
             Action::Disconnect => Decision::Disconnect(None),
+            Action::Raw(bytes) => Decision::Raw(bytes.clone()),
         }
     }
 }
@@ -171,6 +189,7 @@ impl fmt::Display for Response {
             Action::Reply(reply) => write!(f, "{:?}", reply.to_string())?,
             Action::Proceed => f.write_str("the normal reply")?,
             Action::Disconnect => f.write_str("a disconnect")?,
+            Action::Raw(bytes) => write!(f, "raw bytes {:?}", String::from_utf8_lossy(bytes))?,
         }
         if !self.delay.is_zero() {
             write!(f, " after {:?}", self.delay)?;
@@ -454,6 +473,7 @@ impl<H: Handler> Handler for Scripted<H> {
             match &decision {
                 Decision::Reply(reply) if !reply.is_positive() => refused(message, Some(reply)),
                 Decision::Disconnect(reply) => refused(message, reply.as_ref()),
+                Decision::Raw(_) => refused(message, None),
                 _ => {}
             }
         }

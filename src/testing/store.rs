@@ -21,7 +21,7 @@ pub struct RejectedMessage {
     /// The message as it would have been recorded.
     pub message: ReceivedMessage,
     /// The reply the client got instead of 250; `None` when the connection
-    /// was cut instead.
+    /// was cut or a scripted raw reply was sent instead.
     pub reply: Option<crate::Reply>,
 }
 

@@ -54,6 +54,9 @@ pub enum Step {
     Accepted(Reply, Box<Message>),
     /// Write the reply, if any, then close the connection.
     Close(Option<Reply>),
+    /// Write these bytes as they are (a scripted garbled reply), then go on
+    /// feeding input.
+    Raw(Vec<u8>),
     /// Write the reply (`220`), discard any input already received, run the
     /// TLS handshake, then call [`Session::tls_started`] (or close if the
     /// handshake fails).
@@ -108,8 +111,11 @@ pub enum Decision {
     Reply(Reply),
     /// Close the connection, after the reply if one is given.
     Disconnect(Option<Reply>),
+    /// Write these bytes instead of a reply, exactly as given (a garbled or
+    /// truncated reply, to test a client's parser); the command is not
+    /// carried out and the session goes on.
+    Raw(Vec<u8>),
 }
-
 /// The result of [`Session::receive`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Progress {
@@ -308,13 +314,14 @@ impl Session {
             Step::Accepted(reply, message) => Step::Accepted(add(reply), message),
             Step::Close(reply) => Step::Close(reply.map(add)),
             Step::StartTls(reply) => Step::StartTls(add(reply)),
-            ask @ Step::Ask(_) => ask,
+            other @ (Step::Ask(_) | Step::Raw(_)) => other,
         }
     }
 
     fn resolve_inner(&mut self, question: Question, decision: Decision) -> Step {
         let reply = match decision {
             Decision::Disconnect(reply) => return self.close(reply),
+            Decision::Raw(bytes) => return Step::Raw(bytes),
             Decision::Reply(reply) => Some(reply),
             Decision::Proceed => None,
         };

@@ -18,6 +18,7 @@ fn replies_chunked(config: Config, lines: &[&str], chunk: usize) -> Vec<String> 
     for _ in 0..3 * input.len() + 3 {
         match step.take() {
             Some(Step::Ask(question)) => step = Some(session.resolve(question, Decision::Proceed)),
+            Some(Step::Raw(bytes)) => out.push(String::from_utf8_lossy(&bytes).into_owned()),
             Some(Step::Reply(reply) | Step::Accepted(reply, _) | Step::StartTls(reply)) => {
                 out.push(reply.to_string())
             }

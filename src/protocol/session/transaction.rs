@@ -140,6 +140,7 @@ impl Session {
             // Data without a transaction cannot happen: DATA needs one.
             return Step::Reply(Reply::new(451, "Internal confusion"));
         };
+        let unstuffed_dot_lines = decoder.unstuffed_dot_lines();
         let data = match decoder.finish() {
             DataOutcome::TooLarge => return Step::Reply(replies::too_much_data()),
             DataOutcome::Message(data) => data,
@@ -151,6 +152,7 @@ impl Session {
             session: self.info.clone(),
             envelope: transaction.envelope,
             data,
+            unstuffed_dot_lines,
         })))
     }
 }
