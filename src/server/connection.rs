@@ -20,7 +20,7 @@ use crate::handler::{decide, Handler, SessionLog};
 use crate::protocol::{replies, Question, Reply, Session, State, Step};
 
 const INITIAL_BUFFER: usize = 4 * 1024;
-const MAX_BUFFER: usize = 64 * 1024;
+const MAX_BUFFER: usize = 256 * 1024;
 
 /// Why reading stopped.
 enum ReadEnd {
@@ -40,6 +40,8 @@ struct Connection {
     /// than arming a new timeout for every read.
     timer: Pin<Box<Sleep>>,
     last_read: Instant,
+    /// The last read took less than the buffer had room for.
+    socket_drained: bool,
     idle_timeout: Duration,
     session_deadline: Option<Instant>,
 }
@@ -68,6 +70,7 @@ pub(super) async fn serve<H: Handler>(
             session_deadline.map_or(now + config.idle_timeout, |d| d.min(now + config.idle_timeout)),
         )),
         last_read: now,
+        socket_drained: true,
         idle_timeout: config.idle_timeout,
         session_deadline,
     };
@@ -184,9 +187,11 @@ async fn next_step(
         if conn.flush().await.is_err() {
             return None;
         }
-        if session.state() == State::Data {
-            // More of the message is to come and nothing will be sent back
-            // until it has: acknowledge what arrived now.
+        if session.state() == State::Data && conn.socket_drained {
+            // More of the message is to come, nothing will be sent back until
+            // it has, and the client has nothing else in flight (perhaps held
+            // back by Nagle until this data is acknowledged): ACK now. While
+            // reads fill the buffer, the kernel's own ACKs keep it going.
             conn.ack_now();
         }
         match conn.read(stopping).await {
@@ -313,6 +318,7 @@ impl Connection {
             return match read {
                 Ok(0) | Err(_) => Err(ReadEnd::Closed),
                 Ok(n) => {
+                    self.socket_drained = n < self.input.len() - self.end;
                     self.end += n;
                     self.last_read = Instant::now();
                     Ok(())
