@@ -187,7 +187,7 @@ async fn next_step(
         if conn.flush().await.is_err() {
             return None;
         }
-        if session.state() == State::Data && conn.socket_drained {
+        if session.state() == State::Data && session.data_received() > 0 && conn.socket_drained {
             // More of the message is to come, nothing will be sent back until
             // it has, and the client has nothing else in flight (perhaps held
             // back by Nagle until this data is acknowledged): ACK now. While
