@@ -3,12 +3,13 @@
 //! the session still works afterwards (a NOOP gets 250) unless the case
 //! closes it.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use smtp_fixture::TestSmtpServer;
+use support::{Binary, Client};
+
+mod support;
 
 /// Bytes to send in separate writes, then the reply codes expected.
 struct Step {
@@ -180,48 +181,6 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-struct Client {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
-}
-
-impl Client {
-    fn connect(addr: SocketAddr) -> Client {
-        let stream = TcpStream::connect(addr).expect("connect");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
-        stream.set_nodelay(true).expect("nodelay");
-        let mut client = Client {
-            reader: BufReader::new(stream.try_clone().expect("clone")),
-            writer: stream,
-        };
-        let greeting = client.reply().expect("a greeting");
-        assert!(greeting.starts_with("220"), "{greeting}");
-        client
-    }
-
-    /// One reply, continuation lines included; `None` if the server closed.
-    fn reply(&mut self) -> Option<String> {
-        let mut all = String::new();
-        loop {
-            let mut line = String::new();
-            if self.reader.read_line(&mut line).ok()? == 0 {
-                return None;
-            }
-            all.push_str(&line);
-            if line.as_bytes().get(3) != Some(&b'-') {
-                return Some(all);
-            }
-        }
-    }
-
-    fn closed(&mut self) -> bool {
-        let mut rest = String::new();
-        matches!(self.reader.read_line(&mut rest), Ok(0) | Err(_))
-    }
-}
-
 /// Runs every case against `addr`; returns the failures.
 fn run_cases(addr: SocketAddr) -> Vec<String> {
     let mut failures = Vec::new();
@@ -232,17 +191,17 @@ fn run_cases(addr: SocketAddr) -> Vec<String> {
         cases.len()
     );
     for case in &cases {
-        let mut client = Client::connect(addr);
+        let mut client = Client::greeted(addr);
         let mut transcript = String::new();
         let mut failed = None;
         'steps: for step in &case.steps {
             for write in &step.writes {
-                client.writer.write_all(write).expect("write");
+                client.send(write);
                 // Separate writes should arrive as separate segments.
                 std::thread::sleep(Duration::from_millis(if step.writes.len() > 1 { 5 } else { 0 }));
             }
             for &code in &step.codes {
-                match client.reply() {
+                match client.try_reply() {
                     Some(reply) if reply.starts_with(&code.to_string()) => {
                         if step.codes.len() < 20 {
                             transcript.push_str(&reply);
@@ -265,8 +224,8 @@ fn run_cases(addr: SocketAddr) -> Vec<String> {
                     failed = Some("expected the server to close the session".to_string());
                 }
             } else {
-                client.writer.write_all(b"NOOP\r\n").expect("write");
-                match client.reply() {
+                client.send(b"NOOP\r\n");
+                match client.try_reply() {
                     Some(reply) if reply.starts_with("250") => {}
                     other => failed = Some(format!("the session did not go on: NOOP got {other:?}")),
                 }
@@ -305,35 +264,10 @@ fn every_bad_input_gets_its_reply_from_the_library_server() {
     assert_eq!(server.messages().len(), expected, "{server}");
 }
 
-/// The binary, stopped when dropped.
-struct Binary(Child);
-
-impl Drop for Binary {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn every_bad_input_gets_its_reply_from_the_command_line() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .expect("a free port")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_smtp-fixture"))
-        .args(["-c", "SmtpServer", "-s", "100", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the binary starts");
-    let mut ready = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut ready)
-        .expect("the listening line");
-    let _binary = Binary(child);
-    let failures = run_cases(SocketAddr::from(([127, 0, 0, 1], port)));
+    let binary = Binary::start(&["-c", "SmtpServer", "-s", "100"], &[]);
+    let failures = run_cases(binary.addr());
     assert!(
         failures.is_empty(),
         "{} cases failed:\n{}",

@@ -2,52 +2,26 @@
 //! and the upstream's refusals reach the client.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpStream;
 use std::time::Duration;
 
 use smtp_fixture::{on, Reply, TestSmtpServer};
+use support::Binary;
 
-struct Binary(Child);
+mod support;
 
-impl Drop for Binary {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts the proxy on `bind` (port chosen here) relaying to `upstream`;
-/// returns it, its port and its first two stdout lines.
+/// Starts the proxy on `bind` relaying to `upstream`; returns it, its port,
+/// its second stdout line and (off loopback) its first stderr line.
 fn proxy(bind: &str, upstream: &TestSmtpServer) -> (Binary, u16, String) {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .expect("a free port")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_smtp-fixture"))
-        .args([
-            "-c",
-            "PureProxy",
-            &format!("{bind}:{port}"),
-            &upstream.addr().to_string(),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut binary = Binary::start_on(bind, &["-c", "PureProxy"], &[&upstream.addr().to_string()]);
     let mut lines = String::new();
-    for _ in 0..2 {
-        stdout.read_line(&mut lines).expect("a line");
-    }
-    let mut stderr = String::new();
+    binary.stdout.read_line(&mut lines).expect("the relaying line");
     if bind != "127.0.0.1" {
-        BufReader::new(child.stderr.take().expect("stderr"))
-            .read_line(&mut stderr)
-            .expect("the warning");
+        let stderr = binary.stderr.take().expect("stderr");
+        BufReader::new(stderr).read_line(&mut lines).expect("the warning");
     }
-    (Binary(child), port, lines + &stderr)
+    let port = binary.port;
+    (binary, port, lines)
 }
 
 fn send(port: u16, rcpts: &[&str], body: &str) -> String {

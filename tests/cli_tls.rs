@@ -1,38 +1,16 @@
 //! The command line's TLS and AUTH flags, with Python's `smtplib` as the
 //! client: `starttls()` then `login()`, as a Python shop's code does.
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-struct Binary(Child);
+use support::Binary;
 
-impl Drop for Binary {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+mod support;
 
 fn start(args: &[&str]) -> (Binary, u16) {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .expect("a free port")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_smtp-fixture"))
-        .args(["-c", "SmtpServer", &format!("127.0.0.1:{port}")])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the binary starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("the listening line");
-    assert!(line.contains("listening on"), "{line}");
-    (Binary(child), port)
+    let binary = Binary::start(&["-c", "SmtpServer"], args);
+    let port = binary.port;
+    (binary, port)
 }
 
 fn python(script: &str, args: &[&str]) -> (bool, String) {

@@ -1,7 +1,7 @@
 //! Scripted failures: what a mailer sees when the server says no, stalls or
 //! hangs up, with lettre as the client and raw sockets where bytes matter.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
@@ -10,6 +10,9 @@ use lettre::{Message, SmtpTransport, Transport};
 use pretty_assertions::assert_eq;
 use smtp_fixture::testing::Response;
 use smtp_fixture::{on, Reply, TestSmtpServer};
+use support::Client;
+
+mod support;
 
 fn email(to: &[&str]) -> Message {
     let mut builder = Message::builder()
@@ -160,8 +163,8 @@ fn a_421_greeting_fails_the_send_and_closes() {
 fn a_554_greeting_refuses_everything_but_quit() {
     let server = TestSmtpServer::start();
     server.respond(on::connect(), Reply::new(554, "5.3.2 No service"));
-    let mut client = RawClient::connect(&server);
-    assert_eq!(client.greeting, "554 5.3.2 No service\r\n");
+    let mut client = Client::connect(server.addr());
+    assert_eq!(client.reply(), "554 5.3.2 No service\r\n");
     assert_eq!(client.command("EHLO me"), "503 Error: no service, send QUIT\r\n");
     assert_eq!(client.command("QUIT"), "221 Bye\r\n");
 }
@@ -170,7 +173,7 @@ fn a_554_greeting_refuses_everything_but_quit() {
 fn an_unknown_command_can_be_given_a_reply() {
     let server = TestSmtpServer::start();
     server.respond(on::command("XCLIENT"), Reply::new(220, "XCLIENT accepted"));
-    let mut client = RawClient::connect(&server);
+    let mut client = Client::greeted(server.addr());
     assert_eq!(
         client.command("XCLIENT ADDR=192.0.2.1"),
         "220 XCLIENT accepted\r\n"
@@ -189,7 +192,7 @@ fn multi_line_replies_with_enhanced_codes_reach_the_client() {
         on::command_matching(|c| c.name == "VRFY"),
         Reply::new(550, "5.1.1 Unknown\n5.1.1 Really"),
     );
-    let mut client = RawClient::connect(&server);
+    let mut client = Client::greeted(server.addr());
     assert_eq!(
         client.command("EHLO me"),
         "250-mx.test greets you\r\n250-8BITMIME\r\n250 HELP\r\n"
@@ -209,7 +212,7 @@ fn rules_apply_in_order_and_times_runs_out() {
     let second = server
         .respond(on::any_mail_from(), Reply::new(452, "second"))
         .times(1);
-    let mut client = RawClient::connect(&server);
+    let mut client = Client::greeted(server.addr());
     client.command("EHLO me");
     let codes: Vec<String> = (0..4)
         .map(|_| client.command("MAIL FROM:<ANN@example.com>")[..3].to_string())
@@ -222,7 +225,7 @@ fn rules_apply_in_order_and_times_runs_out() {
 fn a_refused_recipient_is_not_in_the_envelope() {
     let server = TestSmtpServer::start();
     server.respond(on::rcpt_to("<gone@example.com>"), Reply::new(550, "gone"));
-    let mut client = RawClient::connect(&server);
+    let mut client = Client::greeted(server.addr());
     client.command("EHLO me");
     client.command("MAIL FROM:<ann@example.com>");
     assert_eq!(client.command("RCPT TO:<gone@example.com>"), "550 gone\r\n");
@@ -242,7 +245,7 @@ fn a_message_rule_with_a_predicate_sees_the_message() {
         on::message_matching(|m| m.data.windows(4).any(|w| w == b"SPAM")),
         Reply::new(554, "5.7.1 Looks like spam"),
     );
-    let mut client = RawClient::connect(&server);
+    let mut client = Client::greeted(server.addr());
     client.command("EHLO me");
     for (body, expected) in [
         ("Subject: SPAM\r\n\r\n.", "554 5.7.1 Looks like spam\r\n"),
@@ -278,54 +281,11 @@ fn an_expectation_is_not_checked_while_the_test_already_panics() {
     assert_eq!(payload.downcast_ref::<&str>(), Some(&"the test's own failure"));
 }
 
-/// A raw client for byte-exact replies.
-struct RawClient {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
-    greeting: String,
-}
-
-impl RawClient {
-    fn connect(server: &TestSmtpServer) -> RawClient {
-        let stream = TcpStream::connect(server.addr()).expect("connect");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .expect("timeout");
-        let mut client = RawClient {
-            reader: BufReader::new(stream.try_clone().expect("clone")),
-            writer: stream,
-            greeting: String::new(),
-        };
-        client.greeting = client.reply();
-        client
-    }
-
-    fn reply(&mut self) -> String {
-        let mut all = String::new();
-        loop {
-            let mut line = String::new();
-            self.reader.read_line(&mut line).expect("a reply");
-            assert!(!line.is_empty(), "closed while waiting for a reply");
-            all.push_str(&line);
-            if line.as_bytes().get(3) != Some(&b'-') {
-                return all;
-            }
-        }
-    }
-
-    fn command(&mut self, line: &str) -> String {
-        self.writer
-            .write_all(format!("{line}\r\n").as_bytes())
-            .expect("write");
-        self.reply()
-    }
-}
-
 #[test]
 fn a_garbled_reply_reaches_the_client_byte_for_byte() {
     let server = TestSmtpServer::start();
     server.respond(on::any_mail_from(), Response::raw("25")).times(1);
-    let mut client = RawClient::connect(&server);
+    let mut client = Client::greeted(server.addr());
     client.command("HELO me");
     client
         .writer

@@ -1,79 +1,22 @@
 //! The fixture's API over raw sockets: byte-exact data, waiting, isolation,
 //! stopping, transcripts, and the texts of its failures.
 
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{ErrorKind, Read};
+use std::net::TcpStream;
 use std::thread;
 use std::time::Duration;
 
 use pretty_assertions::assert_eq;
 use smtp_fixture::testing::Direction;
 use smtp_fixture::TestSmtpServer;
+use support::Client;
 
-/// A line-at-a-time SMTP client over a raw socket.
-struct Client {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
-}
-
-impl Client {
-    fn connect(addr: SocketAddr) -> Client {
-        let stream = TcpStream::connect(addr).expect("connect");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
-        let reader = BufReader::new(stream.try_clone().expect("clone"));
-        let mut client = Client {
-            reader,
-            writer: stream,
-        };
-        let greeting = client.reply();
-        assert!(greeting.starts_with("220 "), "greeting: {greeting}");
-        client
-    }
-
-    /// One full reply, continuation lines included.
-    fn reply(&mut self) -> String {
-        let mut all = String::new();
-        loop {
-            let mut line = String::new();
-            self.reader.read_line(&mut line).expect("read a reply");
-            assert!(!line.is_empty(), "connection closed while waiting for a reply");
-            all.push_str(&line);
-            if line.as_bytes().get(3) != Some(&b'-') {
-                return all;
-            }
-        }
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        self.writer.write_all(bytes).expect("write");
-    }
-
-    fn command(&mut self, line: &str) -> String {
-        self.send(format!("{line}\r\n").as_bytes());
-        self.reply()
-    }
-
-    fn code(&mut self, line: &str) -> u16 {
-        self.command(line)[..3].parse().expect("a code")
-    }
-
-    /// EHLO, MAIL, RCPT, DATA, then `body` as is (it must end the data).
-    fn send_message(&mut self, from: &str, to: &str, body: &[u8]) -> String {
-        assert_eq!(self.code("EHLO client.test"), 250);
-        assert_eq!(self.code(&format!("MAIL FROM:<{from}>")), 250);
-        assert_eq!(self.code(&format!("RCPT TO:<{to}>")), 250);
-        assert_eq!(self.code("DATA"), 354);
-        self.send(body);
-        self.reply()
-    }
-}
+mod support;
 
 #[test]
 fn data_is_recorded_byte_exact_with_dots_unstuffed() {
     let server = TestSmtpServer::start();
-    let mut client = Client::connect(server.addr());
+    let mut client = Client::greeted(server.addr());
     let body = b"Subject: dots\r\n\r\n..leading dot\r\n...two\r\n8-bit: \xc3\xa9\xff\r\nbare\nlf\r\n.\r\n";
     assert_eq!(
         client.send_message("a@example.com", "b@example.com", body),
@@ -89,7 +32,7 @@ fn data_is_recorded_byte_exact_with_dots_unstuffed() {
 #[test]
 fn smuggled_terminators_do_not_end_the_message() {
     let server = TestSmtpServer::start();
-    let mut client = Client::connect(server.addr());
+    let mut client = Client::greeted(server.addr());
     let body = b"Subject: one\r\n\r\nx\n.\r\nMAIL FROM:<evil@example.com>\r\ny\r.\r\n.\r\n";
     assert_eq!(
         client.send_message("a@example.com", "b@example.com", body),
@@ -107,7 +50,7 @@ fn smuggled_terminators_do_not_end_the_message() {
 fn a_client_that_vanishes_mid_data_leaves_nothing_recorded() {
     let server = TestSmtpServer::start();
     {
-        let mut client = Client::connect(server.addr());
+        let mut client = Client::greeted(server.addr());
         assert_eq!(client.code("HELO client"), 250);
         assert_eq!(client.code("MAIL FROM:<a@example.com>"), 250);
         assert_eq!(client.code("RCPT TO:<b@example.com>"), 250);
@@ -127,7 +70,7 @@ fn a_client_that_vanishes_mid_data_leaves_nothing_recorded() {
 #[test]
 fn every_session_has_a_transcript_even_without_a_message() {
     let server = TestSmtpServer::start();
-    let mut client = Client::connect(server.addr());
+    let mut client = Client::greeted(server.addr());
     assert_eq!(client.code("HELO there"), 250);
     assert_eq!(client.code("NOOP"), 250);
     assert_eq!(client.code("QUIT"), 221);
@@ -153,7 +96,7 @@ fn every_session_has_a_transcript_even_without_a_message() {
 #[test]
 fn the_transcript_of_a_message_shows_its_session() {
     let server = TestSmtpServer::start();
-    let mut client = Client::connect(server.addr());
+    let mut client = Client::greeted(server.addr());
     client.send_message(
         "a@example.com",
         "b@example.com",
@@ -172,7 +115,7 @@ fn the_transcript_of_a_message_shows_its_session() {
 #[test]
 fn clear_forgets_messages() {
     let server = TestSmtpServer::start();
-    let mut client = Client::connect(server.addr());
+    let mut client = Client::greeted(server.addr());
     client.send_message("a@example.com", "b@example.com", b"Subject: 1\r\n\r\n.\r\n");
     server.wait_for_messages(1);
     server.clear();
@@ -190,7 +133,7 @@ fn wait_for_a_message_matching_a_predicate() {
     let addr = server.addr();
     let sender = thread::spawn(move || {
         for subject in ["first", "second", "third"] {
-            let mut client = Client::connect(addr);
+            let mut client = Client::greeted(addr);
             let body = format!("Subject: {subject}\r\n\r\nhi\r\n.\r\n");
             client.send_message("a@example.com", "b@example.com", body.as_bytes());
         }
@@ -203,7 +146,7 @@ fn wait_for_a_message_matching_a_predicate() {
 #[test]
 fn nothing_more_arrives() {
     let server = TestSmtpServer::start();
-    let mut client = Client::connect(server.addr());
+    let mut client = Client::greeted(server.addr());
     client.send_message("a@example.com", "b@example.com", b"Subject: only\r\n\r\n.\r\n");
     server.wait_for_messages(1);
     server.assert_no_new_messages(Duration::from_millis(100));
@@ -216,7 +159,7 @@ fn two_hundred_fixtures_on_two_hundred_threads_see_only_their_own_mail() {
         .map(|n| {
             thread::spawn(move || {
                 let server = TestSmtpServer::start();
-                let mut client = Client::connect(server.addr());
+                let mut client = Client::greeted(server.addr());
                 let to = format!("user{n}@example.com");
                 let body = format!("Subject: for {n}\r\n\r\n.\r\n");
                 assert_eq!(
@@ -253,7 +196,7 @@ fn dropping_the_server_frees_the_port_and_it_can_start_again_on_it() {
 
     let again = TestSmtpServer::builder().port(port).start();
     assert_eq!(again.port(), port);
-    let mut client = Client::connect(again.addr());
+    let mut client = Client::greeted(again.addr());
     assert_eq!(client.code("NOOP"), 250);
 }
 
@@ -266,7 +209,7 @@ fn ipv6_loopback_works_when_available() {
         eprintln!("skipped: this machine has no IPv6 loopback (binding [::1]:0 failed)");
         return;
     };
-    let mut client = Client::connect(server.addr());
+    let mut client = Client::greeted(server.addr());
     client.send_message("a@example.com", "b@example.com", b"Subject: v6\r\n\r\n.\r\n");
     assert_eq!(server.wait_for_messages(1)[0].peer.ip().to_string(), "::1");
 }
@@ -278,7 +221,7 @@ fn options_reach_the_engine() {
         .enable_smtputf8(true)
         .hostname("mx.test")
         .start();
-    let mut client = Client::connect(server.addr());
+    let mut client = Client::greeted(server.addr());
     let ehlo = client.command("EHLO me");
     assert_eq!(
         ehlo,
@@ -303,7 +246,7 @@ fn incompatible_options_are_refused_at_start() {
 #[test]
 fn saved_artifacts_hold_the_messages_and_transcripts() {
     let server = TestSmtpServer::start();
-    let mut client = Client::connect(server.addr());
+    let mut client = Client::greeted(server.addr());
     client.send_message("a@example.com", "b@example.com", b"Subject: keep me\r\n\r\n.\r\n");
     server.wait_for_messages(1);
     let dir = server.save_artifacts().expect("saved");
@@ -322,7 +265,7 @@ fn waiting_too_long_names_what_arrived() {
     let server = TestSmtpServer::builder()
         .wait_timeout(Duration::from_millis(200))
         .start();
-    let mut client = Client::connect(server.addr());
+    let mut client = Client::greeted(server.addr());
     client.send_message("a@example.com", "b@example.com", b"Subject: lonely\r\n\r\n.\r\n");
     server.wait_for_messages(2);
 }
@@ -332,7 +275,7 @@ fn the_timeout_report_lists_messages_and_transcripts() {
     let server = TestSmtpServer::builder()
         .wait_timeout(Duration::from_millis(100))
         .start();
-    let mut client = Client::connect(server.addr());
+    let mut client = Client::greeted(server.addr());
     client.send_message("a@example.com", "b@example.com", b"Subject: lonely\r\n\r\n.\r\n");
     let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| server.wait_for_messages(2)))
         .expect_err("the wait fails");
@@ -354,7 +297,7 @@ fn a_wrong_count_fails() {
     let server = TestSmtpServer::builder()
         .wait_timeout(Duration::from_millis(100))
         .start();
-    let mut client = Client::connect(server.addr());
+    let mut client = Client::greeted(server.addr());
     client.send_message("a@example.com", "b@example.com", b"Subject: x\r\n\r\n.\r\n");
     server.wait_for_messages(1);
     server.assert_message_count(2);
@@ -367,7 +310,7 @@ fn an_unexpected_message_fails() {
     let addr = server.addr();
     let sender = thread::spawn(move || {
         thread::sleep(Duration::from_millis(50));
-        let mut client = Client::connect(addr);
+        let mut client = Client::greeted(addr);
         client.send_message("a@example.com", "b@example.com", b"Subject: x\r\n\r\n.\r\n");
     });
     server.assert_no_new_messages(Duration::from_secs(10));
@@ -378,7 +321,7 @@ fn an_unexpected_message_fails() {
 #[should_panic(expected = "smtp-fixture: Subject differs (left: expected, right: received)")]
 fn a_wrong_subject_shows_a_diff() {
     let server = TestSmtpServer::start();
-    let mut client = Client::connect(server.addr());
+    let mut client = Client::greeted(server.addr());
     client.send_message(
         "a@example.com",
         "b@example.com",
@@ -391,7 +334,7 @@ fn a_wrong_subject_shows_a_diff() {
 #[should_panic(expected = "smtp-fixture: the body does not contain \"code 42\"")]
 fn a_missing_body_text_fails() {
     let server = TestSmtpServer::start();
-    let mut client = Client::connect(server.addr());
+    let mut client = Client::greeted(server.addr());
     client.send_message(
         "a@example.com",
         "b@example.com",
@@ -422,7 +365,7 @@ fn wait_until(condition: impl Fn() -> bool) {
 #[test]
 fn a_dot_the_client_forgot_to_double_is_linted() {
     let server = TestSmtpServer::start();
-    let mut client = Client::connect(server.addr());
+    let mut client = Client::greeted(server.addr());
     let body = b"Date: Tue, 24 Nov 2026 10:00:00 +0000\r\nFrom: a@example.com\r\nMessage-ID: <1@x>\r\n\r\n.lost dot\r\n..kept dot\r\n.\r\n";
     client.send_message("a@example.com", "b@example.com", body);
     let message = server.wait_for_messages(1).remove(0);

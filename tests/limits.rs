@@ -1,67 +1,20 @@
 //! Limits and faults: each limit is answered with a reply, and clients that
 //! vanish, stall or half-close leave the server serving.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::io::Write;
+use std::net::{Shutdown, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use smtp_fixture::{Config, TestSmtpServer};
+use support::Client;
 
-struct Client {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
-}
-
-impl Client {
-    fn connect(addr: SocketAddr) -> Client {
-        let stream = TcpStream::connect(addr).expect("connect");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
-        Client {
-            reader: BufReader::new(stream.try_clone().expect("clone")),
-            writer: stream,
-        }
-    }
-
-    fn line(&mut self) -> String {
-        let mut line = String::new();
-        self.reader.read_line(&mut line).expect("read");
-        line
-    }
-
-    fn command(&mut self, text: &str) -> String {
-        self.writer
-            .write_all(format!("{text}\r\n").as_bytes())
-            .expect("write");
-        let mut all = String::new();
-        loop {
-            let line = self.line();
-            all.push_str(&line);
-            if line.as_bytes().get(3) != Some(&b'-') {
-                return all;
-            }
-        }
-    }
-
-    fn rest(&mut self) -> String {
-        let mut rest = String::new();
-        let _ = self.reader.read_to_string(&mut rest);
-        rest
-    }
-}
-
-fn greeted(addr: SocketAddr) -> Client {
-    let mut client = Client::connect(addr);
-    assert!(client.line().starts_with("220"));
-    client
-}
+mod support;
 
 #[test]
 fn too_many_recipients_get_452() {
     let server = TestSmtpServer::builder().max_recipients(3).start();
-    let mut client = greeted(server.addr());
+    let mut client = Client::greeted(server.addr());
     client.command("HELO c");
     client.command("MAIL FROM:<a@example.com>");
     for n in 0..3 {
@@ -87,7 +40,7 @@ fn too_many_invalid_commands_get_421_and_close() {
         ..Config::default()
     };
     let server = TestSmtpServer::builder().config(config).start();
-    let mut client = greeted(server.addr());
+    let mut client = Client::greeted(server.addr());
     for _ in 0..3 {
         assert!(client.command("BOGUS").starts_with("500"));
     }
@@ -101,8 +54,8 @@ fn too_many_invalid_commands_get_421_and_close() {
 #[test]
 fn connections_over_the_cap_get_421() {
     let server = TestSmtpServer::builder().max_connections(2).start();
-    let _first = greeted(server.addr());
-    let _second = greeted(server.addr());
+    let _first = Client::greeted(server.addr());
+    let _second = Client::greeted(server.addr());
     let mut third = Client::connect(server.addr());
     assert!(third.line().starts_with("421 "), "over the cap");
     assert_eq!(third.rest(), "");
@@ -125,7 +78,7 @@ fn a_silent_client_gets_421_after_the_idle_timeout() {
         .idle_timeout(Duration::from_millis(200))
         .hostname("mx.test")
         .start();
-    let mut client = greeted(server.addr());
+    let mut client = Client::greeted(server.addr());
     let started = Instant::now();
     assert_eq!(
         client.line(),
@@ -142,7 +95,7 @@ fn a_slow_session_gets_421_at_its_total_time_limit() {
         ..Config::default()
     };
     let server = TestSmtpServer::builder().config(config).start();
-    let mut client = greeted(server.addr());
+    let mut client = Client::greeted(server.addr());
     // Busy but never done: each NOOP resets the idle timer, not the total.
     let started = Instant::now();
     loop {
@@ -161,7 +114,7 @@ fn a_slow_session_gets_421_at_its_total_time_limit() {
 #[test]
 fn half_close_after_data_still_delivers_and_replies() {
     let server = TestSmtpServer::start();
-    let mut client = greeted(server.addr());
+    let mut client = Client::greeted(server.addr());
     client
         .writer
         .write_all(b"HELO c\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\nSubject: half\r\n\r\n.\r\n")
@@ -179,7 +132,7 @@ fn half_close_after_data_still_delivers_and_replies() {
 fn a_reset_mid_data_records_nothing_and_the_server_goes_on() {
     let server = TestSmtpServer::start();
     {
-        let mut client = greeted(server.addr());
+        let mut client = Client::greeted(server.addr());
         client.command("HELO c");
         client.command("MAIL FROM:<a@example.com>");
         client.command("RCPT TO:<b@example.com>");
@@ -191,7 +144,7 @@ fn a_reset_mid_data_records_nothing_and_the_server_goes_on() {
         // Dropping with unread data in flight makes the kernel send RST.
         client.writer.set_nonblocking(true).ok();
     }
-    let mut next = greeted(server.addr());
+    let mut next = Client::greeted(server.addr());
     assert_eq!(next.command("NOOP"), "250 OK\r\n");
     server.assert_no_new_messages(Duration::from_millis(100));
     assert!(server.messages().is_empty());
@@ -203,7 +156,7 @@ fn an_empty_connection_is_harmless() {
     for _ in 0..20 {
         drop(TcpStream::connect(server.addr()).expect("connect"));
     }
-    let mut client = greeted(server.addr());
+    let mut client = Client::greeted(server.addr());
     assert_eq!(client.command("NOOP"), "250 OK\r\n");
     assert!(server.messages().is_empty());
 }
@@ -214,7 +167,7 @@ fn a_thousand_idle_connections_do_not_stop_a_new_client() {
     let idle: Vec<TcpStream> = (0..1000)
         .map(|_| TcpStream::connect(server.addr()).expect("connect"))
         .collect();
-    let mut client = greeted(server.addr());
+    let mut client = Client::greeted(server.addr());
     client.command("HELO c");
     client.command("MAIL FROM:<a@example.com>");
     client.command("RCPT TO:<b@example.com>");

@@ -1,0 +1,179 @@
+//! Shared by the integration tests: a raw SMTP client over a real socket,
+//! and the command-line binary started on a free port.
+
+// Each test binary compiles this module and uses a different part of it.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, ChildStderr, ChildStdout, Command, Stdio};
+use std::time::Duration;
+
+/// A line-at-a-time SMTP client: bytes exactly as given, replies as text.
+pub struct Client {
+    reader: BufReader<TcpStream>,
+    /// The socket, for writes the helpers do not cover (half-close, ...).
+    pub writer: TcpStream,
+    /// The greeting, when [`Client::greeted`] read it.
+    pub greeting: String,
+}
+
+impl Client {
+    /// Connects without reading the greeting.
+    pub fn connect(addr: SocketAddr) -> Client {
+        let stream = TcpStream::connect(addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .expect("a read timeout");
+        let _ = stream.set_nodelay(true);
+        let reader = BufReader::new(stream.try_clone().expect("clone the socket"));
+        Client {
+            reader,
+            writer: stream,
+            greeting: String::new(),
+        }
+    }
+
+    /// Connects and reads the greeting, which must be a 220.
+    pub fn greeted(addr: SocketAddr) -> Client {
+        let mut client = Client::connect(addr);
+        client.greeting = client.reply();
+        assert!(
+            client.greeting.starts_with("220"),
+            "greeting: {:?}",
+            client.greeting
+        );
+        client
+    }
+
+    /// One line, CRLF included; empty once the server has closed.
+    pub fn line(&mut self) -> String {
+        let mut line = String::new();
+        let _ = self.reader.read_line(&mut line);
+        line
+    }
+
+    /// One reply with its continuation lines; `None` if the server closed.
+    pub fn try_reply(&mut self) -> Option<String> {
+        let mut all = String::new();
+        loop {
+            let line = self.line();
+            if line.is_empty() {
+                return None;
+            }
+            all.push_str(&line);
+            if line.as_bytes().get(3) != Some(&b'-') {
+                return Some(all);
+            }
+        }
+    }
+
+    /// One reply with its continuation lines.
+    pub fn reply(&mut self) -> String {
+        self.try_reply()
+            .expect("a reply, but the server closed the connection")
+    }
+
+    /// Writes `bytes` as they are.
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("write");
+    }
+
+    /// Sends `line` with CRLF and returns the reply.
+    pub fn command(&mut self, line: &str) -> String {
+        self.send(format!("{line}\r\n").as_bytes());
+        self.reply()
+    }
+
+    /// Sends `line` with CRLF and returns the reply code.
+    pub fn code(&mut self, line: &str) -> u16 {
+        self.command(line)[..3].parse().expect("a reply code")
+    }
+
+    /// Everything until the server closes.
+    pub fn rest(&mut self) -> String {
+        let mut rest = String::new();
+        let _ = self.reader.read_to_string(&mut rest);
+        rest
+    }
+
+    /// Whether the server has closed (nothing more to read).
+    pub fn closed(&mut self) -> bool {
+        self.line().is_empty()
+    }
+
+    /// EHLO, MAIL, RCPT, DATA, then `body` as is (it must end the data);
+    /// returns the final reply.
+    pub fn send_message(&mut self, from: &str, to: &str, body: &[u8]) -> String {
+        assert_eq!(self.code("EHLO client.test"), 250);
+        assert_eq!(self.code(&format!("MAIL FROM:<{from}>")), 250);
+        assert_eq!(self.code(&format!("RCPT TO:<{to}>")), 250);
+        assert_eq!(self.code("DATA"), 354);
+        self.send(body);
+        self.reply()
+    }
+}
+
+/// A port that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("its address")
+        .port()
+}
+
+/// The `smtp-fixture` binary, killed when dropped.
+pub struct Binary {
+    child: Child,
+    /// The port it listens on.
+    pub port: u16,
+    /// Its standard output after the "listening on" line.
+    pub stdout: BufReader<ChildStdout>,
+    /// Its standard error.
+    pub stderr: Option<ChildStderr>,
+}
+
+impl Binary {
+    /// Starts `smtp-fixture BEFORE.. 127.0.0.1:PORT AFTER..` and waits for
+    /// its "listening on" line.
+    pub fn start(before: &[&str], after: &[&str]) -> Binary {
+        Binary::start_on("127.0.0.1", before, after)
+    }
+
+    /// The same, listening on `host`.
+    pub fn start_on(host: &str, before: &[&str], after: &[&str]) -> Binary {
+        let port = free_port();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_smtp-fixture"))
+            .args(before)
+            .arg(format!("{host}:{port}"))
+            .args(after)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        let mut stdout = BufReader::new(child.stdout.take().expect("its stdout"));
+        let stderr = child.stderr.take();
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("the listening line");
+        assert!(line.contains("listening on"), "{line:?}");
+        Binary {
+            child,
+            port,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Where to connect.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
