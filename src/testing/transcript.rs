@@ -1,5 +1,6 @@
 //! Per-session transcripts: every line in and out, timestamped.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -86,15 +87,60 @@ impl fmt::Display for Transcript {
     }
 }
 
+/// Lines kept from the start of a session, and from its end: a session that
+/// runs for a million messages keeps a bounded transcript.
+const HEAD_LINES: usize = 1_000;
+const TAIL_LINES: usize = 4_000;
+
+/// A transcript as it is written: its first lines, its last lines, and how
+/// many lines in between were let go.
+struct Live {
+    head: Transcript,
+    tail: VecDeque<TranscriptLine>,
+    dropped: usize,
+}
+
+impl Live {
+    fn push(&mut self, line: TranscriptLine) {
+        if self.head.lines.len() < HEAD_LINES {
+            self.head.lines.push(line);
+            return;
+        }
+        self.tail.push_back(line);
+        if self.tail.len() > TAIL_LINES {
+            self.tail.pop_front();
+            self.dropped += 1;
+        }
+    }
+
+    fn snapshot(&self) -> Transcript {
+        let mut transcript = self.head.clone();
+        if self.dropped > 0 {
+            let at = self.tail.front().map(|line| line.at).unwrap_or_default();
+            let text = format!(
+                "({} lines not kept: only the first and the last are)",
+                self.dropped
+            );
+            transcript.lines.push(TranscriptLine {
+                at,
+                direction: Direction::Note,
+                text,
+            });
+        }
+        transcript.lines.extend(self.tail.iter().cloned());
+        transcript
+    }
+}
+
 /// A transcript the server is still writing, shared with the fixture.
 #[derive(Clone, Default)]
-pub(crate) struct SharedTranscript(Option<Arc<Mutex<Transcript>>>);
+pub(crate) struct SharedTranscript(Option<Arc<Mutex<Live>>>);
 
 impl SharedTranscript {
     /// A copy of the transcript as it is now.
     pub(crate) fn snapshot(&self) -> Transcript {
         match &self.0 {
-            Some(shared) => lock(shared).clone(),
+            Some(shared) => lock(shared).snapshot(),
             None => Transcript {
                 session_id: 0,
                 peer: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -128,7 +174,7 @@ impl fmt::Debug for SharedTranscript {
 /// The live side of a transcript: the server writes through it while the
 /// fixture may read it at any time.
 pub(crate) struct TranscriptLog {
-    shared: Arc<Mutex<Transcript>>,
+    shared: Arc<Mutex<Live>>,
     started: Instant,
     /// Bytes of the current message body seen, and a partial line of it.
     body_seen: usize,
@@ -137,12 +183,17 @@ pub(crate) struct TranscriptLog {
 
 impl TranscriptLog {
     pub(crate) fn new(session_id: u64, peer: SocketAddr) -> (TranscriptLog, SharedTranscript) {
-        let shared = Arc::new(Mutex::new(Transcript {
+        let head = Transcript {
             session_id,
             peer,
             started: SystemTime::now(),
             lines: Vec::new(),
             closed: false,
+        };
+        let shared = Arc::new(Mutex::new(Live {
+            head,
+            tail: VecDeque::new(),
+            dropped: 0,
         }));
         let log = TranscriptLog {
             shared: shared.clone(),
@@ -155,16 +206,14 @@ impl TranscriptLog {
 
     fn push(&mut self, direction: Direction, text: String) {
         let at = self.started.elapsed();
-        lock(&self.shared)
-            .lines
-            .push(TranscriptLine { at, direction, text });
+        lock(&self.shared).push(TranscriptLine { at, direction, text });
     }
 
     fn push_lines(&mut self, direction: Direction, bytes: &[u8]) {
         let at = self.started.elapsed();
         let mut transcript = lock(&self.shared);
         for line in split_crlf(bytes) {
-            transcript.lines.push(TranscriptLine {
+            transcript.push(TranscriptLine {
                 at,
                 direction,
                 text: shown(line, LINE_SHOWN),
@@ -192,7 +241,7 @@ impl TranscriptLog {
     }
 }
 
-fn lock(shared: &Mutex<Transcript>) -> std::sync::MutexGuard<'_, Transcript> {
+fn lock(shared: &Mutex<Live>) -> std::sync::MutexGuard<'_, Live> {
     shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
@@ -249,6 +298,33 @@ impl SessionLog for TranscriptLog {
 impl Drop for TranscriptLog {
     fn drop(&mut self) {
         self.end_body();
-        lock(&self.shared).closed = true;
+        lock(&self.shared).head.closed = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_session_keeps_its_first_and_last_lines() {
+        let (mut log, shared) = TranscriptLog::new(7, SocketAddr::from(([127, 0, 0, 1], 2525)));
+        let total = HEAD_LINES + TAIL_LINES + 2_500;
+        for n in 0..total {
+            log.received(format!("NOOP {n}\r\n").as_bytes());
+        }
+        let transcript = shared.snapshot();
+        assert_eq!(transcript.lines.len(), HEAD_LINES + 1 + TAIL_LINES);
+        assert_eq!(transcript.lines[0].text, "NOOP 0");
+        assert_eq!(
+            transcript.lines[HEAD_LINES].text,
+            "(2500 lines not kept: only the first and the last are)"
+        );
+        assert_eq!(
+            transcript.lines.last().map(|l| l.text.clone()),
+            Some(format!("NOOP {}", total - 1))
+        );
+        drop(log);
+        assert!(shared.snapshot().closed);
     }
 }
