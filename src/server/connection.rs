@@ -84,27 +84,24 @@ pub(super) async fn serve<H: Handler>(
     }
     let mut step = session.start();
     loop {
-        step = match step {
-            Step::Ask(Question::Message(message)) => {
+        // What the step asks for; `None`: wait for the client's next input.
+        let next = match step {
+            Step::Ask(question) => {
                 // process_message may take long (a relay): let the client
                 // see the replies before it.
-                if conn.flush().await.is_err() {
+                if matches!(question, Question::Message(_)) && conn.flush().await.is_err() {
                     break;
                 }
-                let question = Question::Message(message);
                 let decision = decide(handler, &session, &question).await;
-                session.resolve(question, decision)
-            }
-            Step::Ask(question) => {
-                let decision = decide(handler, &session, &question).await;
-                session.resolve(question, decision)
+                Some(session.resolve(question, decision))
             }
             Step::Reply(reply) => {
                 conn.queue(&reply);
-                match next_step(&mut conn, &mut session, &config, &mut stopping).await {
-                    Some(step) => step,
-                    None => break,
-                }
+                None
+            }
+            Step::Raw(bytes) => {
+                conn.output.extend_from_slice(&bytes);
+                None
             }
             Step::Accepted(reply, message) => {
                 conn.queue(&reply);
@@ -113,17 +110,7 @@ pub(super) async fn serve<H: Handler>(
                     break;
                 }
                 handler.message_accepted(*message);
-                match next_step(&mut conn, &mut session, &config, &mut stopping).await {
-                    Some(step) => step,
-                    None => break,
-                }
-            }
-            Step::Raw(bytes) => {
-                conn.output.extend_from_slice(&bytes);
-                match next_step(&mut conn, &mut session, &config, &mut stopping).await {
-                    Some(step) => step,
-                    None => break,
-                }
+                None
             }
             Step::StartTls(reply) => {
                 conn.queue(&reply);
@@ -140,10 +127,7 @@ pub(super) async fn serve<H: Handler>(
                 {
                     break;
                 }
-                match next_step(&mut conn, &mut session, &config, &mut stopping).await {
-                    Some(step) => step,
-                    None => break,
-                }
+                None
             }
             Step::Close(reply) => {
                 if let Some(reply) = reply {
@@ -154,6 +138,13 @@ pub(super) async fn serve<H: Handler>(
                 conn.note("server closed the connection");
                 break;
             }
+        };
+        step = match next {
+            Some(step) => step,
+            None => match next_step(&mut conn, &mut session, &config, &mut stopping).await {
+                Some(step) => step,
+                None => break,
+            },
         };
     }
 }
