@@ -82,3 +82,33 @@ fn malformed_rules_are_refused_with_usage() {
         );
     }
 }
+
+#[test]
+fn a_stdout_nobody_reads_holds_up_only_the_session_that_prints() {
+    // The debugging server prints each message; with stdout a pipe that is
+    // never read, the pipe fills and printing blocks.
+    let server = Binary::start(&[], &[]);
+    let addr = server.addr();
+    let filler = std::thread::spawn(move || {
+        let mut client = Client::connect(addr);
+        client.reply();
+        client.command("HELO filler");
+        let body = format!("Subject: big\r\n\r\n{}\r\n.", "x".repeat(60_000));
+        for _ in 0..4 {
+            client.command("MAIL FROM:<a@example.com>");
+            client.command("RCPT TO:<b@example.com>");
+            client.command("DATA");
+            if client.try_command(&body).is_none() {
+                return;
+            }
+        }
+    });
+    // Give the filler time to fill the pipe, then another client is served.
+    std::thread::sleep(Duration::from_millis(500));
+    let mut other = Client::greeted(addr);
+    assert_eq!(other.command("NOOP"), "250 OK\r\n");
+    drop(server);
+    filler
+        .join()
+        .expect("the filler thread ends once the server is gone");
+}

@@ -157,7 +157,6 @@ fn parse_host_port(text: &str) -> Result<SocketAddr, String> {
 /// `-d` log.
 struct CliHandler {
     class: Class,
-    printer: DebuggingServer,
     debug: bool,
     /// `--auth user:pass` pairs; `None` with `--auth-any`.
     users: Option<Vec<(String, String)>>,
@@ -180,7 +179,19 @@ impl Handler for CliHandler {
     }
     async fn process_message(&self, message: &Message) -> Option<Reply> {
         match self.class {
-            Class::DebuggingServer => self.printer.process_message(message).await,
+            Class::DebuggingServer => {
+                // Printed on the blocking pool: a stdout nobody reads (a
+                // full pipe) then holds up this session only, not every
+                // session on the runtime's thread.
+                let mut text = Vec::with_capacity(message.data.len() + 256);
+                let _ = DebuggingServer::print_message(&mut text, message);
+                let _ = tokio::task::spawn_blocking(move || {
+                    let mut out = std::io::stdout().lock();
+                    let _ = out.write_all(&text).and_then(|()| out.flush());
+                })
+                .await;
+                None
+            }
             Class::SmtpServer => Sink.process_message(message).await,
             Class::PureProxy => self.proxy.process_message(message).await,
         }
@@ -332,7 +343,6 @@ fn main() -> ExitCode {
         .map_or_else(|| "localhost:25".to_string(), |addr| addr.to_string());
     let handler = CliHandler {
         class: cli.class,
-        printer: DebuggingServer::stdout(),
         debug: cli.debug,
         users: (!cli.auth_any).then_some(users),
         proxy: PureProxy::new(remote.as_str()),

@@ -85,6 +85,13 @@ impl Client {
         self.reply()
     }
 
+    /// Sends `line` with CRLF and returns the reply, or `None` if the server
+    /// closed (or the read timed out).
+    pub fn try_command(&mut self, line: &str) -> Option<String> {
+        self.writer.write_all(format!("{line}\r\n").as_bytes()).ok()?;
+        self.try_reply()
+    }
+
     /// Sends `line` with CRLF and returns the reply code.
     pub fn code(&mut self, line: &str) -> u16 {
         self.command(line)[..3].parse().expect("a reply code")
