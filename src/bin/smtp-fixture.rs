@@ -408,14 +408,19 @@ fn main() -> ExitCode {
             }
         }
         let _ = std::io::stdout().flush();
-        match server.run(listener, stop_signal()).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(error) => {
+        // Run as a task, not in block_on itself: sessions spawned from a task
+        // go on the runtime's local queue without waking it through an eventfd.
+        match tokio::spawn(server.run(listener, stop_signal())).await {
+            Ok(Ok(())) => ExitCode::SUCCESS,
+            Ok(Err(error)) => {
                 eprintln!("smtp-fixture: {error}");
                 ExitCode::FAILURE
             }
-        }
-    })
+            Err(error) => {
+                eprintln!("smtp-fixture: the server task failed: {error}");
+                ExitCode::FAILURE
+            }
+        }})
 }
 
 /// Ctrl-C, or SIGTERM on Unix.

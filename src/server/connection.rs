@@ -134,7 +134,11 @@ pub(super) async fn serve<H: Handler>(
                     conn.queue(&reply);
                 }
                 let _ = conn.flush().await;
-                let _ = conn.stream.shutdown().await;
+                // TLS says goodbye with close_notify; plain TCP's FIN comes with
+                // the close itself, one system call fewer per connection.
+                if matches!(conn.stream, Stream::Tls(_)) {
+                    let _ = conn.stream.shutdown().await;
+                }
                 conn.note("server closed the connection");
                 break;
             }
