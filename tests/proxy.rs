@@ -773,3 +773,38 @@ async fn routing_called_directly_asks_process_message_and_relays() {
     assert_eq!(remote.header("X-Peer").as_deref(), Some("192.0.2.7"));
     assert_eq!(remote.helo, "router.test");
 }
+
+#[tokio::test]
+async fn the_stock_recording_handler_keeps_what_a_server_accepted() {
+    let recording = smtp_fixture::handlers::Recording::default();
+    let server = SmtpServer::new(smtp_fixture::Config::default(), recording.clone()).expect("a server");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.run(listener, async {
+        let _ = stopped.await;
+    }));
+    let sent = tokio::task::spawn_blocking(move || {
+        lettre::SmtpTransport::builder_dangerous("127.0.0.1")
+            .port(addr.port())
+            .build()
+            .send_raw(
+                &lettre::address::Envelope::new(
+                    Some("a@example.com".parse().expect("address")),
+                    vec!["b@example.com".parse().expect("address")],
+                )
+                .expect("envelope"),
+                b"Subject: kept\r\n\r\nhello\r\n",
+            )
+            .map(|_| ())
+    })
+    .await
+    .expect("the client thread");
+    sent.expect("sent");
+    assert_eq!(recording.len(), 1);
+    let message = recording.take().remove(0);
+    assert_eq!(message.rcpt_tos(), ["b@example.com"]);
+    assert!(recording.is_empty());
+    let _ = stop.send(());
+    task.await.expect("the server task").expect("the server");
+}

@@ -2,6 +2,7 @@
 
 mod debugging;
 mod proxy;
+mod recording;
 mod relay;
 mod routing;
 mod sink;
@@ -9,6 +10,7 @@ mod upstream;
 
 pub use debugging::DebuggingServer;
 pub use proxy::PureProxy;
+pub use recording::Recording;
 pub use routing::RoutingProxy;
 pub use sink::Sink;
 pub use upstream::Upstream;
