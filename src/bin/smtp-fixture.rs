@@ -193,7 +193,10 @@ impl Handler for CliHandler {
                 None
             }
             Class::SmtpServer => Sink.process_message(message).await,
-            Class::PureProxy => self.proxy.process_message(message).await,
+            // Boxed: the relay's client is a large state machine, and an
+            // unboxed one would make every hook's future as large, copied
+            // for every command of every session.
+            Class::PureProxy => Box::pin(self.proxy.process_message(message)).await,
         }
     }
 

@@ -7,14 +7,12 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::watch;
-use tokio::time::{sleep_until, Duration, Instant, Sleep};
 
 use super::tls::{Stream, TlsConfig};
+use super::watchdog::{Alarm, Registration};
 use super::SmtpServer;
 use crate::handler::{decide, Handler, SessionLog};
 use crate::protocol::{replies, Question, Reply, Session, State, Step};
@@ -27,8 +25,7 @@ const BULK_RECEIVE_BUFFER: usize = 4 << 20;
 /// Why reading stopped.
 enum ReadEnd {
     Closed,
-    TimedOut,
-    ShuttingDown,
+    Alarm(Alarm),
 }
 
 struct Connection {
@@ -38,31 +35,25 @@ struct Connection {
     end: usize,
     output: Vec<u8>,
     log: Option<Box<dyn SessionLog>>,
-    /// One timer for the whole session, moved only when it fires: cheaper
-    /// than arming a new timeout for every read.
-    timer: Pin<Box<Sleep>>,
-    last_read: Instant,
+    /// Idle and session time limits, and the server's stop signal.
+    watchdog: Registration,
     /// The last read took less than the buffer had room for.
     socket_drained: bool,
     /// The kernel's receive buffer was enlarged for a large message.
     receive_buffer_raised: bool,
-    idle_timeout: Duration,
-    session_deadline: Option<Instant>,
 }
 pub(super) async fn serve<H: Handler>(
     server: SmtpServer<H>,
     stream: TcpStream,
     id: u64,
     peer: SocketAddr,
-    mut stopping: watch::Receiver<bool>,
+    watchdog: Registration,
 ) {
     let _ = stream.set_nodelay(true);
     let config = server.config.clone();
     let handler = &*server.handler;
     let mut session = Session::new(config.clone(), id, peer);
     let log = handler.session_log(session.info());
-    let now = Instant::now();
-    let session_deadline = config.session_timeout.map(|limit| now + limit);
     let mut conn = Connection {
         stream: Stream::Plain(stream),
         input: vec![0; INITIAL_BUFFER],
@@ -70,14 +61,9 @@ pub(super) async fn serve<H: Handler>(
         end: 0,
         output: Vec::with_capacity(512),
         log,
-        timer: Box::pin(sleep_until(
-            session_deadline.map_or(now + config.idle_timeout, |d| d.min(now + config.idle_timeout)),
-        )),
-        last_read: now,
+        watchdog,
         socket_drained: true,
         receive_buffer_raised: false,
-        idle_timeout: config.idle_timeout,
-        session_deadline,
     };
     if let Some(tls) = server.tls.as_ref().filter(|tls| tls.implicit) {
         if !conn
@@ -150,7 +136,7 @@ pub(super) async fn serve<H: Handler>(
         };
         step = match next {
             Some(step) => step,
-            None => match next_step(&mut conn, &mut session, &config, &mut stopping).await {
+            None => match next_step(&mut conn, &mut session, &config).await {
                 Some(step) => step,
                 None => break,
             },
@@ -160,12 +146,7 @@ pub(super) async fn serve<H: Handler>(
 
 /// Feeds buffered input to the session until it has a step, reading more
 /// when needed. `None`: the session is over (the connection is gone).
-async fn next_step(
-    conn: &mut Connection,
-    session: &mut Session,
-    config: &crate::Config,
-    stopping: &mut watch::Receiver<bool>,
-) -> Option<Step> {
+async fn next_step(conn: &mut Connection, session: &mut Session, config: &crate::Config) -> Option<Step> {
     loop {
         let in_data = session.state() == State::Data;
         let progress = session.receive(&conn.input[conn.start..conn.end]);
@@ -197,17 +178,17 @@ async fn next_step(
             // reads fill the buffer, the kernel's own ACKs keep it going.
             conn.ack_now();
         }
-        match conn.read(stopping).await {
+        match conn.read().await {
             Ok(()) => {}
             Err(ReadEnd::Closed) => {
                 conn.note("client closed the connection");
                 return None;
             }
-            Err(ReadEnd::TimedOut) => {
+            Err(ReadEnd::Alarm(Alarm::TimedOut)) => {
                 let reply = replies::timeout(&config.hostname);
                 return Some(Step::Close(Some(reply)));
             }
-            Err(ReadEnd::ShuttingDown) => {
+            Err(ReadEnd::Alarm(Alarm::ShuttingDown)) => {
                 let reply = replies::shutting_down(&config.hostname);
                 return Some(Step::Close(Some(reply)));
             }
@@ -300,7 +281,7 @@ impl Connection {
 
     /// Reads more bytes into the buffer, after moving unread bytes to its
     /// front (and growing it while reads fill it, up to a cap).
-    async fn read(&mut self, stopping: &mut watch::Receiver<bool>) -> Result<(), ReadEnd> {
+    async fn read(&mut self) -> Result<(), ReadEnd> {
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
@@ -312,35 +293,22 @@ impl Connection {
         if self.end == self.input.len() && self.input.len() < MAX_BUFFER {
             self.input.resize(self.input.len() * 2, 0);
         }
-        if *stopping.borrow() {
-            return Err(ReadEnd::ShuttingDown);
+        if let Some(alarm) = self.watchdog.alarm() {
+            return Err(ReadEnd::Alarm(alarm));
         }
-        loop {
-            let read = tokio::select! {
-                biased;
-                read = self.stream.read(&mut self.input[self.end..]) => read,
-                () = &mut self.timer => {
-                    let mut due = self.last_read + self.idle_timeout;
-                    if let Some(deadline) = self.session_deadline {
-                        due = due.min(deadline);
-                    }
-                    if Instant::now() >= due {
-                        return Err(ReadEnd::TimedOut);
-                    }
-                    self.timer.as_mut().reset(due);
-                    continue;
-                }
-                _ = stopping.changed() => return Err(ReadEnd::ShuttingDown),
-            };
-            return match read {
-                Ok(0) | Err(_) => Err(ReadEnd::Closed),
-                Ok(n) => {
-                    self.socket_drained = n < self.input.len() - self.end;
-                    self.end += n;
-                    self.last_read = Instant::now();
-                    Ok(())
-                }
-            };
+        let read = tokio::select! {
+            biased;
+            read = self.stream.read(&mut self.input[self.end..]) => read,
+            alarm = self.watchdog.alarmed() => return Err(ReadEnd::Alarm(alarm)),
+        };
+        match read {
+            Ok(0) | Err(_) => Err(ReadEnd::Closed),
+            Ok(n) => {
+                self.socket_drained = n < self.input.len() - self.end;
+                self.end += n;
+                self.watchdog.touch();
+                Ok(())
+            }
         }
     }
 }

@@ -7,6 +7,7 @@
 
 mod connection;
 mod tls;
+mod watchdog;
 
 pub use tls::TlsConfig;
 
@@ -19,11 +20,12 @@ use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::handler::Handler;
 use crate::protocol::{replies, Config, ConfigError};
+use watchdog::Watchdog;
 
 /// An SMTP server: a [`Config`] and a [`Handler`] (the reference's
 /// `SMTPServer`).
@@ -125,7 +127,10 @@ impl<H: Handler> SmtpServer<H> {
     /// closed, idle sessions get `421` and close, and sessions busy in a hook
     /// get a short grace period.
     pub async fn run(self, listener: TcpListener, shutdown: impl Future<Output = ()>) -> io::Result<()> {
-        let (stop_sessions, stopping) = watch::channel(false);
+        let watchdog = Watchdog::new(self.config.idle_timeout, self.config.session_timeout);
+        // Polled with the accept loop: no task of its own to outlive the server.
+        let timing = watchdog.clone().run();
+        tokio::pin!(timing);
         let permits = Arc::new(Semaphore::new(match self.config.max_connections {
             0 => Semaphore::MAX_PERMITS,
             cap => cap,
@@ -135,6 +140,7 @@ impl<H: Handler> SmtpServer<H> {
         loop {
             let (stream, peer) = tokio::select! {
                 () = &mut shutdown => break,
+                () = &mut timing => break,
                 accepted = listener.accept() => match accepted {
                     Ok(accepted) => accepted,
                     Err(error) if is_per_connection(&error) => continue,
@@ -151,9 +157,9 @@ impl<H: Handler> SmtpServer<H> {
             match permits.clone().try_acquire_owned() {
                 Ok(permit) => {
                     let server = self.clone();
-                    let stopping = stopping.clone();
+                    let watched = watchdog.register();
                     sessions.spawn(async move {
-                        connection::serve(server, stream, id, peer, stopping).await;
+                        connection::serve(server, stream, id, peer, watched).await;
                         drop(permit);
                     });
                 }
@@ -164,7 +170,7 @@ impl<H: Handler> SmtpServer<H> {
             }
         }
         drop(listener);
-        let _ = stop_sessions.send(true);
+        watchdog.stop();
         let drained = tokio::time::timeout(self.config.shutdown_grace, async {
             while sessions.join_next().await.is_some() {}
         });
