@@ -27,8 +27,15 @@ impl Reply {
     /// A reply with `code` and `text`; a `\n` in `text` starts a new line of
     /// a multi-line reply. CR and LF never reach the wire inside a line.
     pub fn new(code: u16, text: impl AsRef<str>) -> Reply {
+        let text = text.as_ref();
+        // Most replies are one clean line: no splitting, one allocation.
+        if !text.contains(['\n', '\r']) {
+            return Reply {
+                code,
+                lines: vec![text.to_owned()],
+            };
+        }
         let lines = text
-            .as_ref()
             .split('\n')
             .map(|line| line.trim_end_matches('\r').replace('\r', " "))
             .collect();

@@ -30,9 +30,10 @@ enum ReadEnd {
 
 struct Connection {
     stream: Stream,
+    /// Received bytes; those before `start` were used. Read into spare
+    /// capacity, so a new connection's buffer is never zeroed.
     input: Vec<u8>,
     start: usize,
-    end: usize,
     output: Vec<u8>,
     log: Option<Box<dyn SessionLog>>,
     /// Idle and session time limits, and the server's stop signal.
@@ -56,9 +57,8 @@ pub(super) async fn serve<H: Handler>(
     let log = handler.session_log(session.info());
     let mut conn = Connection {
         stream: Stream::Plain(stream),
-        input: vec![0; INITIAL_BUFFER],
+        input: Vec::with_capacity(INITIAL_BUFFER),
         start: 0,
-        end: 0,
         output: Vec::with_capacity(512),
         log,
         watchdog,
@@ -110,7 +110,7 @@ pub(super) async fn serve<H: Handler>(
                 }
                 // Bytes sent before the handshake must not count as
                 // commands after it (RFC 3207, 4.2: STARTTLS injection).
-                conn.start = conn.end;
+                conn.start = conn.input.len();
                 let Some(tls) = &server.tls else { break };
                 if !conn
                     .start_tls(&tls.config, &mut session, config.idle_timeout)
@@ -149,7 +149,7 @@ pub(super) async fn serve<H: Handler>(
 async fn next_step(conn: &mut Connection, session: &mut Session, config: &crate::Config) -> Option<Step> {
     loop {
         let in_data = session.state() == State::Data;
-        let progress = session.receive(&conn.input[conn.start..conn.end]);
+        let progress = session.receive(&conn.input[conn.start..]);
         if let Some(log) = &mut conn.log {
             let used = &conn.input[conn.start..conn.start + progress.used];
             if in_data {
@@ -282,30 +282,29 @@ impl Connection {
     /// Reads more bytes into the buffer, after moving unread bytes to its
     /// front (and growing it while reads fill it, up to a cap).
     async fn read(&mut self) -> Result<(), ReadEnd> {
-        if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
+        if self.start == self.input.len() {
+            self.input.clear();
         } else if self.start > 0 {
-            self.input.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
+            self.input.drain(..self.start);
         }
-        if self.end == self.input.len() && self.input.len() < MAX_BUFFER {
-            self.input.resize(self.input.len() * 2, 0);
+        self.start = 0;
+        let capacity = self.input.capacity();
+        if self.input.len() == capacity && capacity < MAX_BUFFER {
+            self.input.reserve_exact(capacity);
         }
+        let room = self.input.capacity() - self.input.len();
         if let Some(alarm) = self.watchdog.alarm() {
             return Err(ReadEnd::Alarm(alarm));
         }
         let read = tokio::select! {
             biased;
-            read = self.stream.read(&mut self.input[self.end..]) => read,
+            read = self.stream.read_buf(&mut self.input) => read,
             alarm = self.watchdog.alarmed() => return Err(ReadEnd::Alarm(alarm)),
         };
         match read {
             Ok(0) | Err(_) => Err(ReadEnd::Closed),
             Ok(n) => {
-                self.socket_drained = n < self.input.len() - self.end;
-                self.end += n;
+                self.socket_drained = n < room;
                 self.watchdog.touch();
                 Ok(())
             }
