@@ -13,6 +13,59 @@ use support::Client;
 
 mod support;
 
+/// A large message is read straight into its buffer after its first
+/// 64 KiB; dots, CRLFs and the terminator split across writes (and so
+/// across reads) must come out the same as through the input buffer.
+#[test]
+fn a_large_message_split_anywhere_is_recorded_byte_exact() {
+    let server = TestSmtpServer::start();
+    let mut sent = Vec::new();
+    let mut expected = Vec::new();
+    for i in 0..60_000u32 {
+        let line = match i % 5 {
+            0 => format!("..{i} stuffed dot"),
+            1 => format!("line {i} \u{e9}"),
+            2 => String::new(),
+            3 => format!("...{i}"),
+            _ => format!("{i:0>90}"),
+        };
+        sent.extend_from_slice(line.as_bytes());
+        sent.extend_from_slice(b"\r\n");
+        expected.extend_from_slice(line.strip_prefix('.').unwrap_or(&line).as_bytes());
+        expected.extend_from_slice(b"\r\n");
+    }
+    sent.extend_from_slice(b".\r\nNOOP\r\n");
+    assert!(expected.len() > 1 << 20, "big enough to be read in place");
+
+    let mut client = Client::greeted(server.addr());
+    assert_eq!(client.code("EHLO client.test"), 250);
+    assert_eq!(client.code("MAIL FROM:<a@example.com>"), 250);
+    assert_eq!(client.code("RCPT TO:<b@example.com>"), 250);
+    assert_eq!(client.code("DATA"), 354);
+    // Odd write sizes, so that reads end inside "\r\n.", ".\r\n" and "..".
+    let mut rest = sent.as_slice();
+    for size in [1, 2, 3, 5, 7, 65_537, 4_093, 1 << 20].iter().cycle() {
+        if rest.is_empty() {
+            break;
+        }
+        let (now, later) = rest.split_at((*size).min(rest.len()));
+        client.send(now);
+        rest = later;
+    }
+    assert_eq!(client.reply(), "250 OK\r\n");
+    assert_eq!(
+        client.reply(),
+        "250 OK\r\n",
+        "the NOOP sent right after the terminator"
+    );
+    let message = server.wait_for_messages(1).remove(0);
+    assert_eq!(message.data.len(), expected.len());
+    assert!(
+        message.data == expected,
+        "the recorded message differs from what was sent"
+    );
+}
+
 #[test]
 fn data_is_recorded_byte_exact_with_dots_unstuffed() {
     let server = TestSmtpServer::start();

@@ -6,7 +6,13 @@
 //! cannot smuggle a second message past a server that reads line endings
 //! more loosely than the next hop.
 
+use std::sync::LazyLock;
+
 use memchr::memmem;
+
+/// Built once: `memmem::find` would build a searcher for every call, and a
+/// large message is scanned in thousands of reads.
+static LINE_THEN_DOT: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(b"\r\n."));
 
 /// Reads one message body out of a byte stream.
 ///
@@ -21,7 +27,10 @@ use memchr::memmem;
 /// ```
 #[derive(Debug)]
 pub struct DataDecoder {
+    /// The decoded message; with [`DataDecoder::buffer`], followed by bytes
+    /// received but not decoded yet (from `decoded` on).
     message: Vec<u8>,
+    decoded: usize,
     limit: usize,
     /// Bytes as sent (dots still stuffed), the terminator's `.CRLF` not
     /// counted: the reference's measure of size.
@@ -41,6 +50,8 @@ pub enum DataOutcome {
 
 /// How many bytes to reserve up front at most, whatever SIZE claims.
 const MAX_RESERVE: usize = 64 * 1024 * 1024;
+/// The most buffer an oversized message being dropped may hold on to.
+const MAX_OVERFLOW_CAPACITY: usize = 4 * 1024 * 1024;
 
 impl DataDecoder {
     /// A decoder for a message of at most `limit` bytes (`0`: no limit);
@@ -52,6 +63,7 @@ impl DataDecoder {
         }
         DataDecoder {
             message: Vec::with_capacity(reserve.min(MAX_RESERVE)),
+            decoded: 0,
             limit,
             raw_len: 0,
             overflow: false,
@@ -87,7 +99,7 @@ impl DataDecoder {
                 self.at_line_start = false;
             }
             let rest = &input[pos..];
-            match memmem::find(rest, b"\r\n.") {
+            match LINE_THEN_DOT.find(rest) {
                 Some(index) => {
                     self.keep(&rest[..index + 2]);
                     pos += index + 2;
@@ -121,6 +133,110 @@ impl DataDecoder {
         } else {
             self.message.extend_from_slice(bytes);
         }
+        self.decoded = self.message.len();
+    }
+
+    /// The buffer to read the message's next bytes into, with room for at
+    /// least `room` more: received bytes land in the message itself instead
+    /// of passing through an input buffer first (a large message is then
+    /// copied once, by the kernel). Append to it, then call
+    /// [`DataDecoder::decode_appended`]. Do not mix with [`DataDecoder::feed`]
+    /// while appended bytes wait to be decoded.
+    ///
+    /// ```
+    /// use smtp_fixture::protocol::data::{DataDecoder, DataOutcome};
+    /// let mut decoder = DataDecoder::new(0, None);
+    /// decoder.buffer(64).extend_from_slice(b"line\r\n..dot\r\n.");
+    /// assert_eq!(decoder.decode_appended(), None); // "." may start the end
+    /// decoder.buffer(64).extend_from_slice(b"\r\nQUIT\r\n");
+    /// assert_eq!(decoder.decode_appended(), Some(b"QUIT\r\n".to_vec()));
+    /// assert_eq!(decoder.finish(), DataOutcome::Message(b"line\r\n.dot\r\n".to_vec()));
+    /// ```
+    pub fn buffer(&mut self, room: usize) -> &mut Vec<u8> {
+        self.message.reserve(room);
+        &mut self.message
+    }
+
+    /// Decodes, in place, the bytes appended to [`DataDecoder::buffer`]:
+    /// removes stuffed dots, finds the terminator. `Some(rest)` when the
+    /// terminator was reached, with the bytes that followed it (the next
+    /// commands); `None` when more of the message is to come.
+    pub fn decode_appended(&mut self) -> Option<Vec<u8>> {
+        let mut read = self.decoded;
+        let mut write = self.decoded;
+        let end = self.message.len();
+        let mut done = false;
+        loop {
+            if self.at_line_start {
+                match &self.message[read..end] {
+                    [] | [b'.'] | [b'.', b'\r'] => break,
+                    [b'.', b'\r', b'\n', ..] => {
+                        read += 3;
+                        done = true;
+                        break;
+                    }
+                    [b'.', next, ..] => {
+                        if *next != b'.' {
+                            self.unstuffed_dot_lines += 1;
+                        }
+                        self.raw_len += 1;
+                        read += 1;
+                    }
+                    _ => {}
+                }
+                self.at_line_start = false;
+            }
+            let rest = &self.message[read..end];
+            match LINE_THEN_DOT.find(rest) {
+                Some(index) => {
+                    write = self.keep_in_place(read, index + 2, write);
+                    read += index + 2;
+                    self.at_line_start = true;
+                }
+                None => {
+                    let keep = if rest.ends_with(b"\r\n") {
+                        self.at_line_start = true;
+                        rest.len()
+                    } else if rest.ends_with(b"\r") {
+                        rest.len() - 1
+                    } else {
+                        rest.len()
+                    };
+                    write = self.keep_in_place(read, keep, write);
+                    read += keep;
+                    break;
+                }
+            }
+        }
+        // What is left (bytes that may start the terminator, or what came
+        // after it) moves to the end of the decoded bytes.
+        self.message.copy_within(read..end, write);
+        self.message.truncate(write + (end - read));
+        self.decoded = write;
+        if self.overflow && self.message.capacity() > MAX_OVERFLOW_CAPACITY {
+            // Dropping an oversized message as it comes: keep memory bounded.
+            self.message = self.message.split_off(write);
+            self.decoded = 0;
+        }
+        done.then(|| self.message.split_off(self.decoded))
+    }
+
+    /// Keeps `len` received bytes at `from` as message content, moved down
+    /// to `write` when stuffed dots were removed before them. Returns the
+    /// new end of the decoded bytes.
+    fn keep_in_place(&mut self, from: usize, len: usize, write: usize) -> usize {
+        self.raw_len += len as u64;
+        if self.overflow {
+            return write;
+        }
+        if self.limit > 0 && write + len > self.limit + 2 {
+            self.overflow = true;
+            return 0;
+        }
+        if write != from {
+            self.message.copy_within(from..from + len, write);
+        }
+        write + len
     }
 
     /// The size so far by the reference's measure: bytes as sent, without
@@ -137,13 +253,18 @@ impl DataDecoder {
     }
 
     /// Ends the section (after `feed` reported the terminator).
-    pub fn finish(self) -> DataOutcome {
+    pub fn finish(mut self) -> DataOutcome {
         let too_large = self.limit > 0 && self.size() > self.limit as u64;
         if self.overflow || too_large {
-            DataOutcome::TooLarge
-        } else {
-            DataOutcome::Message(self.message)
+            return DataOutcome::TooLarge;
         }
+        self.message.truncate(self.decoded);
+        // Reading in place reserves ahead; a kept message should not hold
+        // on to much more memory than it needs.
+        if self.message.capacity() - self.message.len() > self.message.len() / 8 + 4096 {
+            self.message.shrink_to_fit();
+        }
+        DataOutcome::Message(self.message)
     }
 }
 
@@ -174,6 +295,72 @@ mod tests {
         }
     }
 
+    /// The same, reading each piece straight into the decoder's buffer.
+    fn decode_in_place(input: &[u8], chunk: usize, limit: usize) -> (DataOutcome, Vec<u8>) {
+        let mut decoder = DataDecoder::new(limit, None);
+        let mut chunks = input.chunks(chunk.max(1));
+        loop {
+            match chunks.next() {
+                Some(c) => decoder.buffer(c.len()).extend_from_slice(c),
+                None => panic!("no terminator in {input:?}"),
+            }
+            if let Some(mut rest) = decoder.decode_appended() {
+                for c in chunks {
+                    rest.extend_from_slice(c);
+                }
+                return (decoder.finish(), rest);
+            }
+        }
+    }
+
+    #[test]
+    fn reading_in_place_decodes_as_feeding_does_for_any_chunking() {
+        let mut inputs: Vec<Vec<u8>> = vec![
+            b"a\r\n..b\r\n...\r\n.c\r\n\r\n..\r\n.\r\nNOOP\r\n".to_vec(),
+            b".\r\n".to_vec(),
+            b"..\r\n.\r\n.\r\n".to_vec(),
+            b"x\r\n.\rx\n.\r\n\r\n.\r\n".to_vec(),
+        ];
+        // Deterministic pseudo-random streams made of the bytes that matter.
+        let mut state = 0x2545_f491_u32;
+        for _ in 0..200 {
+            let mut stream = Vec::new();
+            for _ in 0..60 {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                stream.push(b".\r\nx"[(state % 4) as usize]);
+            }
+            stream.extend_from_slice(b"\r\n.\r\nQUIT\r\n");
+            inputs.push(stream);
+        }
+        for input in &inputs {
+            for chunk in 1..=input.len().min(24) {
+                for limit in [0, 8] {
+                    assert_eq!(
+                        decode_in_place(input, chunk, limit),
+                        decode(input, chunk, limit),
+                        "{input:?} by {chunk}, limit {limit}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_oversized_message_read_in_place_is_dropped_as_it_arrives() {
+        let mut decoder = DataDecoder::new(1024, None);
+        let block = b"x\r\n..".repeat(20_000);
+        for _ in 0..100 {
+            decoder.buffer(block.len()).extend_from_slice(&block);
+            assert_eq!(decoder.decode_appended(), None);
+            assert!(decoder.message.capacity() <= MAX_OVERFLOW_CAPACITY + block.len());
+        }
+        decoder.buffer(5).extend_from_slice(b"\r\n.\r\n");
+        assert_eq!(decoder.decode_appended(), Some(Vec::new()));
+        assert_eq!(decoder.finish(), DataOutcome::TooLarge);
+    }
+
     #[test]
     fn terminator_transparency_and_smuggling() {
         let cases: &[(&[u8], &[u8], &[u8])] = &[
@@ -199,6 +386,13 @@ mod tests {
                     "{input:?} by {chunk}"
                 );
                 assert_eq!(left, rest.to_vec(), "{input:?} by {chunk}");
+                let (outcome, left) = decode_in_place(input, chunk, 0);
+                assert_eq!(
+                    outcome,
+                    DataOutcome::Message(message.to_vec()),
+                    "in place: {input:?} by {chunk}"
+                );
+                assert_eq!(left, rest.to_vec(), "in place: {input:?} by {chunk}");
             }
         }
     }

@@ -19,6 +19,11 @@ use crate::protocol::{replies, Question, Reply, Session, State, Step};
 
 const INITIAL_BUFFER: usize = 4 * 1024;
 const MAX_BUFFER: usize = 256 * 1024;
+/// Once this much of a message has arrived, the rest is read straight into
+/// the message instead of through the input buffer.
+const READ_IN_PLACE_AFTER: u64 = 64 * 1024;
+/// The room offered to each such read.
+const IN_PLACE_READ: usize = 1024 * 1024;
 /// The kernel receive buffer asked for once a large message is arriving.
 const BULK_RECEIVE_BUFFER: usize = 4 << 20;
 
@@ -178,7 +183,24 @@ async fn next_step(conn: &mut Connection, session: &mut Session, config: &crate:
             // reads fill the buffer, the kernel's own ACKs keep it going.
             conn.ack_now();
         }
-        match conn.read().await {
+        let in_place = session.state() == State::Data
+            && conn.start == conn.input.len()
+            && session.data_received() >= READ_IN_PLACE_AFTER;
+        let read = if in_place {
+            match conn.read_into_message(session).await {
+                Ok(Some((step, rest))) => {
+                    conn.input.clear();
+                    conn.input.extend_from_slice(&rest);
+                    conn.start = 0;
+                    return Some(step);
+                }
+                Ok(None) => Ok(()),
+                Err(end) => Err(end),
+            }
+        } else {
+            conn.read().await
+        };
+        match read {
             Ok(()) => {}
             Err(ReadEnd::Closed) => {
                 conn.note("client closed the connection");
@@ -277,6 +299,36 @@ impl Connection {
         let result = self.stream.write_all(&self.output).await;
         self.output.clear();
         result
+    }
+
+    /// Reads the next part of a large message straight into the message
+    /// (the kernel's copy is the only one). `Some` when it completed the
+    /// message: the step, and the bytes that followed the terminator.
+    async fn read_into_message(&mut self, session: &mut Session) -> Result<Option<(Step, Vec<u8>)>, ReadEnd> {
+        if let Some(alarm) = self.watchdog.alarm() {
+            return Err(ReadEnd::Alarm(alarm));
+        }
+        let Some(buffer) = session.data_buffer(IN_PLACE_READ) else {
+            return Ok(None);
+        };
+        let before = buffer.len();
+        let room = buffer.capacity() - before;
+        let read = tokio::select! {
+            biased;
+            read = self.stream.read_buf(buffer) => read,
+            alarm = self.watchdog.alarmed() => return Err(ReadEnd::Alarm(alarm)),
+        };
+        match read {
+            Ok(0) | Err(_) => Err(ReadEnd::Closed),
+            Ok(n) => {
+                self.socket_drained = n < room;
+                self.watchdog.touch();
+                if let (Some(log), Some(buffer)) = (&mut self.log, session.data_buffer(0)) {
+                    log.received_data(&buffer[before..before + n]);
+                }
+                Ok(session.data_appended())
+            }
+        }
     }
 
     /// Reads more bytes into the buffer, after moving unread bytes to its

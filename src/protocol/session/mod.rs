@@ -25,8 +25,6 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use memchr::memmem;
-
 mod security;
 #[cfg(test)]
 mod tests;
@@ -236,6 +234,52 @@ impl Session {
         }
     }
 
+    /// During DATA: the buffer to read the message's next bytes into, with
+    /// room for at least `room` more, so that a large message is not copied
+    /// on its way (see [`DataDecoder::buffer`](super::data::DataDecoder::buffer)).
+    /// `None` outside DATA. Append to it, then call [`Session::data_appended`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use smtp_fixture::protocol::{Decision, Session, State, Step};
+    /// use smtp_fixture::Config;
+    ///
+    /// let mut session = Session::new(Arc::new(Config::default()), 1, "127.0.0.1:2525".parse().unwrap());
+    /// # fn answer(session: &mut Session, input: &[u8]) {
+    /// #     let mut step = session.receive(input).step;
+    /// #     while let Some(Step::Ask(question)) = step { step = Some(session.resolve(question, Decision::Proceed)); }
+    /// # }
+    /// # let Step::Ask(question) = session.start() else { unreachable!() };
+    /// # session.resolve(question, Decision::Proceed);
+    /// for line in [&b"HELO client\r\n"[..], b"MAIL FROM:<a@example.com>\r\n", b"RCPT TO:<b@example.com>\r\n", b"DATA\r\n"] {
+    ///     answer(&mut session, line);
+    /// }
+    /// assert_eq!(session.state(), State::Data);
+    /// session.data_buffer(4096).unwrap().extend_from_slice(b"Subject: hi\r\n\r\nhello\r\n.\r\nQUIT\r\n");
+    /// let (step, rest) = session.data_appended().expect("the message is complete");
+    /// assert!(matches!(step, Step::Ask(_)));
+    /// assert_eq!(rest, b"QUIT\r\n");
+    /// ```
+    pub fn data_buffer(&mut self, room: usize) -> Option<&mut Vec<u8>> {
+        match &mut self.phase {
+            Phase::Data(decoder) => Some(decoder.buffer(room)),
+            _ => None,
+        }
+    }
+
+    /// Decodes the bytes appended to [`Session::data_buffer`]. When they
+    /// complete the message: what to do about it, and the bytes that came
+    /// after the terminator (feed them to [`Session::receive`]). `None` while
+    /// more of the message is to come.
+    pub fn data_appended(&mut self) -> Option<(Step, Vec<u8>)> {
+        let Phase::Data(decoder) = &mut self.phase else {
+            return None;
+        };
+        let rest = decoder.decode_appended()?;
+        let step = self.finish_data();
+        Some((self.enhanced(step), rest))
+    }
+
     /// Feeds client bytes. Returns how many were used and, when a command
     /// line or the message is complete, what to do about it.
     pub fn receive(&mut self, input: &[u8]) -> Progress {
@@ -264,7 +308,7 @@ impl Session {
                 let longest = self.config.max_command_line();
                 // A CR at the end may start the CRLF: not part of the line yet.
                 let partial_line = input.len() - usize::from(input.ends_with(b"\r"));
-                match memmem::find(input, b"\r\n") {
+                match find_crlf(input) {
                     Some(end) if *discarding_long_line => {
                         *discarding_long_line = false;
                         let step = self.refuse(replies::line_too_long());
@@ -512,4 +556,12 @@ impl Session {
             extended: verb == Verb::Ehlo,
         })
     }
+}
+
+/// Where the first CRLF starts. Cheaper than building a `memmem` searcher
+/// for every short command line.
+fn find_crlf(input: &[u8]) -> Option<usize> {
+    memchr::memchr_iter(b'\n', input)
+        .find(|&i| i > 0 && input[i - 1] == b'\r')
+        .map(|i| i - 1)
 }
