@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use pretty_assertions::assert_eq;
 use smtp_fixture::testing::Direction;
-use smtp_fixture::TestSmtpServer;
+use smtp_fixture::{on, Reply, TestSmtpServer};
 use support::Client;
 
 mod support;
@@ -79,6 +79,57 @@ fn data_is_recorded_byte_exact_with_dots_unstuffed() {
     assert_eq!(
         message.data,
         b"Subject: dots\r\n\r\n.leading dot\r\n..two\r\n8-bit: \xc3\xa9\xff\r\nbare\nlf\r\n".to_vec()
+    );
+}
+
+#[test]
+fn snapshots_share_the_bodies_instead_of_copying_them() {
+    let server = TestSmtpServer::start();
+    server.respond(
+        on::message_matching(|m| m.data.starts_with(b"Subject: no")),
+        Reply::new(554, "5.7.1 No"),
+    );
+    let mut client = Client::greeted(server.addr());
+    let mut body = b"Subject: big\r\n\r\n".to_vec();
+    body.extend(
+        std::iter::repeat_n(
+            b"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd\r\n".as_slice(),
+            16 * 1024,
+        )
+        .flatten(),
+    );
+    let expected = body.clone();
+    body.extend_from_slice(b".\r\n");
+    assert_eq!(
+        client.send_message("a@example.com", "b@example.com", &body),
+        "250 OK\r\n"
+    );
+    let mut client = Client::greeted(server.addr());
+    assert!(client
+        .send_message("a@example.com", "b@example.com", b"Subject: no\r\n\r\nx\r\n.\r\n")
+        .starts_with("554"));
+
+    let first = server.wait_for_messages(1);
+    let second = server.messages();
+    let found = server.wait_for_message(|m| m.subject().as_deref() == Some("big"));
+    assert_eq!(first[0].data.len(), 1024 * 1024 + 16);
+    assert_eq!(first[0].data, expected);
+    assert_eq!(
+        first[0].data.as_ptr(),
+        second[0].data.as_ptr(),
+        "messages() copied the body"
+    );
+    assert_eq!(
+        first[0].data.as_ptr(),
+        found.data.as_ptr(),
+        "wait_for_message copied the body"
+    );
+    let rejected = (server.rejected(), server.rejected());
+    assert_eq!(rejected.0[0].message.data, b"Subject: no\r\n\r\nx\r\n");
+    assert_eq!(
+        rejected.0[0].message.data.as_ptr(),
+        rejected.1[0].message.data.as_ptr(),
+        "rejected() copied the body"
     );
 }
 

@@ -307,13 +307,16 @@ impl TestSmtpServer {
         self.script.add(trigger, response)
     }
 
-    /// The messages accepted so far, in order.
+    /// The messages accepted so far, in order. A snapshot that copies no
+    /// body: its [`data`](ReceivedMessage::data) shares the fixture's
+    /// buffers.
     pub fn messages(&self) -> Vec<ReceivedMessage> {
         self.store.lock().messages.clone()
     }
 
     /// Messages that got a refusal as their final reply (from a scripted
-    /// reply or handler), in order.
+    /// reply or handler), in order. Like [`messages`](Self::messages), the
+    /// snapshot shares the bodies.
     pub fn rejected(&self) -> Vec<RejectedMessage> {
         self.store.lock().rejected.clone()
     }
@@ -512,5 +515,34 @@ impl Drop for TestSmtpServer {
             let problem = format!("scripted reply expectations not met:\n  {}", unmet.join("\n  "));
             panic!("{}", report::failure(&self.store, &problem));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TestSmtpServer;
+    use crate::protocol::Envelope;
+    use crate::testing::message::ReceivedMessage;
+    use crate::testing::store::RejectedMessage;
+
+    #[test]
+    fn snapshots_share_the_stored_bodies() {
+        let server = TestSmtpServer::start();
+        let body = vec![b'x'; 1 << 20];
+        let pointer = body.as_ptr();
+        let message = ReceivedMessage::new(Envelope::default(), body);
+        server.store.push_rejected(RejectedMessage {
+            message: message.clone(),
+            reply: None,
+        });
+        server.store.push_message(message);
+
+        let stored = server.store.lock().messages[0].data.as_ptr();
+        assert_eq!(stored, pointer, "recording copied the body");
+        let (first, second) = (server.messages(), server.messages());
+        assert_eq!(first[0].data.as_ptr(), stored);
+        assert_eq!(second[0].data.as_ptr(), stored);
+        assert_eq!(server.wait_for_messages(1)[0].data.as_ptr(), stored);
+        assert_eq!(server.rejected()[0].message.data.as_ptr(), stored);
     }
 }

@@ -5,6 +5,7 @@ use std::time::SystemTime;
 
 use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
 
+use super::message_data::MessageData;
 use super::transcript::{SharedTranscript, Transcript};
 use crate::protocol::{AuthInfo, Envelope, Message, TlsInfo};
 
@@ -26,7 +27,9 @@ pub struct ReceivedMessage {
     /// Sender, recipients and their ESMTP parameters.
     pub envelope: Envelope,
     /// The message exactly as sent: CRLF line endings, dots unstuffed.
-    pub data: Vec<u8>,
+    /// Derefs to `[u8]` and compares with byte strings; clones share it
+    /// (see [`MessageData`]).
+    pub data: MessageData,
     /// The client's address.
     pub peer: SocketAddr,
     /// The name the client gave in HELO/EHLO.
@@ -67,7 +70,7 @@ impl ReceivedMessage {
     pub(crate) fn recorded(message: Message, transcript: SharedTranscript) -> ReceivedMessage {
         ReceivedMessage {
             envelope: message.envelope,
-            data: message.data,
+            data: MessageData::from(message.data),
             peer: message.session.peer,
             helo: message.session.helo,
             session_id: message.session.id,
@@ -85,12 +88,22 @@ impl ReceivedMessage {
         self.transcript.is_known().then(|| self.transcript.snapshot())
     }
 
-    /// A message with `envelope` and `data`, as if received from
-    /// `127.0.0.1:0` (for tests of code that inspects messages).
-    pub fn new(envelope: Envelope, data: Vec<u8>) -> ReceivedMessage {
+    /// A message with `envelope` and `data` (a `Vec<u8>`, `String`, byte
+    /// string or [`MessageData`]), as if received from `127.0.0.1:0` (for
+    /// tests of code that inspects messages).
+    ///
+    /// ```
+    /// use smtp_fixture::{Envelope, ReceivedMessage};
+    ///
+    /// let message = ReceivedMessage::new(Envelope::default(), b"Subject: hi\r\n\r\n");
+    /// assert_eq!(message.data, b"Subject: hi\r\n\r\n");
+    /// let message = ReceivedMessage::new(Envelope::default(), String::from("Subject: hi\r\n\r\n"));
+    /// assert_eq!(message.subject().as_deref(), Some("hi"));
+    /// ```
+    pub fn new(envelope: Envelope, data: impl Into<MessageData>) -> ReceivedMessage {
         ReceivedMessage {
             envelope,
-            data,
+            data: data.into(),
             peer: SocketAddr::from(([127, 0, 0, 1], 0)),
             helo: String::new(),
             session_id: 0,
