@@ -7,6 +7,11 @@
 #   RUNS=1 TIMEOUT=20 bench/compare.sh    # quicker
 #   ONLY=tput bench/compare.sh            # only the 1 KiB throughput scenarios
 #   DEBUG_SERVER=1 bench/compare.sh       # also the DebuggingServer (stdout to /dev/null)
+#   BIG_RUNS=5                            # runs of the loadgen 32 MiB measurement
+#
+# The report ends with bench/ratios.py (ours / smtp-sink per scenario, the
+# issue's floors marked) and bench/big_message.py --report (one 32 MiB
+# message by loadgen against the raw loopback rate of the same run).
 #
 # Why:
 # * Every server runs in the same invocation, on the same machine, one after
@@ -80,9 +85,10 @@ fi
 [[ -n $SOURCE && -n $SINK && -n $SOCAT ]] || { log "smtp-source/smtp-sink/socat still missing"; exit 1; }
 export SMTP_SOURCE="$SOURCE"
 
-log "building smtp-fixture (release) into $TARGET"
-(cd "$ROOT" && cargo build --release --bin smtp-fixture)
+log "building smtp-fixture and examples/loadgen (release) into $TARGET"
+(cd "$ROOT" && cargo build --release --bin smtp-fixture --example loadgen)
 OURS="$TARGET/release/smtp-fixture"
+LOADGEN="$TARGET/release/examples/loadgen"
 
 mkdir -p "$OUT"
 log "results in $OUT (runs $RUNS, time cap ${TIMEOUT}s per run, $MESSAGES messages per run)"
@@ -98,4 +104,19 @@ python3 "$HARNESS" "${common[@]}" smtp-sink "$SINK -u nobody 127.0.0.1:{port} 10
 python3 "$HARNESS" "${common[@]}" --raw loopback \
     "$SOCAT -u TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork OPEN:/dev/null" >/dev/null
 
-python3 "$HARNESS" --report "$OUT" | tee "$OUT/report.md"
+# One 32 MiB message again, with a client whose message is ready before the
+# clock starts, as the raw anchor's is (smtp-source builds its 32 MiB after it
+# starts, before it connects: see bench/big_message.py).
+if [[ -z $ONLY || ,$ONLY, == *,big,* || ,$ONLY, == *,big-1x32MiB,* ]]; then
+    big=(--out "$OUT" --runs "${BIG_RUNS:-5}" --loadgen "$LOADGEN")
+    python3 "$ROOT/bench/big_message.py" "${big[@]}" smtp-fixture "$OURS -c SmtpServer 127.0.0.1:{port}"
+    python3 "$ROOT/bench/big_message.py" "${big[@]}" smtp-sink "$SINK -u nobody 127.0.0.1:{port} 1024"
+fi
+
+{
+    python3 "$HARNESS" --report "$OUT"
+    python3 "$ROOT/bench/ratios.py" "$OUT"
+    if compgen -G "$OUT/big-loadgen-*.json" >/dev/null; then
+        python3 "$ROOT/bench/big_message.py" --report "$OUT" --raw "$OUT"
+    fi
+} | tee "$OUT/report.md"
