@@ -4,8 +4,9 @@
 # (Postfix's smtp-source is the load generator for every server).
 #
 #   bench/compare.sh                      # defaults below
-#   RUNS=1 TIMEOUT=20 bench/compare.sh    # quicker
+#   RUNS=1 ROUNDS=3 TIMEOUT=20 bench/compare.sh    # quicker
 #   ONLY=tput bench/compare.sh            # only the 1 KiB throughput scenarios
+#   ROUNDS=5                              # paired throughput rounds (each: both servers, every scenario once)
 #   DEBUG_SERVER=1 bench/compare.sh       # also the DebuggingServer (stdout to /dev/null)
 #   BIG_RUNS=5                            # runs of the loadgen 32 MiB measurement
 #
@@ -91,18 +92,54 @@ OURS="$TARGET/release/smtp-fixture"
 LOADGEN="$TARGET/release/examples/loadgen"
 
 mkdir -p "$OUT"
-log "results in $OUT (runs $RUNS, time cap ${TIMEOUT}s per run, $MESSAGES messages per run)"
-common=(--out "$OUT" --runs "$RUNS" --timeout "$TIMEOUT" --messages "$MESSAGES")
-[[ -n $ONLY ]] && common+=(--only "$ONLY")
-
-python3 "$HARNESS" "${common[@]}" smtp-fixture "$OURS -c SmtpServer 127.0.0.1:{port}" >/dev/null
-if [[ -n ${DEBUG_SERVER:-} ]]; then
-    python3 "$HARNESS" "${common[@]}" smtp-fixture-debug "$OURS -c DebuggingServer 127.0.0.1:{port}" >/dev/null
+ROUNDS="${ROUNDS:-5}"
+log "results in $OUT (runs $RUNS, throughput rounds $ROUNDS, time cap ${TIMEOUT}s per run, $MESSAGES messages per run)"
+# Which scenarios go where: start-up and large messages run once per server
+# (RUNS runs each); the 1 KiB throughput scenarios run in paired rounds.
+main_only="startup,big" tput_only="tput"
+if [[ -n $ONLY ]]; then
+    main_only="" tput_only=""
+    IFS=, read -ra wanted <<<"$ONLY"
+    for item in "${wanted[@]}"; do
+        case $item in
+            tput|conn-*|keep-*) tput_only+="${tput_only:+,}$item" ;;
+            *) main_only+="${main_only:+,}$item" ;;
+        esac
+    done
 fi
-python3 "$HARNESS" "${common[@]}" smtp-sink "$SINK -u nobody 127.0.0.1:{port} 1024" >/dev/null
-# The raw anchor only runs the large-message scenarios (and startup).
-python3 "$HARNESS" "${common[@]}" --raw loopback \
-    "$SOCAT -u TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork OPEN:/dev/null" >/dev/null
+common=(--runs "$RUNS" --timeout "$TIMEOUT" --messages "$MESSAGES")
+
+if [[ -n $main_only ]]; then
+    python3 "$HARNESS" "${common[@]}" --out "$OUT" --only "$main_only" smtp-fixture "$OURS -c SmtpServer 127.0.0.1:{port}" >/dev/null
+    python3 "$HARNESS" "${common[@]}" --out "$OUT" --only "$main_only" smtp-sink "$SINK -u nobody 127.0.0.1:{port} 1024" >/dev/null
+    # The raw anchor only runs the large-message scenarios (and startup).
+    python3 "$HARNESS" "${common[@]}" --out "$OUT" --only "$main_only" --raw loopback \
+        "$SOCAT -u TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork OPEN:/dev/null" >/dev/null
+fi
+
+# Throughput in paired rounds: each round runs every scenario once against
+# each server, back to back, the order swapped every round. The machine's
+# speed drifts (it is shared) by more than the differences we measure; a
+# ratio taken within one round compares the two servers under the same
+# conditions, and the median of the rounds' ratios is what bench/ratios.py
+# reports.
+if [[ -n $tput_only ]]; then
+    servers=("smtp-fixture|$OURS -c SmtpServer 127.0.0.1:{port}" "smtp-sink|$SINK -u nobody 127.0.0.1:{port} 1024")
+    if [[ -n ${DEBUG_SERVER:-} ]]; then
+        servers+=("smtp-fixture-debug|$OURS -c DebuggingServer 127.0.0.1:{port}")
+    fi
+    for ((round = 1; round <= ROUNDS; round++)); do
+        order=("${servers[@]}")
+        if ((round % 2 == 0)); then
+            order=("${servers[1]}" "${servers[0]}" "${servers[@]:2}")
+        fi
+        log "throughput round $round of $ROUNDS"
+        for entry in "${order[@]}"; do
+            python3 "$HARNESS" --runs 1 --timeout "$TIMEOUT" --messages "$MESSAGES" \
+                --out "$OUT/rounds/$round" --only "$tput_only" "${entry%%|*}" "${entry#*|}" >/dev/null
+        done
+    done
+fi
 
 # One 32 MiB message again, with a client whose message is ready before the
 # clock starts, as the raw anchor's is (smtp-source builds its 32 MiB after it
