@@ -32,12 +32,69 @@ pub struct DataDecoder {
     message: Vec<u8>,
     decoded: usize,
     limit: usize,
+    overflow: bool,
+    scan: Scanner,
+}
+
+/// Where the scan of the DATA stream is; the same for both ways of feeding
+/// it ([`DataDecoder::feed`] and [`DataDecoder::decode_appended`]).
+#[derive(Debug)]
+struct Scanner {
+    at_line_start: bool,
     /// Bytes as sent (dots still stuffed), the terminator's `.CRLF` not
     /// counted: the reference's measure of size.
     raw_len: u64,
-    overflow: bool,
-    at_line_start: bool,
     unstuffed_dot_lines: usize,
+}
+
+/// The next piece of the stream, as [`Scanner::next`] sees it.
+enum Piece {
+    /// Nothing can be decided before more input arrives.
+    Wait,
+    /// The terminator's `.CRLF` (three bytes) at the start of a line.
+    End,
+    /// Drop `skip` bytes (a stuffed dot), then keep `keep` bytes of content;
+    /// `more`: the bytes after them can be scanned at once.
+    Content { skip: usize, keep: usize, more: bool },
+}
+
+impl Scanner {
+    fn next(&mut self, rest: &[u8]) -> Piece {
+        let mut skip = 0;
+        if self.at_line_start {
+            match rest {
+                [] | [b'.'] | [b'.', b'\r'] => return Piece::Wait,
+                [b'.', b'\r', b'\n', ..] => return Piece::End,
+                [b'.', next, ..] => {
+                    // A stuffed dot: counted as sent, not kept. A client
+                    // that doubles its leading dots sends "..": a single
+                    // dot before anything else means one was lost.
+                    if *next != b'.' {
+                        self.unstuffed_dot_lines += 1;
+                    }
+                    skip = 1;
+                }
+                _ => {}
+            }
+            self.at_line_start = false;
+        }
+        let content = &rest[skip..];
+        let (keep, more) = match LINE_THEN_DOT.find(content) {
+            Some(index) => {
+                self.at_line_start = true;
+                (index + 2, true)
+            }
+            None if content.ends_with(b"\r\n") => {
+                self.at_line_start = true;
+                (content.len(), false)
+            }
+            // A CR at the end may start the terminator: wait for what follows.
+            None if content.ends_with(b"\r") => (content.len() - 1, false),
+            None => (content.len(), false),
+        };
+        self.raw_len += (skip + keep) as u64;
+        Piece::Content { skip, keep, more }
+    }
 }
 /// What a finished DATA section yields.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,10 +122,12 @@ impl DataDecoder {
             message: Vec::with_capacity(reserve.min(MAX_RESERVE)),
             decoded: 0,
             limit,
-            raw_len: 0,
             overflow: false,
-            at_line_start: true,
-            unstuffed_dot_lines: 0,
+            scan: Scanner {
+                at_line_start: true,
+                raw_len: 0,
+                unstuffed_dot_lines: 0,
+            },
         }
     }
 
@@ -79,50 +138,22 @@ impl DataDecoder {
     pub fn feed(&mut self, input: &[u8]) -> (usize, bool) {
         let mut pos = 0;
         loop {
-            if self.at_line_start {
-                let rest = &input[pos..];
-                match rest {
-                    [] | [b'.'] | [b'.', b'\r'] => return (pos, false),
-                    [b'.', b'\r', b'\n', ..] => return (pos + 3, true),
-                    [b'.', next, ..] => {
-                        // A stuffed dot: counted as sent, not kept. A client
-                        // that doubles its leading dots sends "..": a
-                        // single dot before anything else means one was lost.
-                        if *next != b'.' {
-                            self.unstuffed_dot_lines += 1;
-                        }
-                        self.raw_len += 1;
-                        pos += 1;
+            match self.scan.next(&input[pos..]) {
+                Piece::Wait => return (pos, false),
+                Piece::End => return (pos + 3, true),
+                Piece::Content { skip, keep, more } => {
+                    pos += skip;
+                    self.keep(&input[pos..pos + keep]);
+                    pos += keep;
+                    if !more {
+                        return (pos, false);
                     }
-                    _ => {}
-                }
-                self.at_line_start = false;
-            }
-            let rest = &input[pos..];
-            match LINE_THEN_DOT.find(rest) {
-                Some(index) => {
-                    self.keep(&rest[..index + 2]);
-                    pos += index + 2;
-                    self.at_line_start = true;
-                }
-                None => {
-                    let keep = if rest.ends_with(b"\r\n") {
-                        self.at_line_start = true;
-                        rest.len()
-                    } else if rest.ends_with(b"\r") {
-                        rest.len() - 1
-                    } else {
-                        rest.len()
-                    };
-                    self.keep(&rest[..keep]);
-                    return (pos + keep, false);
                 }
             }
         }
     }
 
     fn keep(&mut self, bytes: &[u8]) {
-        self.raw_len += bytes.len() as u64;
         if self.overflow {
             return;
         }
@@ -167,44 +198,20 @@ impl DataDecoder {
         let end = self.message.len();
         let mut done = false;
         loop {
-            if self.at_line_start {
-                match &self.message[read..end] {
-                    [] | [b'.'] | [b'.', b'\r'] => break,
-                    [b'.', b'\r', b'\n', ..] => {
-                        read += 3;
-                        done = true;
-                        break;
-                    }
-                    [b'.', next, ..] => {
-                        if *next != b'.' {
-                            self.unstuffed_dot_lines += 1;
-                        }
-                        self.raw_len += 1;
-                        read += 1;
-                    }
-                    _ => {}
+            match self.scan.next(&self.message[read..end]) {
+                Piece::Wait => break,
+                Piece::End => {
+                    read += 3;
+                    done = true;
+                    break;
                 }
-                self.at_line_start = false;
-            }
-            let rest = &self.message[read..end];
-            match LINE_THEN_DOT.find(rest) {
-                Some(index) => {
-                    write = self.keep_in_place(read, index + 2, write);
-                    read += index + 2;
-                    self.at_line_start = true;
-                }
-                None => {
-                    let keep = if rest.ends_with(b"\r\n") {
-                        self.at_line_start = true;
-                        rest.len()
-                    } else if rest.ends_with(b"\r") {
-                        rest.len() - 1
-                    } else {
-                        rest.len()
-                    };
+                Piece::Content { skip, keep, more } => {
+                    read += skip;
                     write = self.keep_in_place(read, keep, write);
                     read += keep;
-                    break;
+                    if !more {
+                        break;
+                    }
                 }
             }
         }
@@ -225,7 +232,6 @@ impl DataDecoder {
     /// to `write` when stuffed dots were removed before them. Returns the
     /// new end of the decoded bytes.
     fn keep_in_place(&mut self, from: usize, len: usize, write: usize) -> usize {
-        self.raw_len += len as u64;
         if self.overflow {
             return write;
         }
@@ -242,14 +248,14 @@ impl DataDecoder {
     /// The size so far by the reference's measure: bytes as sent, without
     /// the CRLF that starts the terminator.
     pub fn size(&self) -> u64 {
-        self.raw_len.saturating_sub(2)
+        self.scan.raw_len.saturating_sub(2)
     }
 
     /// Lines that began with a single dot followed by something else: the
     /// client did not double a leading dot (RFC 5321, 4.5.2), so the dot was
     /// removed as if it had.
     pub fn unstuffed_dot_lines(&self) -> usize {
-        self.unstuffed_dot_lines
+        self.scan.unstuffed_dot_lines
     }
 
     /// Ends the section (after `feed` reported the terminator).

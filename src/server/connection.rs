@@ -305,30 +305,16 @@ impl Connection {
     /// (the kernel's copy is the only one). `Some` when it completed the
     /// message: the step, and the bytes that followed the terminator.
     async fn read_into_message(&mut self, session: &mut Session) -> Result<Option<(Step, Vec<u8>)>, ReadEnd> {
-        if let Some(alarm) = self.watchdog.alarm() {
-            return Err(ReadEnd::Alarm(alarm));
-        }
         let Some(buffer) = session.data_buffer(IN_PLACE_READ) else {
             return Ok(None);
         };
         let before = buffer.len();
-        let room = buffer.capacity() - before;
-        let read = tokio::select! {
-            biased;
-            read = self.stream.read_buf(buffer) => read,
-            alarm = self.watchdog.alarmed() => return Err(ReadEnd::Alarm(alarm)),
-        };
-        match read {
-            Ok(0) | Err(_) => Err(ReadEnd::Closed),
-            Ok(n) => {
-                self.socket_drained = n < room;
-                self.watchdog.touch();
-                if let (Some(log), Some(buffer)) = (&mut self.log, session.data_buffer(0)) {
-                    log.received_data(&buffer[before..before + n]);
-                }
-                Ok(session.data_appended())
-            }
+        let (n, drained) = read_into(&mut self.stream, &self.watchdog, buffer).await?;
+        self.socket_drained = drained;
+        if let (Some(log), Some(buffer)) = (&mut self.log, session.data_buffer(0)) {
+            log.received_data(&buffer[before..before + n]);
         }
+        Ok(session.data_appended())
     }
 
     /// Reads more bytes into the buffer, after moving unread bytes to its
@@ -344,22 +330,34 @@ impl Connection {
         if self.input.len() == capacity && capacity < MAX_BUFFER {
             self.input.reserve_exact(capacity);
         }
-        let room = self.input.capacity() - self.input.len();
-        if let Some(alarm) = self.watchdog.alarm() {
-            return Err(ReadEnd::Alarm(alarm));
-        }
-        let read = tokio::select! {
-            biased;
-            read = self.stream.read_buf(&mut self.input) => read,
-            alarm = self.watchdog.alarmed() => return Err(ReadEnd::Alarm(alarm)),
-        };
-        match read {
-            Ok(0) | Err(_) => Err(ReadEnd::Closed),
-            Ok(n) => {
-                self.socket_drained = n < room;
-                self.watchdog.touch();
-                Ok(())
-            }
+        let (_, drained) = read_into(&mut self.stream, &self.watchdog, &mut self.input).await?;
+        self.socket_drained = drained;
+        Ok(())
+    }
+}
+
+/// Reads what the socket has into `buffer`'s spare capacity, unless the
+/// watchdog's alarm comes first. Returns how many bytes came and whether the
+/// socket was drained (they did not fill the room).
+async fn read_into(
+    stream: &mut Stream,
+    watchdog: &Registration,
+    buffer: &mut Vec<u8>,
+) -> Result<(usize, bool), ReadEnd> {
+    if let Some(alarm) = watchdog.alarm() {
+        return Err(ReadEnd::Alarm(alarm));
+    }
+    let room = buffer.capacity() - buffer.len();
+    let read = tokio::select! {
+        biased;
+        read = stream.read_buf(buffer) => read,
+        alarm = watchdog.alarmed() => return Err(ReadEnd::Alarm(alarm)),
+    };
+    match read {
+        Ok(0) | Err(_) => Err(ReadEnd::Closed),
+        Ok(n) => {
+            watchdog.touch();
+            Ok((n, n < room))
         }
     }
 }
