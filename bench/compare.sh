@@ -9,6 +9,12 @@
 #   ROUNDS=5                              # paired throughput rounds (each: both servers, every scenario once)
 #   DEBUG_SERVER=1 bench/compare.sh       # also the DebuggingServer (stdout to /dev/null)
 #   BIG_RUNS=5                            # runs of the loadgen 32 MiB measurement
+#   FLOOR=0 bench/compare.sh              # without the minimal floor (bench/minimal_sink.c)
+#
+# The throughput rounds also measure bench/minimal_sink.c, built here with
+# gcc: canned replies and nothing else, the least CPU any sink can spend on
+# smtp-source's lockstep dialogue. Its ratio to smtp-sink shows which of the
+# issue's CPU ceilings a server can reach on this machine at all.
 #
 # The report ends with bench/ratios.py (ours / smtp-sink per scenario, the
 # issue's floors marked) and bench/big_message.py --report (one 32 MiB
@@ -90,6 +96,15 @@ log "building smtp-fixture and examples/loadgen (release) into $TARGET"
 (cd "$ROOT" && cargo build --release --bin smtp-fixture --example loadgen)
 OURS="$TARGET/release/smtp-fixture"
 LOADGEN="$TARGET/release/examples/loadgen"
+FLOOR_BIN=""
+if [[ ${FLOOR:-1} != 0 ]]; then
+    if command -v gcc >/dev/null; then
+        FLOOR_BIN="$TARGET/release/minimal_sink"
+        gcc -O2 -Wall -o "$FLOOR_BIN" "$ROOT/bench/minimal_sink.c"
+    else
+        log "no gcc: the rounds run without the minimal floor"
+    fi
+fi
 
 mkdir -p "$OUT"
 ROUNDS="${ROUNDS:-5}"
@@ -118,21 +133,25 @@ if [[ -n $main_only ]]; then
 fi
 
 # Throughput in paired rounds: each round runs every scenario once against
-# each server, back to back, the order swapped every round. The machine's
+# each server, back to back, the order rotated every round. The machine's
 # speed drifts (it is shared) by more than the differences we measure; a
 # ratio taken within one round compares the two servers under the same
 # conditions, and the median of the rounds' ratios is what bench/ratios.py
 # reports.
 if [[ -n $tput_only ]]; then
     servers=("smtp-fixture|$OURS -c SmtpServer 127.0.0.1:{port}" "smtp-sink|$SINK -u nobody 127.0.0.1:{port} 1024")
+    if [[ -n $FLOOR_BIN ]]; then
+        servers+=("minimal-floor|$FLOOR_BIN 127.0.0.1 {port}")
+    fi
     if [[ -n ${DEBUG_SERVER:-} ]]; then
         servers+=("smtp-fixture-debug|$OURS -c DebuggingServer 127.0.0.1:{port}")
     fi
     for ((round = 1; round <= ROUNDS; round++)); do
-        order=("${servers[@]}")
-        if ((round % 2 == 0)); then
-            order=("${servers[1]}" "${servers[0]}" "${servers[@]:2}")
-        fi
+        # Rotate the order every round, so no server always runs first.
+        order=()
+        for ((i = 0; i < ${#servers[@]}; i++)); do
+            order+=("${servers[(i + round - 1) % ${#servers[@]}]}")
+        done
         log "throughput round $round of $ROUNDS"
         for entry in "${order[@]}"; do
             python3 "$HARNESS" --runs 1 --timeout "$TIMEOUT" --messages "$MESSAGES" \

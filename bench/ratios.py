@@ -3,11 +3,18 @@
 
   ratios.py RESULTS_DIR      # reads smtp-fixture.json, smtp-sink.json, loopback.json
                              # and the paired rounds in RESULTS_DIR/rounds/N/
+                             # (with minimal-floor.json in a round when
+                             # compare.sh also ran bench/minimal_sink.c)
 
 Prints the README's performance tables: msg/s and server CPU per 10 000
 messages for every throughput scenario with their ratios, the issue's floors
 (msg/s >= 1.0x smtp-sink, CPU <= 0.8x smtp-sink) marked met or not, the
 large messages against the raw loopback rate, start-up time and idle RSS.
+
+When the rounds include the minimal floor (bench/minimal_sink.c: canned
+replies, no parsing, the fewest system calls a sink can make), two more rows
+show what any server could reach in the same rounds: the floor's CPU ratio
+to smtp-sink, and ours to the floor.
 
 Throughput comes from the paired rounds when there are any: a ratio is taken
 inside each round (both servers measured back to back) and the median of
@@ -37,51 +44,84 @@ def mark(ok):
     return "met" if ok else "**not met**"
 
 
+FLOOR = "minimal-floor"
+
+
 def rounds(out):
-    """[(ours, sink)] per paired round, oldest first."""
+    """[(ours, sink, floor or None)] per paired round, oldest first."""
     base = os.path.join(out, "rounds")
     if not os.path.isdir(base):
         return []
-    pairs = []
+    found = []
     for name in sorted(os.listdir(base), key=lambda n: int(n) if n.isdigit() else 0):
-        a, b = load(os.path.join(base, name), "smtp-fixture"), load(os.path.join(base, name), "smtp-sink")
+        here = os.path.join(base, name)
+        a, b = load(here, "smtp-fixture"), load(here, "smtp-sink")
         if a and b:
-            pairs.append((a, b))
-    return pairs
+            found.append((a, b, load(here, FLOOR)))
+    return found
 
 
-def throughput(ours, sink, pairs):
-    if pairs:
-        print(f"\n## smtp-fixture / smtp-sink: {len(pairs)} paired rounds ({pairs[0][0]['date']}), "
+def per_round(pairs, sc, key):
+    """(median of x, median of y, [x / y per round]) over the rounds that have both."""
+    values = [(median(x, sc, key), median(y, sc, key)) for x, y in pairs]
+    values = [(x, y) for x, y in values if x and y]
+    if not values:
+        return None, None, []
+    return (statistics.median(x for x, _ in values), statistics.median(y for _, y in values),
+            [x / y for x, y in values])
+
+
+def median_messages(found):
+    """How many messages a throughput run sent, as the harness recorded it."""
+    counts = [r["scenarios"][sc]["messages"] for r, _, _ in found for sc in TPUT
+              if sc in r["scenarios"] and r["scenarios"][sc].get("messages")]
+    return f"{statistics.median(counts):,.0f}".replace(",", " ") if counts else "runs of"
+
+
+def ratio_cell(ratios, floor=None, ceiling=None):
+    if not ratios:
+        return ""
+    r = statistics.median(ratios)
+    spread = f" ({min(ratios):.2f}–{max(ratios):.2f})" if len(ratios) > 1 else ""
+    if floor is None and ceiling is None:
+        return f"{r:.2f}{spread}"
+    return f"{r:.2f}{spread} {mark(r >= floor if floor is not None else r <= ceiling)}"
+
+
+def throughput(ours, sink, found):
+    if found:
+        print(f"\n## smtp-fixture / smtp-sink: {len(found)} paired rounds ({found[0][0]['date']}), "
               "ratio = median of the per-round ratios (range)\n")
     else:
         print(f"\n## smtp-fixture / smtp-sink, same run ({ours['date']}; medians of {ours['runs']} runs)\n")
-        pairs = [(ours, sink)]
-    print("| 20 000 x 1 KiB | " + " | ".join(TPUT) + " |\n|---|" + "---|" * len(TPUT))
+        found = [(ours, sink, None)]
+    pairs = [(a, b) for a, b, _ in found]
+    floors = [(f, b) for _, b, f in found if f]
+    mine_to_floor = [(a, f) for a, _, f in found if f]
+    print(f"| {median_messages(found)} x 1 KiB | " + " | ".join(TPUT) + " |\n|---|" + "---|" * len(TPUT))
     rows = {"smtp-fixture msg/s": [], "smtp-sink msg/s": [], "msg/s ratio (floor 1.0)": [],
             "smtp-fixture CPU s / 10k": [], "smtp-sink CPU s / 10k": [], "CPU ratio (ceiling 0.8)": []}
+    if floors:
+        rows.update({"minimal floor CPU s / 10k": [], "floor / smtp-sink CPU (the best any server can do)": [],
+                     "smtp-fixture / floor CPU": []})
 
-    def cells(sc, key, ceiling=None, floor=None):
-        values = [(median(a, sc, key), median(b, sc, key)) for a, b in pairs]
-        values = [(x, y) for x, y in values if x and y]
-        if not values:
-            return "", "", ""
-        ratios = [x / y for x, y in values]
-        r = statistics.median(ratios)
-        ok = r >= floor if floor is not None else r <= ceiling
-        spread = f" ({min(ratios):.2f}–{max(ratios):.2f})" if len(ratios) > 1 else ""
-        return (statistics.median(x for x, _ in values), statistics.median(y for _, y in values),
-                f"{r:.2f}{spread} {mark(ok)}")
+    def number(value, form):
+        return form.format(value) if value else ""
 
     for sc in TPUT:
-        a, b, ratio = cells(sc, "msg_per_s", floor=1.0)
-        rows["smtp-fixture msg/s"].append(f"{a:,.0f}" if a else "")
-        rows["smtp-sink msg/s"].append(f"{b:,.0f}" if b else "")
-        rows["msg/s ratio (floor 1.0)"].append(ratio)
-        ca, cb, ratio = cells(sc, "server_cpu_per_10k", ceiling=0.8)
-        rows["smtp-fixture CPU s / 10k"].append(f"{ca:.2f}" if ca else "")
-        rows["smtp-sink CPU s / 10k"].append(f"{cb:.2f}" if cb else "")
-        rows["CPU ratio (ceiling 0.8)"].append(ratio)
+        a, b, ratios = per_round(pairs, sc, "msg_per_s")
+        rows["smtp-fixture msg/s"].append(number(a, "{:,.0f}"))
+        rows["smtp-sink msg/s"].append(number(b, "{:,.0f}"))
+        rows["msg/s ratio (floor 1.0)"].append(ratio_cell(ratios, floor=1.0))
+        a, b, ratios = per_round(pairs, sc, "server_cpu_per_10k")
+        rows["smtp-fixture CPU s / 10k"].append(number(a, "{:.2f}"))
+        rows["smtp-sink CPU s / 10k"].append(number(b, "{:.2f}"))
+        rows["CPU ratio (ceiling 0.8)"].append(ratio_cell(ratios, ceiling=0.8))
+        if floors:
+            f, _, ratios = per_round(floors, sc, "server_cpu_per_10k")
+            rows["minimal floor CPU s / 10k"].append(number(f, "{:.2f}"))
+            rows["floor / smtp-sink CPU (the best any server can do)"].append(ratio_cell(ratios, ceiling=0.8))
+            rows["smtp-fixture / floor CPU"].append(ratio_cell(per_round(mine_to_floor, sc, "server_cpu_per_10k")[2]))
     for label, row in rows.items():
         print(f"| {label} | " + " | ".join(row) + " |")
 
