@@ -69,20 +69,36 @@ static int handle(struct conn *c, const char *data, size_t len, char *out, size_
     while (i < len) {
         if (c->in_data) {
             /* Match "\r\n.\r\n"; the DATA reply's CRLF counts as the first
-             * CRLF (body_state starts at 2). */
-            for (; i < len; i++) {
-                char ch = data[i];
+             * CRLF (body_state starts at 2). Byte by byte only while a match
+             * is partly made (at most 4 bytes), then memmem over the rest. */
+            while (i < len && c->body_state > 0 && c->body_state < 5) {
+                char ch = data[i++];
                 if (ch == end[c->body_state]) {
                     c->body_state++;
                 } else {
                     c->body_state = (ch == '\r') ? 1 : 0;
                 }
-                if (c->body_state == 5) {
-                    i++;
-                    c->in_data = 0;
-                    add(out, out_len, "250 2.0.0 ok\r\n");
-                    break;
+            }
+            if (c->body_state == 0 && i < len) {
+                const char *found = memmem(data + i, len - i, end, 5);
+                if (found) {
+                    i = (size_t)(found - data) + 5;
+                    c->body_state = 5;
+                } else {
+                    /* Carry the longest tail that starts the terminator. */
+                    size_t tail = len - i < 4 ? len - i : 4;
+                    for (; tail > 0; tail--) {
+                        if (memcmp(data + len - tail, end, tail) == 0) {
+                            break;
+                        }
+                    }
+                    c->body_state = (int)tail;
+                    i = len;
                 }
+            }
+            if (c->body_state == 5) {
+                c->in_data = 0;
+                add(out, out_len, "250 2.0.0 ok\r\n");
             }
             continue;
         }
