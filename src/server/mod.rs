@@ -158,8 +158,13 @@ impl<H: Handler> SmtpServer<H> {
                 Ok(permit) => {
                     let server = self.clone();
                     let watched = watchdog.register();
+                    // Boxed: the session's future is a few KiB, and tokio
+                    // copies a task's future (and its finished stage) by
+                    // value several times per connection; a box is copied
+                    // as one pointer.
+                    let session = Box::pin(connection::serve(server, stream, id, peer, watched));
                     sessions.spawn(async move {
-                        connection::serve(server, stream, id, peer, watched).await;
+                        session.await;
                         drop(permit);
                     });
                 }
