@@ -12,9 +12,9 @@ messages for every throughput scenario with their ratios, the issue's floors
 large messages against the raw loopback rate, start-up time and idle RSS.
 
 When the rounds include the minimal floor (bench/minimal_sink.c: canned
-replies, no parsing, the fewest system calls a sink can make), two more rows
-show what any server could reach in the same rounds: the floor's CPU ratio
-to smtp-sink, and ours to the floor.
+replies, no parsing, the fewest system calls a sink can make), four more
+rows show what any server could reach in the same rounds: the floor's msg/s
+ratio to smtp-sink, its CPU, its CPU ratio to smtp-sink, and ours to it.
 
 Throughput comes from the paired rounds when there are any: a ratio is taken
 inside each round (both servers measured back to back) and the median of
@@ -102,8 +102,8 @@ def throughput(ours, sink, found):
     rows = {"smtp-fixture msg/s": [], "smtp-sink msg/s": [], "msg/s ratio (floor 1.0)": [],
             "smtp-fixture CPU s / 10k": [], "smtp-sink CPU s / 10k": [], "CPU ratio (ceiling 0.8)": []}
     if floors:
-        rows.update({"floor / smtp-sink msg/s": [], "minimal floor CPU s / 10k": [], "floor / smtp-sink CPU (the best any server can do)": [],
-                     "smtp-fixture / floor CPU": []})
+        rows.update({"floor / smtp-sink msg/s": [], "minimal floor CPU s / 10k": [],
+                     "floor / smtp-sink CPU (the best any server can do)": [], "smtp-fixture / floor CPU": []})
 
     def number(value, form):
         return form.format(value) if value else ""
