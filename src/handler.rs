@@ -127,13 +127,26 @@ pub trait Handler: Send + Sync + 'static {
     }
 }
 
-/// Receives one session's traffic, in order.
+/// Receives one session's traffic, in order, a whole line at a time
+/// however the bytes were chunked on the wire: each byte received or sent
+/// is logged once.
 pub trait SessionLog: Send {
-    /// A command line as received, CRLF included (an over-long line may
-    /// arrive in pieces).
+    /// A command line as received, CRLF included.
     fn received(&mut self, line: &[u8]);
-    /// Bytes of the message after `354`, as received.
-    fn received_data(&mut self, bytes: &[u8]);
+    /// A line of the message after `354`, CRLF included (the terminator's
+    /// `.` line too).
+    fn received_data(&mut self, line: &[u8]);
+    /// A line too long to keep whole (over 64 KiB): its first bytes and its
+    /// length in all, CRLF included; `data`: a line of the message. By
+    /// default logged as if the start were the line.
+    fn received_cut(&mut self, start: &[u8], length: usize, data: bool) {
+        let _ = length;
+        if data {
+            self.received_data(start);
+        } else {
+            self.received(start);
+        }
+    }
     /// Reply bytes as written.
     fn sent(&mut self, bytes: &[u8]);
     /// Something that is not traffic: a timeout, the connection closing.

@@ -416,6 +416,45 @@ fn debug_flag_logs_every_line_to_stderr() {
 }
 
 #[test]
+fn the_debug_log_has_one_entry_per_line_and_each_line_once() {
+    let mut server = Running::start(&["-d", "-c", "SmtpServer"]);
+    let mut client = Client::connect(server.addr);
+    let transaction = |client: &mut Client| {
+        assert_eq!(client.command("EHLO me").0, 250);
+        assert_eq!(client.command("MAIL FROM:<a@example.com>").0, 250);
+        assert_eq!(client.command("RCPT TO:<b@example.com>").0, 250);
+        assert_eq!(client.command("DATA").0, 354);
+    };
+    // A body line that arrives in two reads.
+    transaction(&mut client);
+    client.writer.write_all(b"AAAA").expect("send");
+    thread::sleep(Duration::from_millis(300));
+    client.writer.write_all(b"BBBB\r\n.\r\n").expect("send");
+    assert!(client.reply()[0].starts_with("250"));
+    assert_eq!(client.command("RSET").0, 250);
+    // A 3 MB body with the terminator and QUIT in the same write.
+    let mut client = Client::connect(server.addr);
+    transaction(&mut client);
+    let body_line = "y".repeat(998);
+    let mut burst = format!("{body_line}\r\n").repeat(3_000).into_bytes();
+    burst.extend_from_slice(b".\r\nQUIT\r\n");
+    client.writer.write_all(&burst).expect("send");
+    assert!(client.reply()[0].starts_with("250"));
+    assert!(client.reply()[0].starts_with("221"));
+    thread::sleep(Duration::from_millis(100));
+
+    let (_, _, stderr) = server.terminate();
+    let entries = |text: &str| stderr.iter().filter(|l| l.ends_with(text)).count();
+    assert_eq!(entries("C: AAAABBBB"), 1, "the split line, whole");
+    assert_eq!(entries("C: AAAA") + entries("C: BBBB"), 0);
+    assert_eq!(entries(&format!("C: {body_line}")), 3_000, "no body line cut");
+    assert_eq!(entries("C: QUIT"), 1, "QUIT once");
+    let at = |text: &str| stderr.iter().rposition(|l| l.ends_with(text)).expect(text);
+    assert!(at("C: .") < at("S: 250 OK") && at("S: 250 OK") < at("C: QUIT"));
+    assert!(!stderr.iter().any(|l| l.ends_with("] C: ")), "no empty entries");
+}
+
+#[test]
 fn sigterm_stops_it_with_status_0() {
     let mut server = Running::start(&[]);
     let mut idle = Client::connect(server.addr);

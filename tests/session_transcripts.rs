@@ -1277,6 +1277,19 @@ fn debugging_server_with_decode_data_false() {
 }
 
 #[test]
+fn debugging_server_prints_no_x_peer_without_an_empty_line() {
+    // As the reference: X-Peer goes before the first empty line, and a
+    // message without one (lettre's `send_raw(b"test")`) gets none.
+    assert_eq!(
+        debugging_output(Setup::Utf8, b"test", true),
+        "---------- MESSAGE FOLLOWS ----------\n\
+         mail options: ['BODY=8BITMIME', 'SMTPUTF8']\n\
+         test\n\
+         ------------ END MESSAGE ------------\n"
+    );
+}
+
+#[test]
 fn debugging_server_prints_the_mail_options() {
     assert_eq!(
         debugging_output(Setup::Utf8, b"From: test\r\n\r\nh\xc3\xa9llo", true),

@@ -226,8 +226,13 @@ impl SessionLog for StderrLog {
     fn received(&mut self, line: &[u8]) {
         self.print("C:", line);
     }
-    fn received_data(&mut self, bytes: &[u8]) {
-        self.print("C:", bytes);
+    fn received_data(&mut self, line: &[u8]) {
+        self.print("C:", line);
+    }
+    fn received_cut(&mut self, start: &[u8], length: usize, _data: bool) {
+        let start = String::from_utf8_lossy(start);
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "[session {}] C: {start}... ({length} bytes, cut)", self.id);
     }
     fn sent(&mut self, bytes: &[u8]) {
         self.print("S:", bytes);

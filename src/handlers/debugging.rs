@@ -83,10 +83,8 @@ impl DebuggingServer<io::Stdout> {
             text.push_str(line);
             text.push('\n');
         }
-        if in_headers {
-            text.push_str(&peer_header);
-            text.push('\n');
-        }
+        // Like the reference: a message with no empty line after its
+        // headers (`send_raw(b"test")`) is printed without X-Peer.
         text.push_str(END);
         text.push('\n');
         out.write_all(text.as_bytes())?;

@@ -366,9 +366,15 @@ impl SessionLog for SessionEnd {
         }
     }
 
-    fn received_data(&mut self, bytes: &[u8]) {
+    fn received_data(&mut self, line: &[u8]) {
         if let Some(inner) = &mut self.inner {
-            inner.received_data(bytes);
+            inner.received_data(line);
+        }
+    }
+
+    fn received_cut(&mut self, start: &[u8], length: usize, data: bool) {
+        if let Some(inner) = &mut self.inner {
+            inner.received_cut(start, length, data);
         }
     }
 

@@ -90,6 +90,12 @@ pub struct Config {
     /// before the text of every reply that has none (not the greeting, the
     /// HELO/EHLO reply or 3xx). Off by default: the reference's replies
     /// have none.
+    ///
+    /// Replies of what the reference does not have (STARTTLS, AUTH, the
+    /// proxies' refusals) carry their code either way, as Postfix's do:
+    /// there the code is the distinction a client acts on (`535 5.7.8`, bad
+    /// credentials, against `530 5.7.0`, authentication required), and no
+    /// reference reply exists to match.
     pub enhanced_status_codes: bool,
     /// How long a stopping server waits for sessions busy in a hook before
     /// cutting them off (idle sessions get `421` at once).

@@ -11,10 +11,11 @@ use std::net::SocketAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::line_log::LineLog;
 use super::tls::{Stream, TlsConfig};
 use super::watchdog::{Alarm, Registration};
 use super::SmtpServer;
-use crate::handler::{decide, Handler, SessionLog};
+use crate::handler::{decide, Handler};
 use crate::protocol::{replies, Question, Reply, Session, State, Step};
 
 const INITIAL_BUFFER: usize = 4 * 1024;
@@ -40,7 +41,10 @@ struct Connection {
     input: Vec<u8>,
     start: usize,
     output: Vec<u8>,
-    log: Option<Box<dyn SessionLog>>,
+    log: Option<LineLog>,
+    /// With a log: the bytes of a read made straight into the message, as
+    /// they came (decoding in place overwrites them).
+    raw_read: Vec<u8>,
     /// Idle and session time limits, and the server's stop signal.
     watchdog: Registration,
     /// The last read took less than the buffer had room for.
@@ -59,13 +63,14 @@ pub(super) async fn serve<H: Handler>(
     let config = server.config.clone();
     let handler = &*server.handler;
     let mut session = Session::new(config.clone(), id, peer);
-    let log = handler.session_log(session.info());
+    let log = handler.session_log(session.info()).map(LineLog::new);
     let mut conn = Connection {
         stream: Stream::Plain(stream),
         input: Vec::with_capacity(INITIAL_BUFFER),
         start: 0,
         output: Vec::with_capacity(512),
         log,
+        raw_read: Vec::new(),
         watchdog,
         socket_drained: true,
         receive_buffer_raised: false,
@@ -156,12 +161,7 @@ async fn next_step(conn: &mut Connection, session: &mut Session, config: &crate:
         let in_data = session.state() == State::Data;
         let progress = session.receive(&conn.input[conn.start..]);
         if let Some(log) = &mut conn.log {
-            let used = &conn.input[conn.start..conn.start + progress.used];
-            if in_data {
-                log.received_data(used);
-            } else if !used.is_empty() {
-                log.received(used);
-            }
+            log.received(&conn.input[conn.start..conn.start + progress.used], in_data);
         }
         conn.start += progress.used;
         if let Some(step) = progress.step {
@@ -311,10 +311,23 @@ impl Connection {
         let before = buffer.len();
         let (n, drained) = read_into(&mut self.stream, &self.watchdog, buffer).await?;
         self.socket_drained = drained;
-        if let (Some(log), Some(buffer)) = (&mut self.log, session.data_buffer(0)) {
-            log.received_data(&buffer[before..before + n]);
+        let Some(log) = &mut self.log else {
+            return Ok(session.data_appended());
+        };
+        if let Some(buffer) = session.data_buffer(0) {
+            self.raw_read.clear();
+            self.raw_read.extend_from_slice(&buffer[before..before + n]);
         }
-        Ok(session.data_appended())
+        let done = session.data_appended();
+        // What came after the terminator is logged as commands, when used.
+        let rest = done.as_ref().map_or(0, |(_, rest)| rest.len());
+        log.received(&self.raw_read[..n - rest], true);
+        if done.is_some() {
+            // Large messages are rare in a session: do not hold on to a
+            // read's worth of memory until the next one.
+            self.raw_read = Vec::new();
+        }
+        Ok(done)
     }
 
     /// Reads more bytes into the buffer, after moving unread bytes to its

@@ -6,6 +6,7 @@
 //! task even starts.
 
 mod connection;
+mod line_log;
 mod tls;
 mod watchdog;
 

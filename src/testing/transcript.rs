@@ -35,7 +35,54 @@ pub struct TranscriptLine {
     pub text: String,
 }
 
-/// Everything that crossed the wire in one session.
+/// Everything that crossed the wire in one session: one entry per line,
+/// however the bytes were chunked, each line once, in the order it crossed
+/// the socket (commands a client pipelined come before the replies to
+/// them). Failure reports and `Display` show it like this:
+///
+/// ```text
+/// session 3 from 127.0.0.1:41776 (closed):
+///      0.000s S: 220 localhost smtp-fixture 0.1.0
+///      0.001s C: EHLO client.test
+///      0.001s S: 250-localhost
+///      0.001s S: 250-SIZE 33554432
+///      ...
+///      0.002s C: DATA
+///      0.002s S: 354 End data with <CR><LF>.<CR><LF>
+///      0.003s C: Subject: Welcome
+///      0.003s C:
+///      0.003s C: Thanks for signing up!
+///      0.003s C: .
+///      0.003s S: 250 OK
+///      0.004s C: QUIT
+///      0.004s S: 221 Bye
+///      0.004s -- server closed the connection
+/// ```
+///
+/// `C:` is the client, `S:` the server, `--` a note (a timeout, TLS, the
+/// close). Each line is shown without its CRLF; a command line longer than
+/// 1 024 bytes shows its start and its length; a line longer than 64 KiB
+/// ends in `... (N bytes, cut)`; a message shows its first 2 KiB, then a
+/// note of the bytes not shown. A session of more than 5 000 lines keeps
+/// its first 1 000 and its last 4 000.
+///
+/// ```
+/// use smtp_fixture::TestSmtpServer;
+/// # use std::io::{BufRead, BufReader, Write};
+/// # use std::net::TcpStream;
+/// let server = TestSmtpServer::start();
+/// # let stream = TcpStream::connect(server.addr()).unwrap();
+/// # let mut reader = BufReader::new(stream.try_clone().unwrap());
+/// # let mut writer = stream;
+/// # writer.write_all(b"EHLO client.test\r\nQUIT\r\n").unwrap();
+/// # let mut line = String::new();
+/// # while reader.read_line(&mut line).unwrap() > 0 {}
+/// # while !server.transcripts()[0].closed { std::thread::yield_now(); }
+/// // ... a client says EHLO and QUIT ...
+/// let transcript = &server.transcripts()[0];
+/// assert_eq!(transcript.client_lines(), ["EHLO client.test", "QUIT"]);
+/// assert_eq!(transcript.server_lines().last(), Some(&"221 Bye"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transcript {
     /// The session number (also on [`ReceivedMessage::session_id`](crate::ReceivedMessage::session_id)).
@@ -210,9 +257,9 @@ impl fmt::Debug for SharedTranscript {
 pub(crate) struct TranscriptLog {
     shared: Arc<Mutex<Live>>,
     started: Instant,
-    /// Bytes of the current message body seen, and a partial line of it.
+    /// Bytes of the current message body received, and of those shown.
     body_seen: usize,
-    body_line: Vec<u8>,
+    body_shown: usize,
 }
 
 impl TranscriptLog {
@@ -233,7 +280,7 @@ impl TranscriptLog {
             shared: shared.clone(),
             started: Instant::now(),
             body_seen: 0,
-            body_line: Vec::new(),
+            body_shown: 0,
         };
         (log, SharedTranscript(Some(shared)))
     }
@@ -255,23 +302,28 @@ impl TranscriptLog {
         }
     }
 
+    /// A line of a message body: shown while the body's first
+    /// `BODY_SHOWN` bytes last, counted after.
+    fn body_line(&mut self, length: usize, text: impl FnOnce() -> String) {
+        if self.body_shown < BODY_SHOWN {
+            self.body_shown += length;
+            let text = text();
+            self.push(Direction::Client, text);
+        }
+        self.body_seen += length;
+    }
+
     /// Ends a message body in the transcript, with a note of what was cut.
     fn end_body(&mut self) {
-        if self.body_seen == 0 {
-            return;
-        }
-        if !self.body_line.is_empty() {
-            let line = std::mem::take(&mut self.body_line);
-            self.push(Direction::Client, shown(&line, LINE_SHOWN));
-        }
-        if self.body_seen > BODY_SHOWN {
-            let hidden = self.body_seen - BODY_SHOWN;
+        let hidden = self.body_seen - self.body_shown;
+        if hidden > 0 {
             self.push(
                 Direction::Note,
                 format!("({hidden} more bytes of the message not shown)"),
             );
         }
         self.body_seen = 0;
+        self.body_shown = 0;
     }
 }
 
@@ -279,11 +331,23 @@ fn lock(shared: &Mutex<Live>) -> std::sync::MutexGuard<'_, Live> {
     shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+fn strip_crlf(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
 fn split_crlf(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
     let bytes = bytes.strip_suffix(b"\r\n").unwrap_or(bytes);
     bytes
         .split(|&b| b == b'\n')
         .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+}
+
+/// A line the server did not keep whole: its start, marked as cut.
+fn cut(start: &[u8], length: usize) -> String {
+    let start = strip_crlf(start);
+    let start = &start[..start.len().min(LINE_SHOWN)];
+    format!("{}... ({length} bytes, cut)", String::from_utf8_lossy(start))
 }
 
 fn shown(line: &[u8], limit: usize) -> String {
@@ -304,17 +368,19 @@ impl SessionLog for TranscriptLog {
         self.push_lines(Direction::Client, line);
     }
 
-    fn received_data(&mut self, bytes: &[u8]) {
-        let room = BODY_SHOWN.saturating_sub(self.body_seen);
-        self.body_seen += bytes.len();
-        if room == 0 {
-            return;
-        }
-        self.body_line.extend_from_slice(&bytes[..bytes.len().min(room)]);
-        // Show complete lines as they come; keep the partial one.
-        if let Some(last_newline) = self.body_line.iter().rposition(|&b| b == b'\n') {
-            let complete: Vec<u8> = self.body_line.drain(..=last_newline).collect();
-            self.push_lines(Direction::Client, &complete);
+    fn received_data(&mut self, line: &[u8]) {
+        let text = || shown(strip_crlf(line), LINE_SHOWN);
+        self.body_line(line.len(), text);
+    }
+
+    fn received_cut(&mut self, start: &[u8], length: usize, data: bool) {
+        let text = || cut(start, length);
+        if data {
+            self.body_line(length, text);
+        } else {
+            self.end_body();
+            let text = text();
+            self.push(Direction::Client, text);
         }
     }
 
