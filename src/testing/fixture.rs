@@ -45,9 +45,9 @@ const DEFAULT_WAIT: Duration = Duration::from_secs(5);
 /// directory that is kept, and its path is printed.
 pub struct TestSmtpServer {
     addr: SocketAddr,
-    store: Arc<Store>,
+    pub(super) store: Arc<Store>,
     script: Arc<Script>,
-    wait_timeout: Duration,
+    pub(super) wait_timeout: Duration,
     stop: Option<oneshot::Sender<()>>,
     stopped: mpsc::Receiver<()>,
     /// The server certificate as PEM and DER, when TLS is on.
@@ -448,7 +448,7 @@ impl TestSmtpServer {
 
     /// Runs `wait` on the fixture's runtime with the wait timeout, so the
     /// caller's runtime needs no timer. Returns whether it finished.
-    async fn bounded(&self, wait: impl std::future::Future<Output = ()> + Send + 'static) -> bool {
+    pub(super) async fn bounded(&self, wait: impl std::future::Future<Output = ()> + Send + 'static) -> bool {
         let limit = self.wait_timeout;
         let task = runtime().spawn(async move { tokio::time::timeout(limit, wait).await.is_ok() });
         task.await.unwrap_or(false)
@@ -464,7 +464,7 @@ impl TestSmtpServer {
     }
 
     #[track_caller]
-    fn fail(&self, problem: &str) -> ! {
+    pub(super) fn fail(&self, problem: &str) -> ! {
         panic!("{}", report::failure(&self.store, problem))
     }
 
