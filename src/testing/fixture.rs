@@ -5,7 +5,7 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
@@ -49,7 +49,9 @@ pub struct TestSmtpServer {
     script: Arc<Script>,
     pub(super) wait_timeout: Duration,
     stop: Option<oneshot::Sender<()>>,
-    stopped: mpsc::Receiver<()>,
+    /// In a mutex only so that the fixture is `Sync` (and its async
+    /// waits can run in spawned tasks); only `drop` reads it.
+    stopped: Mutex<mpsc::Receiver<()>>,
     /// The server certificate as PEM and DER, when TLS is on.
     certificate: Option<(String, Vec<u8>)>,
 }
@@ -238,7 +240,7 @@ impl Builder {
             script,
             wait_timeout: self.wait_timeout,
             stop: Some(stop),
-            stopped,
+            stopped: Mutex::new(stopped),
             certificate,
         })
     }
@@ -498,7 +500,9 @@ impl Drop for TestSmtpServer {
             let _ = stop.send(());
             // Wait until the listener is closed, so the port is free (and
             // refuses connections) once drop returns.
-            let _ = self.stopped.recv_timeout(Duration::from_secs(5));
+            if let Ok(stopped) = self.stopped.get_mut() {
+                let _ = stopped.recv_timeout(Duration::from_secs(5));
+            }
         }
         if std::thread::panicking() {
             match artifacts::save(&self.store) {
