@@ -10,9 +10,19 @@ impl TestSmtpServer {
     ///
     /// ```
     /// use smtp_fixture::TestSmtpServer;
+    /// use std::io::{BufRead, BufReader, Write};
+    /// use std::net::TcpStream;
     ///
     /// let server = TestSmtpServer::start();
     /// assert!(server.last_message().is_none());
+    ///
+    /// let mut client = TcpStream::connect(server.addr()).unwrap();
+    /// client.write_all(b"EHLO me\r\nMAIL FROM:<app@example.com>\r\nRCPT TO:<bob@example.com>\r\n\
+    ///     DATA\r\nSubject: first\r\n\r\n.\r\nMAIL FROM:<app@example.com>\r\nRCPT TO:<bob@example.com>\r\n\
+    ///     DATA\r\nSubject: second\r\n\r\n.\r\nQUIT\r\n").unwrap();
+    /// for _ in BufReader::new(client).lines() {}
+    ///
+    /// assert_eq!(server.last_message().unwrap().subject().as_deref(), Some("second"));
     /// ```
     pub fn last_message(&self) -> Option<ReceivedMessage> {
         self.store.lock().messages.last().cloned()
