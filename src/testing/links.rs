@@ -139,6 +139,17 @@ impl Link {
     }
 
     /// Whether the link is relative (no scheme), e.g. `/confirm?t=1`.
+    ///
+    /// ```
+    /// # use smtp_fixture::{Envelope, ReceivedMessage};
+    /// let message = ReceivedMessage::new(
+    ///     Envelope::default(),
+    ///     "Content-Type: text/html\r\n\r\n<a href=\"/confirm?t=1\">a</a><a href=\"https://app.test/\">b</a>",
+    /// );
+    /// let links = message.links();
+    /// assert!(links[0].is_relative() && links[0].host().is_none());
+    /// assert!(!links[1].is_relative() && links[1].host() == Some("app.test"));
+    /// ```
     pub fn is_relative(&self) -> bool {
         self.relative
     }
@@ -305,6 +316,11 @@ fn html_links(html: &str) -> Vec<Link> {
                         image_alt: None,
                     });
             }
+            Token::StartTag(tag) if tag.name == b"br" => {
+                if let Some(anchor) = open.as_mut() {
+                    anchor.text.push(' ');
+                }
+            }
             Token::StartTag(tag) if tag.name == b"img" => {
                 if let Some(anchor) = open.as_mut() {
                     if anchor.image_alt.is_none() {
@@ -400,28 +416,83 @@ fn find_scheme(text: &str) -> Option<usize> {
 }
 
 fn trim_trailing_punctuation(url: &str) -> &str {
+    // Bracket balance, counted once and updated as characters are trimmed
+    // (counting again per character would be quadratic in `)))...`).
+    let count = |c: char| url.matches(c).count();
+    let open = [count('('), count('['), count('{')];
+    let mut close = [count(')'), count(']'), count('}')];
     let mut url = url;
-    loop {
-        let Some(last) = url.chars().last() else {
-            return url;
-        };
+    while let Some(last) = url.chars().last() {
         let trim = match last {
             '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '*' | '_' => true,
-            ')' => url.matches('(').count() < url.matches(')').count(),
-            ']' => url.matches('[').count() < url.matches(']').count(),
-            '}' => url.matches('{').count() < url.matches('}').count(),
+            ')' | ']' | '}' => {
+                let kind = match last {
+                    ')' => 0,
+                    ']' => 1,
+                    _ => 2,
+                };
+                let unbalanced = open[kind] < close[kind];
+                if unbalanced {
+                    close[kind] -= 1;
+                }
+                unbalanced
+            }
             _ => false,
         };
         if !trim {
-            return url;
+            break;
         }
         url = &url[..url.len() - last.len_utf8()];
     }
+    url
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{href_as_written, text_urls, trim_trailing_punctuation};
+    use proptest::prelude::*;
+
+    use super::{href_as_written, html_links, text_urls, trim_trailing_punctuation};
+
+    proptest! {
+        /// Whatever the text, the scanner ends, and each URL it returns is a
+        /// piece of the text that starts with the scheme and holds no
+        /// character that ends a URL.
+        #[test]
+        fn any_text_gives_urls_that_are_pieces_of_it(
+            text in "(https?://|HTTP://|[ a-z/.:()<>\"?!\n]|\\PC){0,64}",
+        ) {
+            for url in text_urls(&text) {
+                prop_assert!(text.contains(url));
+                prop_assert!(url.to_ascii_lowercase().starts_with("http"));
+                prop_assert!(url.contains("://"));
+                prop_assert!(!url.contains(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"')));
+            }
+        }
+
+        /// Any markup, however broken, is read to the end without a panic.
+        #[test]
+        fn any_markup_is_read_without_panicking(html in "(<a href=|<a|</a>|<img alt=x>|<br>|&amp;|[\"' =>a-z]|\\PC){0,64}") {
+            for link in html_links(&html) {
+                prop_assert!(!link.url.is_empty());
+                let _ = (link.path(), link.query("q"), link.host());
+            }
+        }
+    }
+
+    #[test]
+    fn a_long_run_of_unbalanced_closing_brackets_is_trimmed() {
+        // 200 000 of them: counting the brackets again per trimmed character
+        // would take minutes here.
+
+        let url = format!("https://a.test/{}", ")".repeat(200_000));
+        assert_eq!(trim_trailing_punctuation(&url), "https://a.test/");
+    }
+
+    #[test]
+    fn a_line_break_in_link_text_reads_as_a_space() {
+        let links = html_links("<a href=x>Confirm<br>now</a>");
+        assert_eq!(links[0].text.as_deref(), Some("Confirm now"));
+    }
 
     #[test]
     fn plain_text_urls_end_where_prose_resumes() {
