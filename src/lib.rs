@@ -17,4 +17,4 @@ pub struct ReadmeDoctests;
 pub use handler::{Handler, SessionLog};
 pub use protocol::{Config, ConfigError, Decision, Envelope, Message, Reply, SessionInfo};
 pub use server::SmtpServer;
-pub use testing::{on, MessageData, ReceivedMessage, Response, TestSmtpServer};
+pub use testing::{on, Link, MessageData, ReceivedMessage, Response, TestSmtpServer};

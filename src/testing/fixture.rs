@@ -98,9 +98,9 @@ const DEFAULT_WAIT: Duration = Duration::from_secs(5);
 /// ```
 pub struct TestSmtpServer {
     addr: SocketAddr,
-    store: Arc<Store>,
+    pub(super) store: Arc<Store>,
     script: Arc<Script>,
-    wait_timeout: Duration,
+    pub(super) wait_timeout: Duration,
     stop: Option<oneshot::Sender<()>>,
     /// Behind a mutex only so that the fixture is `Sync` (a `Receiver` is
     /// not): one server can be shared by every test of a binary.
@@ -538,7 +538,7 @@ impl TestSmtpServer {
     /// fixture's runtime, so the caller's runtime needs none, and `wait`
     /// runs in the caller's task, so it may borrow. Returns whether it
     /// finished.
-    async fn bounded(&self, wait: impl std::future::Future<Output = ()>) -> bool {
+    pub(super) async fn bounded(&self, wait: impl std::future::Future<Output = ()>) -> bool {
         let mut timer = runtime().spawn(tokio::time::sleep(self.wait_timeout));
         let finished = tokio::select! {
             biased;
@@ -559,7 +559,7 @@ impl TestSmtpServer {
     }
 
     #[track_caller]
-    fn fail(&self, problem: &str) -> ! {
+    pub(super) fn fail(&self, problem: &str) -> ! {
         panic!("{}", report::failure(&self.store, problem))
     }
 

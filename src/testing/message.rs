@@ -115,7 +115,7 @@ impl ReceivedMessage {
         }
     }
 
-    fn parsed(&self) -> Option<mail_parser::Message<'_>> {
+    pub(super) fn parsed(&self) -> Option<mail_parser::Message<'_>> {
         MessageParser::default().parse(&self.data)
     }
 
@@ -137,16 +137,7 @@ impl ReceivedMessage {
         Some(match value {
             HeaderValue::Text(text) => text.to_string(),
             HeaderValue::TextList(list) => list.join(", "),
-            HeaderValue::Address(address) => address
-                .iter()
-                .map(|addr| match (addr.name(), addr.address()) {
-                    (Some(name), Some(address)) => format!("{name} <{address}>"),
-                    (None, Some(address)) => address.to_string(),
-                    (Some(name), None) => name.to_string(),
-                    (None, None) => String::new(),
-                })
-                .collect::<Vec<_>>()
-                .join(", "),
+            HeaderValue::Address(address) => addresses_text(address),
             HeaderValue::DateTime(date) => date.to_rfc822(),
             _ => parsed.header_raw(name)?.trim().to_string(),
         })
@@ -269,6 +260,20 @@ impl ReceivedMessage {
             self.session_id
         )
     }
+}
+
+/// An address header as `Name <address>, ...`, encoded words decoded.
+pub(super) fn addresses_text(address: &mail_parser::Address<'_>) -> String {
+    address
+        .iter()
+        .map(|addr| match (addr.name(), addr.address()) {
+            (Some(name), Some(address)) => format!("{name} <{address}>"),
+            (None, Some(address)) => address.to_string(),
+            (Some(name), None) => name.to_string(),
+            (None, None) => String::new(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn list(address: Option<&mail_parser::Address<'_>>) -> Vec<String> {
