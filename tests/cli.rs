@@ -7,6 +7,8 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
+mod support;
+
 const BIN: &str = env!("CARGO_BIN_EXE_smtp-fixture");
 /// Bounds waits that normally end at once.
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -183,27 +185,9 @@ impl Client {
     }
 }
 
-fn require_python() {
-    let checked = Command::new("python3")
-        .args(["-c", "import smtplib"])
-        .stdin(Stdio::null())
-        .output();
-    match checked {
-        Ok(output) if output.status.success() => {}
-        Ok(output) => panic!(
-            "this test sends mail with Python's smtplib: {}",
-            text(&output.stderr)
-        ),
-        Err(error) => {
-            panic!("this test sends mail with Python's smtplib, but python3 is not on PATH: {error}")
-        }
-    }
-}
-
 /// Sends two messages with Python's smtplib: one with `BODY=8BITMIME`, one
 /// without options.
 fn send_with_smtplib(addr: SocketAddr) {
-    require_python();
     let script = r#"
 import smtplib, sys
 message = "From: ann@example.com\r\nTo: bob@example.com\r\nSubject: parity\r\n\r\nHello Bob\r\n.dot line\r\n"
@@ -305,6 +289,7 @@ fn it_prints_one_listening_line_and_nothing_per_message_as_smtp_server() {
 
 #[test]
 fn debugging_server_prints_messages_from_smtplib() {
+    needs_python!("smtplib");
     let mut server = Running::start(&[]);
     send_with_smtplib(server.addr);
     let expected_first = [

@@ -21,6 +21,8 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+mod support;
+
 /// How long a reply may take before we call it missing. Generous: replies
 /// normally come at once; this only bounds a broken run.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -47,22 +49,6 @@ impl Drop for Server {
     }
 }
 
-fn require_python() {
-    let checked = Command::new("python3")
-        .args(["-W", "ignore", "-c", "import smtpd, smtplib"])
-        .stdin(Stdio::null())
-        .output();
-    match checked {
-        Ok(output) if output.status.success() => {}
-        Ok(output) => panic!(
-            "the parity tests need the reference, Python's smtpd module (Python 3.11; removed in 3.12), \
-             but `python3 -c 'import smtpd'` failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        ),
-        Err(error) => panic!("the parity tests need python3 (3.11, with the smtpd module) on PATH: {error}"),
-    }
-}
-
 /// A port that was free a moment ago.
 fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
@@ -72,7 +58,6 @@ fn free_port() -> u16 {
 /// Starts Python's smtpd DebuggingServer with `flags` and waits until it
 /// answers.
 fn reference(flags: &[&str]) -> Server {
-    require_python();
     let port = free_port();
     let child = Command::new("python3")
         .args(["-W", "ignore", "-m", "smtpd", "-n", "-c", "DebuggingServer"])
@@ -723,21 +708,25 @@ fn check_parity(flags: &[&str]) {
 
 #[test]
 fn parity_without_options() {
+    needs_python!("smtpd, smtplib");
     check_parity(&[]);
 }
 
 #[test]
 fn parity_with_a_size_limit() {
+    needs_python!("smtpd, smtplib");
     check_parity(&["-s", "1000"]);
 }
 
 #[test]
 fn parity_with_smtputf8() {
+    needs_python!("smtpd, smtplib");
     check_parity(&["-u"]);
 }
 
 #[test]
 fn parity_with_a_size_limit_and_smtputf8() {
+    needs_python!("smtpd, smtplib");
     check_parity(&["-s", "1000", "-u"]);
 }
 
@@ -920,6 +909,7 @@ const DEVIATIONS: &[Deviation] = &[
 
 #[test]
 fn deviations_from_the_reference() {
+    needs_python!("smtpd, smtplib");
     let mut failures = Vec::new();
     let mut servers: Vec<(&[&str], Server, Server)> = Vec::new();
     for deviation in DEVIATIONS {
@@ -983,6 +973,7 @@ fn deviations_from_the_reference() {
 /// takes away the first one's EHLO allowance for MAIL. Ours are per session.
 #[test]
 fn the_command_line_limit_is_per_session() {
+    needs_python!("smtpd, smtplib");
     let (python, rust) = both(&["-s", "1000"]);
     // 530 bytes: within 512 + 26.
     let mail = expand(b"MAIL FROM:<{a*510}@example>\r\n");
@@ -1010,6 +1001,7 @@ fn the_command_line_limit_is_per_session() {
 /// session" above).
 #[test]
 fn pipelining_is_announced() {
+    needs_python!("smtpd, smtplib");
     let (python, rust) = both(&[]);
     let mut keywords = Vec::new();
     for server in [&python, &rust] {

@@ -204,3 +204,52 @@ impl Drop for Binary {
         let _ = self.child.wait();
     }
 }
+
+/// Set by `.ci/run`: a test that needs Python fails instead of skipping.
+pub const REQUIRE_PYTHON_ENV: &str = "SMTP_FIXTURE_REQUIRE_PYTHON";
+
+/// Whether `python3` can import `modules`; `Err` says why not. Checked once
+/// per test binary and module list.
+pub fn python_with(modules: &'static str) -> Result<(), String> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CHECKED: OnceLock<Mutex<HashMap<&'static str, Result<(), String>>>> = OnceLock::new();
+    let mut checked = CHECKED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    checked
+        .entry(modules)
+        .or_insert_with(|| {
+            let output = Command::new("python3")
+                .args(["-W", "ignore", "-c", &format!("import {modules}")])
+                .stdin(Stdio::null())
+                .output();
+            match output {
+                Ok(output) if output.status.success() => Ok(()),
+                Ok(output) => {
+                    Err(format!(
+                    "python3 cannot import {modules} ({}); smtpd is in Python 3.11 and was removed in 3.12",
+                    String::from_utf8_lossy(&output.stderr).trim().lines().last().unwrap_or("")
+                ))
+                }
+                Err(error) => Err(format!("no python3 on PATH ({error})")),
+            }
+        })
+        .clone()
+}
+
+/// Returns from the test, saying why, when `python3` cannot import the
+/// modules, unless `.ci/run` asked for Python to be required.
+#[macro_export]
+macro_rules! needs_python {
+    ($modules:expr) => {
+        if let Err(why) = $crate::support::python_with($modules) {
+            if std::env::var_os($crate::support::REQUIRE_PYTHON_ENV).is_some() {
+                panic!("{why}, and {} is set", $crate::support::REQUIRE_PYTHON_ENV);
+            }
+            eprintln!("SKIPPED: {why}");
+            return;
+        }
+    };
+}
