@@ -36,6 +36,7 @@ fn run(config: &Arc<Config>, chunks: &[&[u8]]) -> Outcome {
                 Step::Ask(question) => step = Some(session.resolve(question, Decision::Proceed)),
                 Step::Reply(reply) | Step::StartTls(reply) => reply.write_to(&mut outcome.wire),
                 Step::Raw(bytes) => outcome.wire.extend_from_slice(&bytes),
+                Step::Fault(_, inner) => step = Some(*inner),
                 Step::Accepted(reply, message) => {
                     reply.write_to(&mut outcome.wire);
                     let envelope = message.envelope;
@@ -50,6 +51,7 @@ fn run(config: &Arc<Config>, chunks: &[&[u8]]) -> Outcome {
                     outcome.closed = true;
                     return outcome;
                 }
+                other => panic!("a step this test does not know: {other:?}"),
             }
             if step.is_none() {
                 let progress = session.receive(&pending);

@@ -139,6 +139,7 @@ impl Driver {
                 }
                 Step::StartTls(reply) => panic!("STARTTLS is not configured, yet: {reply}"),
                 Step::Raw(bytes) => panic!("no handler here sends raw bytes, yet: {bytes:?}"),
+                other => panic!("no handler here asks for {other:?}"),
             }
         }
         panic!("a question never led to a reply");

@@ -185,6 +185,23 @@ impl<L: Handler> RoutingProxy<L> {
     }
 }
 
+/// What `process_message` answers for the local handler's decision.
+fn final_reply(decision: Decision) -> Option<Reply> {
+    match decision {
+        Decision::Proceed => None,
+        Decision::Reply(reply) => Some(reply),
+        Decision::Disconnect(reply) => Some(reply.unwrap_or_else(|| {
+            Reply::new(451, "4.3.0 The local handler closed the session; try again later")
+        })),
+        Decision::Raw(_) => Some(Reply::new(
+            451,
+            "4.3.0 The local handler sent no reply; try again later",
+        )),
+        // A fault of the link means nothing without a link: its decision counts.
+        Decision::Fault(_, decision) => final_reply(*decision),
+    }
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A set of keys has no invariant a panic could break halfway.
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -237,17 +254,7 @@ impl<L: Handler> Handler for RoutingProxy<L> {
     /// The same as [`on_message`](Handler::on_message) for a caller without
     /// a session: the local handler is asked its `process_message`.
     async fn process_message(&self, message: &Message) -> Option<Reply> {
-        match self.route(None, message).await {
-            Decision::Proceed => None,
-            Decision::Reply(reply) => Some(reply),
-            Decision::Disconnect(reply) => Some(reply.unwrap_or_else(|| {
-                Reply::new(451, "4.3.0 The local handler closed the session; try again later")
-            })),
-            Decision::Raw(_) => Some(Reply::new(
-                451,
-                "4.3.0 The local handler sent no reply; try again later",
-            )),
-        }
+        final_reply(self.route(None, message).await)
     }
 
     fn message_accepted(&self, message: Message) {

@@ -18,4 +18,4 @@ pub use command::{Command, Verb};
 pub use config::{Config, ConfigError};
 pub use envelope::{AuthInfo, Envelope, Message, SessionInfo, TlsInfo};
 pub use reply::{replies, Reply};
-pub use session::{Decision, Progress, Question, Session, State, Step};
+pub use session::{Decision, LinkFault, Progress, Question, Session, State, Step};

@@ -16,7 +16,7 @@ use super::tls::{Stream, TlsConfig};
 use super::watchdog::{Alarm, Registration};
 use super::SmtpServer;
 use crate::handler::{decide, Handler};
-use crate::protocol::{replies, Question, Reply, Session, State, Step};
+use crate::protocol::{replies, LinkFault, Question, Reply, Session, State, Step};
 
 const INITIAL_BUFFER: usize = 4 * 1024;
 const MAX_BUFFER: usize = 256 * 1024;
@@ -51,6 +51,10 @@ struct Connection {
     socket_drained: bool,
     /// The kernel's receive buffer was enlarged for a large message.
     receive_buffer_raised: bool,
+    /// A scripted fault for the next write (throttled, cut, then no reads).
+    fault: Option<LinkFault>,
+    /// A scripted fault stopped reading: the session only waits to end.
+    reading_stopped: bool,
 }
 pub(super) async fn serve<H: Handler>(
     server: SmtpServer<H>,
@@ -74,6 +78,8 @@ pub(super) async fn serve<H: Handler>(
         watchdog,
         socket_drained: true,
         receive_buffer_raised: false,
+        fault: None,
+        reading_stopped: false,
     };
     if let Some(tls) = server.tls.as_ref().filter(|tls| tls.implicit) {
         if !conn
@@ -130,6 +136,20 @@ pub(super) async fn serve<H: Handler>(
                 }
                 None
             }
+            Step::Fault(LinkFault::Reset, _) => {
+                conn.note("scripted: connection reset");
+                conn.reset();
+                break;
+            }
+            Step::Fault(LinkFault::Silence, _) => {
+                conn.note("scripted: silence until the session ends");
+                conn.watchdog.alarmed().await;
+                break;
+            }
+            Step::Fault(fault, step) => {
+                conn.fault = Some(fault);
+                Some(*step)
+            }
             Step::Close(reply) => {
                 if let Some(reply) = reply {
                     conn.queue(&reply);
@@ -182,6 +202,11 @@ async fn next_step(conn: &mut Connection, session: &mut Session, config: &crate:
             // back by Nagle until this data is acknowledged): ACK now. While
             // reads fill the buffer, the kernel's own ACKs keep it going.
             conn.ack_now();
+        }
+        if conn.reading_stopped {
+            conn.note("scripted: reading stopped");
+            conn.watchdog.alarmed().await;
+            return None;
         }
         let in_place = session.state() == State::Data
             && conn.start == conn.input.len()
@@ -293,12 +318,62 @@ impl Connection {
         if self.output.is_empty() {
             return Ok(());
         }
+        let result = match self.fault.take() {
+            None => self.write_output().await,
+            Some(LinkFault::Throttle { bytes_per_second }) => {
+                self.write_output_slowly(bytes_per_second).await
+            }
+            Some(LinkFault::CutAfter { bytes }) => {
+                self.output.truncate(bytes);
+                let _ = self.write_output().await;
+                self.note("scripted: reply cut, connection closed");
+                Err(io::Error::other("the reply was cut (scripted)"))
+            }
+            Some(LinkFault::StopReading) => {
+                self.reading_stopped = true;
+                self.write_output().await
+            }
+            Some(LinkFault::Reset | LinkFault::Silence) => Ok(()),
+        };
+        self.output.clear();
+        result
+    }
+
+    async fn write_output(&mut self) -> io::Result<()> {
         if let Some(log) = &mut self.log {
             log.sent(&self.output);
         }
-        let result = self.stream.write_all(&self.output).await;
-        self.output.clear();
-        result
+        self.stream.write_all(&self.output).await
+    }
+
+    /// Writes the pending output at `bytes_per_second`, in a tenth of a
+    /// second's worth at a time (a byte at a time below 10 a second).
+    async fn write_output_slowly(&mut self, bytes_per_second: u32) -> io::Result<()> {
+        if let Some(log) = &mut self.log {
+            log.sent(&self.output);
+        }
+        let rate = u64::from(bytes_per_second.max(1));
+        let (piece, pause) = if rate >= 10 {
+            (
+                usize::try_from(rate / 10).unwrap_or(usize::MAX),
+                std::time::Duration::from_millis(100),
+            )
+        } else {
+            (1, std::time::Duration::from_millis(1000 / rate))
+        };
+        for chunk in self.output.chunks(piece) {
+            self.stream.write_all(chunk).await?;
+            self.stream.flush().await?;
+            tokio::time::sleep(pause).await;
+        }
+        Ok(())
+    }
+
+    /// Closes with a TCP reset: a zero linger time makes the close abort.
+    fn reset(&mut self) {
+        if let Some(tcp) = self.stream.tcp() {
+            let _ = socket2::SockRef::from(tcp).set_linger(Some(std::time::Duration::ZERO));
+        }
     }
 
     /// Reads the next part of a large message straight into the message

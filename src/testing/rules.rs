@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::handler::{Handler, SessionLog};
 use crate::protocol::auth::Credentials;
-use crate::protocol::{Command, Decision, Message, Reply, Session, SessionInfo};
+use crate::protocol::{Command, Decision, LinkFault, Message, Reply, Session, SessionInfo};
 
 type CommandPredicate = dyn Fn(&Command) -> bool + Send + Sync;
 type MessagePredicate = dyn Fn(&Message) -> bool + Send + Sync;
@@ -125,6 +125,8 @@ impl fmt::Debug for Trigger {
 pub struct Response {
     action: Action,
     delay: Duration,
+    /// How the link misbehaves while the answer goes out.
+    fault: Option<LinkFault>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,6 +142,7 @@ impl Response {
         Response {
             action: Action::Disconnect,
             delay: Duration::ZERO,
+            fault: None,
         }
     }
 
@@ -157,6 +160,7 @@ impl Response {
         Response {
             action: Action::Raw(bytes.into()),
             delay: Duration::ZERO,
+            fault: None,
         }
     }
 
@@ -165,12 +169,65 @@ impl Response {
         Response {
             action: Action::Proceed,
             delay,
+            fault: None,
         }
     }
 
     /// The same response, after waiting `delay`.
     pub fn after(mut self, delay: Duration) -> Response {
         self.delay = delay;
+        self
+    }
+
+    /// The normal reply, trickling out at `bytes_per_second` (the
+    /// greeting, with [`on::connect`](crate::on::connect)): a slow link, to
+    /// test a client's read timeouts.
+    ///
+    /// ```
+    /// use smtp_fixture::{on, Response, TestSmtpServer};
+    /// let server = TestSmtpServer::start();
+    /// server.respond(on::connect(), Response::throttle(5)); // "220 ..." at 5 bytes a second
+    /// ```
+    pub fn throttle(bytes_per_second: u32) -> Response {
+        Response::delay(Duration::ZERO).throttled(bytes_per_second)
+    }
+
+    /// This response, trickling out at `bytes_per_second`.
+    pub fn throttled(self, bytes_per_second: u32) -> Response {
+        self.with_fault(LinkFault::Throttle {
+            bytes_per_second: bytes_per_second.max(1),
+        })
+    }
+
+    /// Only the first `bytes` of the normal reply, then the connection
+    /// closes: a reply cut in the middle of a line. A message whose final
+    /// reply is cut is not recorded (it is in `rejected()`).
+    pub fn cut_after(bytes: usize) -> Response {
+        Response::delay(Duration::ZERO).with_fault(LinkFault::CutAfter { bytes })
+    }
+
+    /// A TCP reset instead of the reply (the client reads "connection reset
+    /// by peer").
+    pub fn reset() -> Response {
+        Response::delay(Duration::ZERO).with_fault(LinkFault::Reset)
+    }
+
+    /// The normal reply, then the server reads nothing more, as a server
+    /// that hangs: on [`on::data`](crate::on::data), the client's writes of
+    /// the message stall once the socket buffers are full.
+    pub fn stop_reading() -> Response {
+        Response::delay(Duration::ZERO).with_fault(LinkFault::StopReading)
+    }
+
+    /// No reply and no reads, until the client gives up or the idle timeout
+    /// ends the session: with [`on::connect`](crate::on::connect), a
+    /// connection that is accepted but never greeted.
+    pub fn silence() -> Response {
+        Response::delay(Duration::ZERO).with_fault(LinkFault::Silence)
+    }
+
+    fn with_fault(mut self, fault: LinkFault) -> Response {
+        self.fault = Some(fault);
         self
     }
 
@@ -186,11 +243,19 @@ impl Response {
 
 impl fmt::Display for Response {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.action {
-            Action::Reply(reply) => write!(f, "{:?}", reply.to_string())?,
-            Action::Proceed => f.write_str("the normal reply")?,
-            Action::Disconnect => f.write_str("a disconnect")?,
-            Action::Raw(bytes) => write!(f, "raw bytes {:?}", String::from_utf8_lossy(bytes))?,
+        match (&self.action, self.fault) {
+            (_, Some(LinkFault::Reset)) => f.write_str("a TCP reset")?,
+            (_, Some(LinkFault::Silence)) => f.write_str("silence")?,
+            (Action::Reply(reply), _) => write!(f, "{:?}", reply.to_string())?,
+            (Action::Proceed, _) => f.write_str("the normal reply")?,
+            (Action::Disconnect, _) => f.write_str("a disconnect")?,
+            (Action::Raw(bytes), _) => write!(f, "raw bytes {:?}", String::from_utf8_lossy(bytes))?,
+        }
+        match self.fault {
+            Some(LinkFault::Throttle { bytes_per_second }) => write!(f, " at {bytes_per_second} bytes/s")?,
+            Some(LinkFault::CutAfter { bytes }) => write!(f, " cut after {bytes} bytes")?,
+            Some(LinkFault::StopReading) => f.write_str(", then no more reads")?,
+            _ => {}
         }
         if !self.delay.is_zero() {
             write!(f, " after {:?}", self.delay)?;
@@ -204,6 +269,7 @@ impl From<Reply> for Response {
         Response {
             action: Action::Reply(reply),
             delay: Duration::ZERO,
+            fault: None,
         }
     }
 }
@@ -387,9 +453,13 @@ impl Script {
                 if !response.delay.is_zero() {
                     tokio::time::sleep(response.delay).await;
                 }
-                match response.action {
+                let decision = match response.action {
                     Action::Proceed => normal.await,
                     _ => response.decision(),
+                };
+                match response.fault {
+                    Some(fault) => Decision::Fault(fault, Box::new(decision)),
+                    None => decision,
                 }
             }
         }
@@ -417,6 +487,9 @@ fn show_range((start, end): (Bound<usize>, Bound<usize>)) -> String {
 /// differs by command, hence `refuses`.
 fn refusal(decision: &Decision, refuses: impl Fn(&Reply) -> bool) -> Option<Option<&Reply>> {
     match decision {
+        // No reply reaches the client whole: it got nothing it can act on.
+        Decision::Fault(LinkFault::Reset | LinkFault::Silence | LinkFault::CutAfter { .. }, _) => Some(None),
+        Decision::Fault(_, inner) => refusal(inner, refuses),
         Decision::Reply(reply) if refuses(reply) => Some(Some(reply)),
         Decision::Disconnect(reply) => Some(reply.as_ref()),
         Decision::Raw(_) => Some(None),

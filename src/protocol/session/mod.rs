@@ -41,6 +41,7 @@ use super::reply::{replies, Reply};
 
 /// What the caller must do next.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Step {
     /// Write the reply, then go on feeding input.
     Reply(Reply),
@@ -59,6 +60,36 @@ pub enum Step {
     /// TLS handshake, then call [`Session::tls_started`] (or close if the
     /// handshake fails).
     StartTls(Reply),
+    /// Carry out the step with a fault below SMTP: the link misbehaves
+    /// (see [`LinkFault`]).
+    Fault(LinkFault, Box<Step>),
+}
+
+/// A fault of the connection under the SMTP dialogue, for testing how a
+/// client copes with a bad link. The session only passes it on: the code
+/// that owns the socket carries it out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LinkFault {
+    /// Write what is due at this many bytes a second.
+    Throttle {
+        /// The rate, at least 1.
+        bytes_per_second: u32,
+    },
+    /// Write only the first `bytes` of what is due, then close.
+    CutAfter {
+        /// How many bytes get out.
+        bytes: usize,
+    },
+    /// Close with a TCP reset instead of writing anything.
+    Reset,
+    /// Write what is due, then read nothing more: the client's writes
+    /// stall once the socket buffers are full.
+    StopReading,
+    /// Write nothing and read nothing, until the client gives up or the
+    /// idle timeout ends the session (an accepted connection that is never
+    /// greeted).
+    Silence,
 }
 
 /// A point where the handler may change what the server answers.
@@ -100,6 +131,7 @@ pub enum Question {
 
 /// The handler's answer to a [`Question`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Decision {
     /// Behave normally.
     Proceed,
@@ -113,6 +145,9 @@ pub enum Decision {
     /// truncated reply, to test a client's parser); the command is not
     /// carried out and the session goes on.
     Raw(Vec<u8>),
+    /// Decide as the inner decision does, and let the link misbehave while
+    /// the answer goes out.
+    Fault(LinkFault, Box<Decision>),
 }
 /// The result of [`Session::receive`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -361,12 +396,21 @@ impl Session {
             Step::Accepted(reply, message) => Step::Accepted(add(reply), message),
             Step::Close(reply) => Step::Close(reply.map(add)),
             Step::StartTls(reply) => Step::StartTls(add(reply)),
+            Step::Fault(fault, step) => {
+                // The flag was taken above: hand it back for the inner step.
+                self.reply_exempt_from_status = exempt;
+                Step::Fault(fault, Box::new(self.enhanced(*step)))
+            }
             other @ (Step::Ask(_) | Step::Raw(_)) => other,
         }
     }
 
     fn resolve_inner(&mut self, question: Question, decision: Decision) -> Step {
         let reply = match decision {
+            Decision::Fault(fault, decision) => {
+                let step = self.resolve_inner(question, *decision);
+                return Step::Fault(fault, Box::new(step));
+            }
             Decision::Disconnect(reply) => return self.close(reply),
             Decision::Raw(bytes) => return Step::Raw(bytes),
             Decision::Reply(reply) => Some(reply),

@@ -19,6 +19,7 @@ fn replies_chunked(config: Config, lines: &[&str], chunk: usize) -> Vec<String> 
         match step.take() {
             Some(Step::Ask(question)) => step = Some(session.resolve(question, Decision::Proceed)),
             Some(Step::Raw(bytes)) => out.push(String::from_utf8_lossy(&bytes).into_owned()),
+            Some(Step::Fault(_, inner)) => step = Some(*inner),
             Some(Step::Reply(reply) | Step::Accepted(reply, _) | Step::StartTls(reply)) => {
                 out.push(reply.to_string())
             }
@@ -115,4 +116,40 @@ fn parameters_are_judged_in_the_reference_order() {
         );
         assert_eq!(replies.len(), input.len(), "{lines:?}: {replies:#?}");
     }
+}
+
+#[test]
+fn a_link_fault_wraps_the_step_its_decision_gives() {
+    let config = Config {
+        enhanced_status_codes: true,
+        ..Config::default()
+    };
+    let mut session = Session::new(Arc::new(config), 1, "127.0.0.1:2525".parse().unwrap());
+    let fault = LinkFault::Throttle { bytes_per_second: 5 };
+    // The greeting: no status code is added inside the fault either.
+    let greeting = session.resolve(
+        Question::Connect,
+        Decision::Fault(fault, Box::new(Decision::Proceed)),
+    );
+    let Step::Fault(got, step) = greeting else {
+        panic!("{greeting:?}")
+    };
+    assert_eq!(got, fault);
+    assert!(matches!(*step, Step::Reply(ref r) if r.code() == 220 && !r.to_string().contains("2.0.0")));
+    // A refusal inside a fault is still a refusal, with its status code.
+    let Some(Step::Ask(question)) = session.receive(b"NOOP\r\n").step else {
+        panic!()
+    };
+    let refused = Decision::Fault(
+        LinkFault::CutAfter { bytes: 2 },
+        Box::new(Decision::Reply(Reply::new(550, "no"))),
+    );
+    let step = session.resolve(question, refused);
+    assert_eq!(
+        step,
+        Step::Fault(
+            LinkFault::CutAfter { bytes: 2 },
+            Box::new(Step::Reply(Reply::new(550, "5.0.0 no")))
+        )
+    );
 }
