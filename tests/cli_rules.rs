@@ -112,3 +112,73 @@ fn a_stdout_nobody_reads_holds_up_only_the_session_that_prints() {
         .join()
         .expect("the filler thread ends once the server is gone");
 }
+
+#[test]
+fn link_fault_rules() {
+    let server = Binary::start(
+        &["-c", "SmtpServer"],
+        &[
+            "--throttle",
+            "CONNECT=40",
+            "--times",
+            "1",
+            "--cut",
+            "NOOP=5",
+            "--times",
+            "1",
+            "--reset",
+            "VRFY",
+            "--silence",
+            "CONNECT",
+            "--times",
+            "1",
+        ],
+    );
+    // The first connection's greeting trickles: ~35 bytes at 40 a second.
+    let started = Instant::now();
+    let mut client = Client::connect(server.addr());
+    assert!(client.reply().starts_with("220 "));
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+    client.writer.write_all(b"NOOP\r\n").expect("write");
+    assert_eq!(client.rest(), "250 O", "cut after 5 bytes, then closed");
+
+    // The second is accepted and never greeted (the read times out).
+    let mut silent = Client::connect(server.addr());
+    silent
+        .writer
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("a timeout");
+    assert_eq!(silent.line(), "", "no greeting");
+
+    // The third is served; VRFY gets a reset.
+    let mut client = Client::connect(server.addr());
+    assert!(client.reply().starts_with("220 "));
+    client.writer.write_all(b"VRFY x\r\n").expect("write");
+    let mut buffer = [0u8; 16];
+    let read = std::io::Read::read(&mut client.writer, &mut buffer);
+    assert!(
+        matches!(&read, Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset),
+        "{read:?}"
+    );
+}
+
+#[test]
+fn a_bad_fault_rule_is_a_usage_error() {
+    for args in [
+        ["--throttle", "CONNECT=0"],
+        ["--cut", "DATA=many"],
+        ["--reset", "NOT A TRIGGER"],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_smtp-fixture"))
+            .args(args)
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(&format!("{} {:?}", args[0], args[1])), "{stderr}");
+    }
+}

@@ -12,7 +12,8 @@ use smtp_fixture::protocol::auth::{Credentials, Mechanism};
 use smtp_fixture::protocol::{Session, SessionInfo};
 use smtp_fixture::server::TlsConfig;
 use smtp_fixture::testing::{
-    parse_delay_rule, parse_disconnect_rule, parse_reply_rule, Response, Script, Scripted, Trigger,
+    parse_cut_rule, parse_delay_rule, parse_disconnect_rule, parse_reply_rule, parse_reset_rule,
+    parse_silence_rule, parse_stop_reading_rule, parse_throttle_rule, Response, Script, Scripted, Trigger,
 };
 use smtp_fixture::{Config, Decision, Handler, Message, Reply, SessionLog, SmtpServer};
 
@@ -68,6 +69,30 @@ struct Cli {
     /// Close the connection instead of replying to TRIGGER, repeatable.
     #[arg(long = "disconnect", value_name = "TRIGGER")]
     disconnect: Vec<String>,
+
+    /// The normal reply to TRIGGER trickles out, repeatable:
+    /// 'TRIGGER=BYTES_PER_SECOND', e.g. 'CONNECT=5' (a slow greeting).
+    #[arg(long = "throttle", value_name = "TRIGGER=RATE")]
+    throttle: Vec<String>,
+
+    /// Only the first BYTES of the reply to TRIGGER, then close:
+    /// 'TRIGGER=BYTES', e.g. 'MESSAGE=3'.
+    #[arg(long = "cut", value_name = "TRIGGER=BYTES")]
+    cut: Vec<String>,
+
+    /// A TCP reset instead of the reply to TRIGGER, repeatable.
+    #[arg(long = "reset", value_name = "TRIGGER")]
+    reset: Vec<String>,
+
+    /// The reply to TRIGGER, then read nothing more (the client's writes
+    /// stall), repeatable.
+    #[arg(long = "stop-reading", value_name = "TRIGGER")]
+    stop_reading: Vec<String>,
+
+    /// Neither reply to TRIGGER nor read again ('--silence CONNECT': a
+    /// connection accepted but never greeted), repeatable.
+    #[arg(long = "silence", value_name = "TRIGGER")]
+    silence: Vec<String>,
 
     /// Limit the rule given just before to N uses; after that the server
     /// behaves normally.
@@ -248,16 +273,22 @@ fn scripted_rules(
     cli: &Cli,
 ) -> Result<Vec<(Trigger, Response, Option<usize>)>, String> {
     type Parse = fn(&str) -> Result<(Trigger, Response), String>;
-    let kinds: [(&str, &Vec<String>, Parse); 3] = [
+    let kinds: [(&str, &Vec<String>, Parse); 8] = [
         ("reply", &cli.reply, parse_reply_rule),
         ("delay", &cli.delay, parse_delay_rule),
         ("disconnect", &cli.disconnect, parse_disconnect_rule),
+        ("throttle", &cli.throttle, parse_throttle_rule),
+        ("cut", &cli.cut, parse_cut_rule),
+        ("reset", &cli.reset, parse_reset_rule),
+        ("stop_reading", &cli.stop_reading, parse_stop_reading_rule),
+        ("silence", &cli.silence, parse_silence_rule),
     ];
     let mut rules = Vec::new();
     for (id, values, parse) in kinds {
         let indices = matches.indices_of(id).into_iter().flatten();
         for (index, value) in indices.zip(values) {
-            let (trigger, response) = parse(value).map_err(|e| format!("--{id} {value:?}: {e}"))?;
+            let flag = id.replace('_', "-");
+            let (trigger, response) = parse(value).map_err(|e| format!("--{flag} {value:?}: {e}"))?;
             rules.push((index, trigger, response, None));
         }
     }
@@ -268,7 +299,9 @@ fn scripted_rules(
         match rule {
             Some(rule) if rule.3.is_none() => rule.3 = Some(n),
             Some(_) => return Err("--times given twice for one rule".to_string()),
-            None => return Err("--times must follow --reply, --delay or --disconnect".to_string()),
+            None => {
+                return Err("--times must follow a rule (--reply, --delay, --disconnect, ...)".to_string())
+            }
         }
     }
     Ok(rules

@@ -29,7 +29,10 @@ pub use links::{Link, LinkSource};
 pub use lint::Violation;
 pub use message::{Attachment, ReceivedMessage};
 pub use message_data::MessageData;
-pub use rule_syntax::{parse_delay_rule, parse_disconnect_rule, parse_duration, parse_reply_rule};
+pub use rule_syntax::{
+    parse_cut_rule, parse_delay_rule, parse_disconnect_rule, parse_duration, parse_reply_rule,
+    parse_reset_rule, parse_silence_rule, parse_stop_reading_rule, parse_throttle_rule,
+};
 pub use rules::{Response, RuleHandle, Script, Scripted, Trigger};
 pub use snapshot::MASKED_HEADERS;
 pub use store::{RefusedRecipient, RejectedMessage};

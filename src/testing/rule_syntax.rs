@@ -88,6 +88,42 @@ pub fn parse_disconnect_rule(text: &str) -> Result<(Trigger, Response), String> 
     Ok((text.parse()?, Response::disconnect()))
 }
 
+/// `TRIGGER=BYTES_PER_SECOND` (`--throttle`): the normal reply trickles out.
+pub fn parse_throttle_rule(text: &str) -> Result<(Trigger, Response), String> {
+    let (trigger, rate) = split_rule(text, "TRIGGER=BYTES_PER_SECOND")?;
+    let rate: u32 = rate
+        .parse()
+        .ok()
+        .filter(|&rate| rate > 0)
+        .ok_or_else(|| format!("`{rate}` is not a rate: want bytes per second, at least 1"))?;
+    Ok((trigger, Response::throttle(rate)))
+}
+
+/// `TRIGGER=BYTES` (`--cut`): only the first bytes of the reply, then close.
+pub fn parse_cut_rule(text: &str) -> Result<(Trigger, Response), String> {
+    let (trigger, bytes) = split_rule(text, "TRIGGER=BYTES")?;
+    let bytes = bytes
+        .parse()
+        .map_err(|_| format!("`{bytes}` is not a number of bytes"))?;
+    Ok((trigger, Response::cut_after(bytes)))
+}
+
+/// `TRIGGER` (`--reset`): a TCP reset instead of the reply.
+pub fn parse_reset_rule(text: &str) -> Result<(Trigger, Response), String> {
+    Ok((text.parse()?, Response::reset()))
+}
+
+/// `TRIGGER` (`--stop-reading`): the reply, then no more reads.
+pub fn parse_stop_reading_rule(text: &str) -> Result<(Trigger, Response), String> {
+    Ok((text.parse()?, Response::stop_reading()))
+}
+
+/// `TRIGGER` (`--silence`): no reply and no reads (`--silence CONNECT`: a
+/// connection that is never greeted).
+pub fn parse_silence_rule(text: &str) -> Result<(Trigger, Response), String> {
+    Ok((text.parse()?, Response::silence()))
+}
+
 fn split_rule<'a>(text: &'a str, shape: &str) -> Result<(Trigger, &'a str), String> {
     let (trigger, value) = text
         .split_once('=')
