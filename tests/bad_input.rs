@@ -157,7 +157,9 @@ fn cases() -> Vec<Case> {
         case("UTF-8 address without SMTPUTF8", vec![ehlo(), line("MAIL FROM:<ü@example.com> => 553")]),
         case("the null sender", vec![ehlo(), line("MAIL FROM:<> => 250")]),
         case("the null recipient", vec![ehlo(), mail(), line("RCPT TO:<> => 501")]),
-        case("RCPT with a parameter", vec![ehlo(), mail(), line("RCPT TO:<b@example.com> NOTIFY=NEVER => 555")]),
+        case("RCPT with an unknown parameter", vec![ehlo(), mail(), line("RCPT TO:<b@example.com> X-UNKNOWN=1 => 555")]),
+        case("RCPT with a bad DSN parameter", vec![ehlo(), mail(), line("RCPT TO:<b@example.com> NOTIFY=NEVER,DELAY => 501")]),
+        case("MAIL with a bad DSN parameter", vec![ehlo(), line("MAIL FROM:<a@example.com> RET=BOTH => 501")]),
         case("DATA with an argument", vec![helo(), mail(), rcpt(), line("DATA now => 501")]),
         case("lower-case commands", vec![line("helo client => 250"), line("mail from:<a@example.com> => 250")]),
         // DATA: nothing but CRLF.CRLF ends it (SMTP smuggling).

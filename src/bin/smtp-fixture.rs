@@ -48,6 +48,11 @@ struct Cli {
     #[arg(short = 'u', long = "smtputf8")]
     smtputf8: bool,
 
+    /// Announce exactly the reference's EHLO extensions (no PIPELINING,
+    /// no DSN), to compare with python -m smtpd reply for reply.
+    #[arg(long = "compat")]
+    compat: bool,
+
     /// Print every line received and sent to standard error.
     #[arg(short = 'd', long = "debug")]
     debug: bool,
@@ -365,6 +370,11 @@ fn main() -> ExitCode {
             Vec::new()
         },
         ..Config::default()
+    };
+    let config = if cli.compat {
+        config.with_reference_extensions()
+    } else {
+        config
     };
     let tls = match (&cli.tls_cert, &cli.tls_key) {
         (Some(cert), Some(key)) => Some(TlsConfig::from_pem_files(cert, key)),

@@ -121,6 +121,12 @@ impl<L: Handler> RoutingProxy<L> {
                 .filter(|r| self.is_local(r))
                 .cloned()
                 .collect(),
+            rcpt_dsn: envelope
+                .rcpt_dsn
+                .iter()
+                .filter(|dsn| self.is_local(&dsn.recipient))
+                .cloned()
+                .collect(),
             ..envelope.clone()
         }
     }

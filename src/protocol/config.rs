@@ -86,6 +86,11 @@ pub struct Config {
     /// Announce PIPELINING (RFC 2920); the server answers pipelined
     /// commands in order either way.
     pub pipelining: bool,
+    /// Announce DSN (RFC 3461) and accept `RET`/`ENVID` on MAIL and
+    /// `NOTIFY`/`ORCPT` on RCPT, checked and kept in the
+    /// [`Envelope`](super::Envelope). On by default; off, they get `555`
+    /// as in the reference.
+    pub dsn: bool,
     /// Announce ENHANCEDSTATUSCODES (RFC 2034) and put an RFC 3463 code
     /// before the text of every reply that has none (not the greeting, the
     /// HELO/EHLO reply or 3xx). Off by default: the reference's replies
@@ -125,6 +130,7 @@ impl Default for Config {
             require_auth: false,
             auth_requires_tls: false,
             pipelining: true,
+            dsn: true,
             enhanced_status_codes: false,
         }
     }
@@ -186,13 +192,36 @@ impl Config {
         Ok(())
     }
 
+    /// The same options, announcing exactly the extensions the reference
+    /// announces (SIZE, 8BITMIME, SMTPUTF8 as configured): no PIPELINING,
+    /// no DSN. For comparing with Python's `smtpd` reply for reply (the
+    /// command line's `--compat`).
+    ///
+    /// ```
+    /// use smtp_fixture::{Config, protocol::extension::ehlo_reply};
+    /// let config = Config { hostname: "h".into(), ..Config::default() }.with_reference_extensions();
+    /// assert_eq!(ehlo_reply(&config).lines(), ["h", "SIZE 33554432", "8BITMIME", "HELP"]);
+    /// ```
+    pub fn with_reference_extensions(self) -> Config {
+        Config {
+            pipelining: false,
+            dsn: false,
+            ..self
+        }
+    }
+
     /// The longest command line any verb may send after EHLO.
     pub fn max_command_line(&self) -> usize {
-        let mail = self.command_size_limit.saturating_add(26 + 10);
-        if self.auth_mechanisms.is_empty() {
-            mail
-        } else {
-            mail.max(AUTH_LINE_LIMIT)
+        let mut longest = self.command_size_limit.saturating_add(26 + 10);
+        if self.dsn {
+            // MAIL gains 78 for RET and ENVID, RCPT 500 (RFC 3461, 5).
+            longest = longest
+                .saturating_add(78)
+                .max(self.command_size_limit.saturating_add(500));
         }
+        if !self.auth_mechanisms.is_empty() {
+            longest = longest.max(AUTH_LINE_LIMIT);
+        }
+        longest
     }
 }

@@ -3,6 +3,8 @@
 
 use std::net::SocketAddr;
 
+use super::dsn::{MailDsn, RecipientDsn};
+
 /// The envelope of one mail transaction.
 ///
 /// ```
@@ -26,9 +28,29 @@ pub struct Envelope {
     /// The parameters of every accepted RCPT, upper-cased, in order (the
     /// reference keeps only the last RCPT's).
     pub rcpt_options: Vec<String>,
+    /// The DSN request of the MAIL command (`RET=`, `ENVID=`; RFC 3461).
+    pub dsn: MailDsn,
+    /// The DSN requests of the accepted recipients that made one
+    /// (`NOTIFY=`, `ORCPT=`), in order; see [`Envelope::recipient_dsn`].
+    pub rcpt_dsn: Vec<RecipientDsn>,
 }
 
 impl Envelope {
+    /// The DSN request made with `RCPT TO:<address>`, if any.
+    ///
+    /// ```
+    /// use smtp_fixture::protocol::dsn::RecipientDsn;
+    /// use smtp_fixture::Envelope;
+    /// let mut dsn = RecipientDsn::new("bob@example.com");
+    /// dsn.add("NOTIFY", Some("NEVER")).unwrap();
+    /// let envelope = Envelope { rcpt_to: vec!["bob@example.com".into()], rcpt_dsn: vec![dsn], ..Envelope::default() };
+    /// assert!(envelope.recipient_dsn("bob@example.com").unwrap().notify.unwrap().never());
+    /// assert_eq!(envelope.recipient_dsn("ann@example.com"), None);
+    /// ```
+    pub fn recipient_dsn(&self, address: &str) -> Option<&RecipientDsn> {
+        self.rcpt_dsn.iter().find(|dsn| dsn.recipient == address)
+    }
+
     /// Whether the transaction declared `SMTPUTF8`.
     pub fn smtputf8(&self) -> bool {
         self.mail_options.iter().any(|o| o == "SMTPUTF8")

@@ -9,7 +9,7 @@ use super::reply::Reply;
 /// ```
 /// use smtp_fixture::{Config, protocol::extension::ehlo_reply};
 /// let reply = ehlo_reply(&Config { hostname: "mx.test".into(), ..Config::default() });
-/// assert_eq!(reply.lines(), ["mx.test", "SIZE 33554432", "8BITMIME", "PIPELINING", "HELP"]);
+/// assert_eq!(reply.lines(), ["mx.test", "SIZE 33554432", "8BITMIME", "PIPELINING", "DSN", "HELP"]);
 /// ```
 pub fn ehlo_reply(config: &Config) -> Reply {
     ehlo_reply_for(config, false)
@@ -30,6 +30,9 @@ pub fn ehlo_reply_for(config: &Config, encrypted: bool) -> Reply {
     }
     if config.pipelining {
         lines.push("PIPELINING".to_string());
+    }
+    if config.dsn {
+        lines.push("DSN".to_string());
     }
     if config.starttls && !encrypted {
         lines.push("STARTTLS".to_string());
@@ -55,7 +58,21 @@ pub fn mail_line_limit(config: &Config) -> usize {
     if config.enable_smtputf8 {
         limit = limit.saturating_add(10);
     }
+    if config.dsn {
+        // RET and ENVID (RFC 3461, 5).
+        limit = limit.saturating_add(78);
+    }
     limit
+}
+
+/// The longest RCPT line allowed after EHLO: the base limit, plus 500 for
+/// ORCPT and NOTIFY with DSN (RFC 3461, 5).
+pub fn rcpt_line_limit(config: &Config) -> usize {
+    if config.dsn {
+        config.command_size_limit.saturating_add(500)
+    } else {
+        config.command_size_limit
+    }
 }
 
 #[cfg(test)]
@@ -67,13 +84,14 @@ mod tests {
         let cases = [
             (
                 Config::default(),
-                vec!["h", "SIZE 33554432", "8BITMIME", "PIPELINING", "HELP"],
-                538,
+                vec!["h", "SIZE 33554432", "8BITMIME", "PIPELINING", "DSN", "HELP"],
+                616,
             ),
             (
                 Config {
                     data_size_limit: 0,
                     pipelining: false,
+                    dsn: false,
                     ..Config::default()
                 },
                 vec!["h", "8BITMIME", "HELP"],
@@ -83,6 +101,7 @@ mod tests {
                 Config {
                     decode_data: true,
                     pipelining: false,
+                    dsn: false,
                     ..Config::default()
                 },
                 vec!["h", "SIZE 33554432", "HELP"],
@@ -92,6 +111,7 @@ mod tests {
                 Config {
                     enable_smtputf8: true,
                     pipelining: false,
+                    dsn: false,
                     ..Config::default()
                 },
                 vec!["h", "SIZE 33554432", "8BITMIME", "SMTPUTF8", "HELP"],

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod command;
 pub mod config;
 pub mod data;
+pub mod dsn;
 pub mod envelope;
 pub mod extension;
 pub mod params;

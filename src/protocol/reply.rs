@@ -306,6 +306,11 @@ pub mod replies {
     pub fn mail_params_not_recognized() -> Reply {
         Reply::new(555, "MAIL FROM parameters not recognized or not implemented")
     }
+    /// `501 5.5.4 ...`: a DSN parameter that breaks RFC 3461 (`detail`
+    /// says how).
+    pub fn bad_dsn_parameter(detail: &str) -> Reply {
+        Reply::new(501, format!("5.5.4 Invalid DSN parameter: {detail}"))
+    }
     /// `555 RCPT TO parameters not recognized or not implemented`
     pub fn rcpt_params_not_recognized() -> Reply {
         Reply::new(555, "RCPT TO parameters not recognized or not implemented")

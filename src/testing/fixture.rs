@@ -205,6 +205,19 @@ impl Builder {
         self
     }
 
+    /// Announce exactly the reference's EHLO extensions: no PIPELINING, no
+    /// DSN (see [`Config::with_reference_extensions`]).
+    pub fn reference_extensions(mut self) -> Builder {
+        self.config = self.config.with_reference_extensions();
+        self
+    }
+
+    /// Announce DSN and accept its parameters (default `true`).
+    pub fn dsn(mut self, on: bool) -> Builder {
+        self.config.dsn = on;
+        self
+    }
+
     /// All other engine options at once.
     pub fn config(mut self, config: Config) -> Builder {
         self.config = config;

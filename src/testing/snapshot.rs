@@ -149,8 +149,14 @@ impl ReceivedMessage {
                 .trim_end_matches('>'),
             options(&self.envelope.mail_options)
         );
+        if !self.envelope.dsn.is_empty() {
+            let _ = writeln!(out, "DSN: {}", self.envelope.dsn);
+        }
         for recipient in &self.envelope.rcpt_to {
-            let _ = writeln!(out, "RCPT TO:<{recipient}>");
+            let _ = match self.envelope.recipient_dsn(recipient) {
+                Some(dsn) => writeln!(out, "RCPT TO:<{recipient}> DSN: {dsn}"),
+                None => writeln!(out, "RCPT TO:<{recipient}>"),
+            };
         }
         if !self.envelope.rcpt_options.is_empty() {
             let _ = writeln!(out, "RCPT options:{}", options(&self.envelope.rcpt_options));

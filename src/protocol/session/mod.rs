@@ -35,8 +35,9 @@ use super::auth::{Credentials, Exchange};
 use super::command::{supported_commands, Command, Verb};
 use super::config::{Config, AUTH_LINE_LIMIT};
 use super::data::DataDecoder;
+use super::dsn::{MailDsn, RecipientDsn};
 use super::envelope::{AuthInfo, Envelope, Message, SessionInfo};
-use super::extension::{ehlo_reply_for, mail_line_limit};
+use super::extension::{ehlo_reply_for, mail_line_limit, rcpt_line_limit};
 use super::reply::{replies, Reply};
 
 /// What the caller must do next.
@@ -198,6 +199,10 @@ pub struct Session {
     /// enhanced status code (RFC 2034, 3).
     reply_exempt_from_status: bool,
     invalid_commands: usize,
+    /// The DSN parameters of the MAIL or RCPT the handler is being asked
+    /// about, for the envelope once it proceeds.
+    pending_mail_dsn: MailDsn,
+    pending_rcpt_dsn: Option<RecipientDsn>,
 }
 
 #[derive(Debug)]
@@ -227,6 +232,8 @@ impl Session {
             refused: false,
             reply_exempt_from_status: false,
             invalid_commands: 0,
+            pending_mail_dsn: MailDsn::default(),
+            pending_rcpt_dsn: None,
         }
     }
 
@@ -459,6 +466,7 @@ impl Session {
                     envelope: Envelope {
                         mail_from: address,
                         mail_options: params,
+                        dsn: std::mem::take(&mut self.pending_mail_dsn),
                         ..Envelope::default()
                     },
                 });
@@ -468,6 +476,7 @@ impl Session {
                 if let Some(transaction) = &mut self.transaction {
                     transaction.envelope.rcpt_to.push(address);
                     transaction.envelope.rcpt_options.extend(params);
+                    transaction.envelope.rcpt_dsn.extend(self.pending_rcpt_dsn.take());
                 }
                 Step::Reply(reply.unwrap_or_else(replies::ok))
             }
@@ -531,6 +540,7 @@ impl Session {
         let command = Command::parse(text);
         let limit = match command.verb {
             Some(Verb::Mail) if self.info.extended => mail_line_limit(&self.config),
+            Some(Verb::Rcpt) if self.info.extended => rcpt_line_limit(&self.config),
             // An initial response (an OAuth2 bearer token) is often longer
             // than 512 bytes; RFC 4954, 4 allows AUTH lines of 12 288.
             Some(Verb::Auth) if !self.config.auth_mechanisms.is_empty() => {

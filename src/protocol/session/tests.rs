@@ -50,13 +50,14 @@ fn replies(config: Config, lines: &[&str]) -> Vec<String> {
 
 #[test]
 fn a_line_of_the_longest_length_may_arrive_in_pieces() {
-    // 548 bytes: the longest MAIL line with SIZE and SMTPUTF8; its CR
-    // arriving alone must not make it "too long".
+    // 548 bytes: the reference's longest MAIL line with SIZE and SMTPUTF8
+    // (DSN adds 78); its CR arriving alone must not make it "too long".
     let mail = format!("MAIL FROM:<{}@example>", "a".repeat(528));
     assert_eq!(mail.len(), 548);
     let too_long = format!("MAIL FROM:<{}@example>", "a".repeat(529));
     let config = Config {
         enable_smtputf8: true,
+        dsn: false,
         ..Config::default()
     };
     for chunk in [1, 2, 3, 548, 549, 550, usize::MAX] {
@@ -151,5 +152,138 @@ fn a_link_fault_wraps_the_step_its_decision_gives() {
             LinkFault::CutAfter { bytes: 2 },
             Box::new(Step::Reply(Reply::new(550, "5.0.0 no")))
         )
+    );
+}
+
+/// The envelope of the only message of a session fed `lines`.
+fn envelope_of(config: Config, lines: &[&str]) -> (Vec<String>, Option<Envelope>) {
+    let mut session = Session::new(Arc::new(config), 1, "127.0.0.1:2525".parse().unwrap());
+    let mut replies = Vec::new();
+    let mut envelope = None;
+    let mut step = Some(session.start());
+    let mut input: Vec<u8> = lines
+        .iter()
+        .flat_map(|l| [l.as_bytes(), b"\r\n"].concat())
+        .collect();
+    while let Some(current) = step.take() {
+        match current {
+            Step::Ask(question) => step = Some(session.resolve(question, Decision::Proceed)),
+            Step::Reply(reply) => replies.push(reply.to_string()),
+            Step::Accepted(reply, message) => {
+                replies.push(reply.to_string());
+                envelope = Some(message.envelope);
+            }
+            other => panic!("{other:?}"),
+        }
+        if step.is_none() && !input.is_empty() {
+            let progress = session.receive(&input);
+            input.drain(..progress.used);
+            step = progress.step;
+        }
+    }
+    replies.remove(0);
+    (replies, envelope)
+}
+
+#[test]
+fn dsn_parameters_are_checked_and_kept_typed() {
+    use crate::protocol::dsn::{Notify, OriginalRecipient, Return};
+    let (replies, envelope) = envelope_of(
+        Config::default(),
+        &[
+            "EHLO x",
+            "MAIL FROM:<a@b> RET=hdrs ENVID=Id+2B42",
+            "RCPT TO:<bob@b> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;Bob+40B",
+            "RCPT TO:<cy@b>",
+            "RCPT TO:<dee@b> NOTIFY=NEVER",
+            "DATA",
+            "Subject: dsn\r\n\r\n.",
+        ],
+    );
+    assert!(
+        replies
+            .iter()
+            .all(|r| r.starts_with("250") || r.starts_with("354")),
+        "{replies:?}"
+    );
+    let envelope = envelope.expect("the message");
+    assert_eq!(envelope.dsn.ret, Some(Return::Headers));
+    assert_eq!(envelope.dsn.envid.as_deref(), Some("Id+42"), "decoded, case kept");
+    assert_eq!(
+        envelope.mail_options,
+        ["RET=HDRS", "ENVID=ID+2B42"],
+        "as the reference keeps them"
+    );
+    let bob = envelope.recipient_dsn("bob@b").expect("bob's request");
+    assert_eq!(
+        bob.notify,
+        Some(Notify {
+            success: true,
+            failure: true,
+            delay: false
+        })
+    );
+    assert_eq!(
+        bob.orcpt,
+        Some(OriginalRecipient {
+            addr_type: "rfc822".into(),
+            address: "Bob@B".into()
+        })
+    );
+    assert_eq!(envelope.recipient_dsn("cy@b"), None);
+    assert!(envelope.recipient_dsn("dee@b").unwrap().notify.unwrap().never());
+}
+
+#[test]
+fn bad_dsn_parameters_get_501_and_unknown_ones_555() {
+    let dsn_refused = |detail: &str| format!("501 5.5.4 Invalid DSN parameter: {detail}");
+    let cases: &[(&str, String)] = &[
+        ("MAIL FROM:<a@b> RET=ALL", dsn_refused("RET must be FULL or HDRS")),
+        (
+            "MAIL FROM:<a@b> RET=FULL RET=HDRS",
+            dsn_refused("RET given twice"),
+        ),
+        ("MAIL FROM:<a@b> ENVID=a=b", dsn_refused("ENVID is not xtext")),
+        (
+            "MAIL FROM:<a@b> X-NEW=1",
+            "555 MAIL FROM parameters not recognized or not implemented".into(),
+        ),
+    ];
+    for (line, expected) in cases {
+        let (replies, _) = envelope_of(Config::default(), &["EHLO x", line]);
+        assert_eq!(&replies[1], expected, "{line}");
+    }
+    let rcpt_cases: &[(&str, String)] = &[
+        (
+            "RCPT TO:<c@d> NOTIFY=NEVER,DELAY",
+            dsn_refused("NOTIFY must be NEVER or a list of SUCCESS, FAILURE, DELAY"),
+        ),
+        (
+            "RCPT TO:<c@d> ORCPT=c@d",
+            dsn_refused("ORCPT must be addr-type;xtext"),
+        ),
+        (
+            "RCPT TO:<c@d> X-NEW=1",
+            "555 RCPT TO parameters not recognized or not implemented".into(),
+        ),
+    ];
+    for (line, expected) in rcpt_cases {
+        let (replies, _) = envelope_of(Config::default(), &["EHLO x", "MAIL FROM:<a@b>", line]);
+        assert_eq!(&replies[2], expected, "{line}");
+    }
+    // Without DSN, the reference's answer: not recognized.
+    let off = Config {
+        dsn: false,
+        ..Config::default()
+    };
+    let (replies, _) = envelope_of(off.clone(), &["EHLO x", "MAIL FROM:<a@b> RET=FULL"]);
+    assert_eq!(
+        replies[1],
+        "555 MAIL FROM parameters not recognized or not implemented"
+    );
+    let (replies, _) = envelope_of(off, &["EHLO x", "MAIL FROM:<a@b>", "RCPT TO:<c@d> NOTIFY=NEVER"]);
+    assert_eq!(
+        replies[2],
+        "555 RCPT TO parameters not recognized or not implemented"
     );
 }

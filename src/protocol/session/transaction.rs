@@ -4,6 +4,7 @@ use super::{Phase, Question, Session, Step};
 use crate::protocol::address::{parse_path, Path};
 use crate::protocol::command::Verb;
 use crate::protocol::data::DataOutcome;
+use crate::protocol::dsn::{MailDsn, RecipientDsn};
 use crate::protocol::envelope::Message;
 use crate::protocol::params::{Param, Params};
 use crate::protocol::reply::{replies, Reply};
@@ -49,12 +50,20 @@ impl Session {
         };
         let (mut body, mut smtputf8, mut size) = (None, None, None);
         let mut unrecognized = false;
-        for param in &params.parsed {
+        let mut dsn = MailDsn::default();
+        let mut dsn_error = None;
+        for (param, as_sent) in params.parsed.iter().zip(path.rest.split_whitespace()) {
             match param {
                 Param::Body(value) if !self.config.decode_data => body = Some(value.as_str()),
                 Param::SmtpUtf8(value) if self.config.enable_smtputf8 => smtputf8 = Some(value.is_none()),
                 Param::Size(value) => size = Some(Some(*value)),
                 Param::Other { keyword, .. } if keyword == "SIZE" => size = Some(None),
+                Param::Other { keyword, .. } if self.config.dsn => {
+                    match dsn.add(keyword, value_as_sent(as_sent)) {
+                        Ok(known) => unrecognized |= !known,
+                        Err(error) => dsn_error = dsn_error.or(Some(error)),
+                    }
+                }
                 _ => unrecognized = true,
             }
         }
@@ -72,12 +81,16 @@ impl Session {
         if limit > 0 && size.is_some_and(|size| size > limit) {
             return Step::Reply(replies::size_exceeds_limit());
         }
+        if let Some(error) = dsn_error {
+            return self.refuse(replies::bad_dsn_parameter(&error.0));
+        }
         if unrecognized {
             return Step::Reply(replies::mail_params_not_recognized());
         }
         if !path.is_ascii() && smtputf8 != Some(true) {
             return Step::Reply(replies::non_ascii_address());
         }
+        self.pending_mail_dsn = dsn;
         Step::Ask(Question::Mail {
             address: path.address,
             params: params.raw,
@@ -99,8 +112,17 @@ impl Session {
         let Ok(params) = Params::parse(path.rest) else {
             return self.syntax_error(Verb::Rcpt);
         };
-        if !params.is_empty() {
-            return Step::Reply(replies::rcpt_params_not_recognized());
+        let mut dsn = RecipientDsn::new(&path.address);
+        for (param, as_sent) in params.parsed.iter().zip(path.rest.split_whitespace()) {
+            let known = match param {
+                Param::Other { keyword, .. } if self.config.dsn => dsn.add(keyword, value_as_sent(as_sent)),
+                _ => Ok(false),
+            };
+            match known {
+                Ok(true) => {}
+                Ok(false) => return Step::Reply(replies::rcpt_params_not_recognized()),
+                Err(error) => return self.refuse(replies::bad_dsn_parameter(&error.0)),
+            }
         }
         if !path.is_ascii() && !smtputf8 {
             return Step::Reply(replies::non_ascii_address());
@@ -109,6 +131,7 @@ impl Session {
         if limit > 0 && recipients >= limit {
             return Step::Reply(replies::too_many_recipients());
         }
+        self.pending_rcpt_dsn = (!dsn.is_empty()).then_some(dsn);
         Step::Ask(Question::Rcpt {
             address: path.address,
             params: params.raw,
@@ -155,4 +178,10 @@ impl Session {
             unstuffed_dot_lines,
         })))
     }
+}
+
+/// The value of `keyword=value` as the client sent it: DSN values are case
+/// sensitive, and the session keeps its parameters upper-cased.
+fn value_as_sent(param: &str) -> Option<&str> {
+    param.split_once('=').map(|(_, value)| value)
 }
