@@ -32,8 +32,19 @@
 //! The layers, bottom up: [`protocol`] (pure, sans-I/O), [`Handler`] and
 //! [`handlers`], [`server`] (tokio), [`smtpd`] (the Python names) and
 //! [`testing`] (the fixture).
+//!
+//! ## Cargo features
+//!
+//! - `tls` (on by default): STARTTLS and implicit TLS with rustls, and
+//!   fresh self-signed certificates (rcgen): [`server::TlsConfig`],
+//!   `SmtpServer::with_starttls`, the fixture's `Builder::starttls` and its
+//!   siblings. Without it (`default-features = false`) everything else
+//!   works, and the fixture costs a test build fewer crates.
+//! - `cli`: the `smtp-fixture` binary (a port of `python -m smtpd`):
+//!   `cargo install smtp-fixture --features cli`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod handler;
 pub mod handlers;
@@ -42,9 +53,9 @@ pub mod server;
 pub mod smtpd;
 pub mod testing;
 
-/// The README's examples, compiled and run as doc tests.
+/// The README's examples, compiled and run as doc tests (some use TLS).
 #[doc = include_str!("../README.md")]
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "tls"))]
 pub struct ReadmeDoctests;
 
 pub use handler::{Handler, SessionLog};

@@ -11,7 +11,9 @@ use std::net::SocketAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::tls::{Stream, TlsConfig};
+use super::stream::Stream;
+#[cfg(feature = "tls")]
+use super::tls::TlsConfig;
 use super::watchdog::{Alarm, Registration};
 use super::SmtpServer;
 use crate::handler::{decide, Handler, SessionLog};
@@ -70,6 +72,7 @@ pub(super) async fn serve<H: Handler>(
         socket_drained: true,
         receive_buffer_raised: false,
     };
+    #[cfg(feature = "tls")]
     if let Some(tls) = server.tls.as_ref().filter(|tls| tls.implicit) {
         if !conn
             .start_tls(&tls.config, &mut session, config.idle_timeout)
@@ -116,14 +119,21 @@ pub(super) async fn serve<H: Handler>(
                 // Bytes sent before the handshake must not count as
                 // commands after it (RFC 3207, 4.2: STARTTLS injection).
                 conn.start = conn.input.len();
-                let Some(tls) = &server.tls else { break };
-                if !conn
-                    .start_tls(&tls.config, &mut session, config.idle_timeout)
-                    .await
+                // Without feature `tls` no server offers STARTTLS; a
+                // hand-made Config that claims it gets the connection closed.
+                #[cfg(not(feature = "tls"))]
+                break;
+                #[cfg(feature = "tls")]
                 {
-                    break;
+                    let Some(tls) = &server.tls else { break };
+                    if !conn
+                        .start_tls(&tls.config, &mut session, config.idle_timeout)
+                        .await
+                    {
+                        break;
+                    }
+                    None
                 }
-                None
             }
             Step::Close(reply) => {
                 if let Some(reply) = reply {
@@ -132,6 +142,7 @@ pub(super) async fn serve<H: Handler>(
                 let _ = conn.flush().await;
                 // TLS says goodbye with close_notify; plain TCP's FIN comes with
                 // the close itself, one system call fewer per connection.
+                #[cfg(feature = "tls")]
                 if matches!(conn.stream, Stream::Tls(_)) {
                     let _ = conn.stream.shutdown().await;
                 }
@@ -250,6 +261,7 @@ impl Connection {
 
     /// Runs the server side of a TLS handshake; on success the session
     /// learns the parameters. Returns whether the session can go on.
+    #[cfg(feature = "tls")]
     async fn start_tls(
         &mut self,
         tls: &TlsConfig,

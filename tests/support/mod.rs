@@ -6,6 +6,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+#[cfg(feature = "cli")]
 use std::process::{Child, ChildStderr, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
@@ -130,7 +131,8 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// The `smtp-fixture` binary, killed when dropped.
+/// The `smtp-fixture` binary, killed when dropped (built with feature `cli`).
+#[cfg(feature = "cli")]
 pub struct Binary {
     child: Child,
     /// The port it listens on.
@@ -141,6 +143,7 @@ pub struct Binary {
     pub stderr: Option<ChildStderr>,
 }
 
+#[cfg(feature = "cli")]
 impl Binary {
     /// Starts `smtp-fixture BEFORE.. 127.0.0.1:PORT AFTER..` and waits for
     /// its "listening on" line.
@@ -178,6 +181,7 @@ impl Binary {
     }
 }
 
+#[cfg(feature = "cli")]
 impl Drop for Binary {
     fn drop(&mut self) {
         let _ = self.child.kill();
