@@ -157,20 +157,25 @@ done
 LOAD_AFTER=$(uptime)
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+# What the fixture adds, in per cent: the median over the rounds of each
+# round's own ratio to the app alone (a round's builds ran back to back, so
+# a slow minute slows both sides of its ratio).
+added_percent() {
+    paste -d' ' <(echo "$1" | tr ' ' '\n' | grep -v '^$') <(echo "$2" | tr ' ' '\n' | grep -v '^$') |
+        awk '{print ($1 - $2) * 100 / $2}' | tr '\n' ' ' | median
+}
+each() { for s in $1; do printf '%.0f ' "$s"; done | sed 's/ $//'; }
 base_crates=${CRATES_OF[without]}
-base_secs=$(echo "${SECONDS_OF[without]}" | median)
-base_cpu=$(echo "${CPU_OF[without]}" | median)
 
 echo
-echo "Clean \`cargo test --no-run\` of a lettre (tokio + rustls) app with one test file, $(date -u +%Y-%m-%d), $ROUNDS rounds, median (each round):"
+echo "Clean \`cargo test --no-run\` of a lettre (tokio + rustls) app with one test file, $(date -u '+%Y-%m-%d %H:%M') UTC, $ROUNDS rounds: median (each round)."
+echo "\"Added\": the median of the rounds' own ratios to the app alone."
 echo
-echo "| build | crates compiled | added by the fixture | wall time | added | CPU time | added |"
+echo "| build | crates compiled | added by the fixture | wall time | added | CPU time (user + system) | added |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
 for kind in "${KINDS[@]}"; do
     secs=$(echo "${SECONDS_OF[$kind]}" | median)
-    rounds=$(for s in ${SECONDS_OF[$kind]}; do printf '%.0f ' "$s"; done)
     cpu=$(echo "${CPU_OF[$kind]}" | median)
-    cpu_rounds=$(for s in ${CPU_OF[$kind]}; do printf '%.0f ' "$s"; done)
     case $kind in
         without) label="the app alone" ;;
         default) label="+ smtp-fixture (default features)" ;;
@@ -178,12 +183,12 @@ for kind in "${KINDS[@]}"; do
     esac
     if [[ $kind == without ]]; then
         printf '| %s | %d | | %.0f s (%s) | | %.0f s (%s) | |\n' "$label" "${CRATES_OF[$kind]}" \
-            "$secs" "${rounds% }" "$cpu" "${cpu_rounds% }"
+            "$secs" "$(each "${SECONDS_OF[$kind]}")" "$cpu" "$(each "${CPU_OF[$kind]}")"
     else
         printf '| %s | %d | %+d | %.0f s (%s) | %+.0f %% | %.0f s (%s) | %+.0f %% |\n' "$label" "${CRATES_OF[$kind]}" \
-            $((CRATES_OF[$kind] - base_crates)) "$secs" "${rounds% }" \
-            "$(echo "($secs - $base_secs) * 100 / $base_secs" | bc -l)" \
-            "$cpu" "${cpu_rounds% }" "$(echo "($cpu - $base_cpu) * 100 / $base_cpu" | bc -l)"
+            $((CRATES_OF[$kind] - base_crates)) \
+            "$secs" "$(each "${SECONDS_OF[$kind]}")" "$(added_percent "${SECONDS_OF[$kind]}" "${SECONDS_OF[without]}")" \
+            "$cpu" "$(each "${CPU_OF[$kind]}")" "$(added_percent "${CPU_OF[$kind]}" "${CPU_OF[without]}")"
     fi
 done
 echo
