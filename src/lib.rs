@@ -36,7 +36,7 @@
 //! ## Cargo features
 //!
 //! - `tls` (on by default): STARTTLS and implicit TLS with rustls, and
-//!   fresh self-signed certificates (rcgen): [`server::TlsConfig`],
+//!   fresh self-signed certificates (rcgen): `server::TlsConfig`,
 //!   `SmtpServer::with_starttls`, the fixture's `Builder::starttls` and its
 //!   siblings. Without it (`default-features = false`) everything else
 //!   works, and the fixture costs a test build fewer crates.
