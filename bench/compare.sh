@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Compare smtp-fixture (sink mode) with Postfix's smtp-sink and a raw
-# loopback TCP sink, using the shared harness /work/shared/bench/smtpbench.py
-# (Postfix's smtp-source is the load generator for every server).
+# loopback TCP sink, using the shared harness ../shared/bench/smtpbench.py
+# (beside the repository; HARNESS=path overrides it). Postfix's smtp-source
+# is the load generator for every server.
 #
 #   bench/compare.sh                      # defaults below
 #   RUNS=1 ROUNDS=3 TIMEOUT=20 bench/compare.sh    # quicker
@@ -33,7 +34,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-HARNESS="${HARNESS:-/work/shared/bench/smtpbench.py}"
+HARNESS="${HARNESS:-$ROOT/../shared/bench/smtpbench.py}"
 OUT="${OUT:-$ROOT/bench/results/$(date +%Y%m%d-%H%M%S)}"
 RUNS="${RUNS:-3}"
 TIMEOUT="${TIMEOUT:-30}"
@@ -93,7 +94,7 @@ fi
 export SMTP_SOURCE="$SOURCE"
 
 log "building smtp-fixture and examples/loadgen (release) into $TARGET"
-(cd "$ROOT" && cargo build --release --bin smtp-fixture --example loadgen)
+(cd "$ROOT" && cargo build --release --features cli --bin smtp-fixture --example loadgen)
 OURS="$TARGET/release/smtp-fixture"
 LOADGEN="$TARGET/release/examples/loadgen"
 FLOOR_BIN=""

@@ -26,7 +26,7 @@ SINK="$(command -v smtp-sink || echo /usr/sbin/smtp-sink)"
 [[ -x $SOURCE && -x $SINK ]] || { echo "smtp-source/smtp-sink missing: run bench/compare.sh once" >&2; exit 1; }
 command -v valgrind >/dev/null || { echo "valgrind missing" >&2; exit 1; }
 
-(cd "$ROOT" && cargo build --release --bin smtp-fixture >&2)
+(cd "$ROOT" && cargo build --release --features cli --bin smtp-fixture >&2)
 FLOOR_BIN="$TARGET/release/minimal_sink"
 gcc -O2 -Wall -o "$FLOOR_BIN" "$ROOT/bench/minimal_sink.c"
 

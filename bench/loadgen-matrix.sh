@@ -21,7 +21,7 @@ MODES="${MODES:-keep new}"
 SERVERS="${SERVERS:-ours-sink ours-debug smtp-sink}"
 PIPELINE="${PIPELINE:-}"
 
-(cd "$ROOT" && cargo build -q --release --bin smtp-fixture --example loadgen)
+(cd "$ROOT" && cargo build -q --release --features cli --bin smtp-fixture --example loadgen)
 OURS="$TARGET/release/smtp-fixture"
 LOADGEN="$TARGET/release/examples/loadgen"
 SINK="$(command -v smtp-sink || echo /usr/sbin/smtp-sink)"

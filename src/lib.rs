@@ -1,6 +1,7 @@
 #![doc = include_str!("guide.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod handler;
 pub mod handlers;
@@ -9,9 +10,9 @@ pub mod server;
 pub mod smtpd;
 pub mod testing;
 
-/// The README's examples, compiled and run as doc tests.
+/// The README's examples, compiled and run as doc tests (some use TLS).
 #[doc = include_str!("../README.md")]
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "tls"))]
 pub struct ReadmeDoctests;
 
 pub use handler::{Handler, SessionLog};

@@ -7,7 +7,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use smtp_fixture::TestSmtpServer;
-use support::{Binary, Client};
+#[cfg(feature = "cli")]
+use support::Binary;
+use support::Client;
 
 mod support;
 
@@ -266,6 +268,13 @@ fn every_bad_input_gets_its_reply_from_the_library_server() {
     assert_eq!(server.messages().len(), expected, "{server}");
 }
 
+#[cfg(not(feature = "cli"))]
+#[test]
+fn every_bad_input_gets_its_reply_from_the_command_line_skipped_without_feature_cli() {
+    eprintln!("skipped: the binary is built with feature `cli`; `cargo test --all-features` runs this test");
+}
+
+#[cfg(feature = "cli")]
 #[test]
 fn every_bad_input_gets_its_reply_from_the_command_line() {
     let binary = Binary::start(&["-c", "SmtpServer", "-s", "100"], &[]);

@@ -1,14 +1,18 @@
 //! The defects a coverage-guided fuzzing campaign and a live abuse run
 //! found, each reproduced over a real socket as it was reported.
 
-use std::io::{ErrorKind, Read};
+#[cfg(any(feature = "cli", feature = "tls"))]
+use std::io::Read;
+#[cfg(feature = "cli")]
 use std::process::{Command, Stdio};
 use std::thread::sleep;
 use std::time::Duration;
 
 use base64::Engine;
 use smtp_fixture::TestSmtpServer;
-use support::{Binary, Client};
+#[cfg(feature = "cli")]
+use support::Binary;
+use support::Client;
 
 mod support;
 
@@ -151,6 +155,7 @@ fn addresses_refused_by_rfc_5321_get_501_in_every_form() {
 }
 
 #[test]
+#[cfg(feature = "cli")]
 fn a_declared_size_reserves_no_memory() {
     // Each session declares 64 MiB. The server used to reserve that much
     // for each at DATA and, under a 2 GiB address space limit, abort the
@@ -173,6 +178,7 @@ fn a_declared_size_reserves_no_memory() {
 }
 
 #[test]
+#[cfg(feature = "cli")]
 fn an_absurd_size_limit_is_refused_when_the_server_starts() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_smtp-fixture"))
         .args(["-s", "18446744073709551615", "127.0.0.1:0"])
@@ -216,6 +222,7 @@ fn an_absurd_size_limit_is_refused_when_the_server_starts() {
 
 /// Reads until the server closes the connection; panics if it is still
 /// open after `wait`.
+#[cfg(feature = "tls")]
 fn assert_closed_within(client: &mut Client, wait: Duration) {
     client
         .writer
@@ -226,7 +233,7 @@ fn assert_closed_within(client: &mut Client, wait: Duration) {
         match client.writer.read(&mut buffer) {
             Ok(0) => return,
             Ok(_) => continue,
-            Err(error) if error.kind() == ErrorKind::ConnectionReset => return,
+            Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => return,
             Err(error) => panic!("the server still held the connection after {wait:?}: {error}"),
         }
     }
@@ -234,9 +241,11 @@ fn assert_closed_within(client: &mut Client, wait: Duration) {
 
 /// The header of a TLS handshake record that announces 16 KiB, which never
 /// come.
+#[cfg(feature = "tls")]
 const STALLED_HANDSHAKE: &[u8] = b"\x16\x03\x01\x40\x00";
 
 #[test]
+#[cfg(feature = "tls")]
 fn a_stalled_tls_handshake_is_cut_off_before_the_idle_timeout() {
     let server = TestSmtpServer::builder()
         .starttls()

@@ -325,7 +325,7 @@ fn the_auth_exchanges_over_a_raw_socket() {
     let challenge = raw.command("AUTH CRAM-MD5");
     let challenge = challenge.strip_prefix("334 ").expect("a challenge").trim_end();
     let challenge = String::from_utf8(BASE64.decode(challenge).expect("base64")).expect("text");
-    let mut mac = Hmac::<md5::Md5>::new_from_slice(b"tanstaaftanstaaf").expect("a key");
+    let mut mac = Hmac::<md5_reference::Md5>::new_from_slice(b"tanstaaftanstaaf").expect("a key");
     mac.update(challenge.as_bytes());
     let digest: String = mac
         .finalize()

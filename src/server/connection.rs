@@ -12,7 +12,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::line_log::LineLog;
-use super::tls::{Stream, TlsConfig};
+use super::stream::Stream;
+#[cfg(feature = "tls")]
+use super::tls::TlsConfig;
 use super::watchdog::{Alarm, Registration};
 use super::SmtpServer;
 use crate::handler::{decide, Handler};
@@ -81,6 +83,7 @@ pub(super) async fn serve<H: Handler>(
         fault: None,
         reading_stopped: false,
     };
+    #[cfg(feature = "tls")]
     if let Some(tls) = server.tls.as_ref().filter(|tls| tls.implicit) {
         if !conn
             .start_tls(&tls.config, &mut session, config.tls_handshake_timeout)
@@ -127,14 +130,21 @@ pub(super) async fn serve<H: Handler>(
                 // Bytes sent before the handshake must not count as
                 // commands after it (RFC 3207, 4.2: STARTTLS injection).
                 conn.start = conn.input.len();
-                let Some(tls) = &server.tls else { break };
-                if !conn
-                    .start_tls(&tls.config, &mut session, config.tls_handshake_timeout)
-                    .await
+                // Without feature `tls` no server offers STARTTLS; a
+                // hand-made Config that claims it gets the connection closed.
+                #[cfg(not(feature = "tls"))]
+                break;
+                #[cfg(feature = "tls")]
                 {
-                    break;
+                    let Some(tls) = &server.tls else { break };
+                    if !conn
+                        .start_tls(&tls.config, &mut session, config.tls_handshake_timeout)
+                        .await
+                    {
+                        break;
+                    }
+                    None
                 }
-                None
             }
             Step::Fault(LinkFault::Reset, _) => {
                 conn.note("scripted: connection reset");
@@ -157,6 +167,7 @@ pub(super) async fn serve<H: Handler>(
                 let _ = conn.flush().await;
                 // TLS says goodbye with close_notify; plain TCP's FIN comes with
                 // the close itself, one system call fewer per connection.
+                #[cfg(feature = "tls")]
                 if matches!(conn.stream, Stream::Tls(_)) {
                     let _ = conn.stream.shutdown().await;
                 }
@@ -275,6 +286,7 @@ impl Connection {
 
     /// Runs the server side of a TLS handshake; on success the session
     /// learns the parameters. Returns whether the session can go on.
+    #[cfg(feature = "tls")]
     async fn start_tls(
         &mut self,
         tls: &TlsConfig,

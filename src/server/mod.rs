@@ -7,9 +7,12 @@
 
 mod connection;
 mod line_log;
+mod stream;
+#[cfg(feature = "tls")]
 mod tls;
 mod watchdog;
 
+#[cfg(feature = "tls")]
 pub use tls::TlsConfig;
 
 use std::future::Future;
@@ -53,10 +56,12 @@ pub struct SmtpServer<H> {
     config: Arc<Config>,
     handler: Arc<H>,
     next_session: Arc<AtomicU64>,
+    #[cfg(feature = "tls")]
     tls: Option<Tls>,
 }
 
 /// How a server uses its certificate.
+#[cfg(feature = "tls")]
 #[derive(Clone)]
 pub(crate) struct Tls {
     pub(crate) config: TlsConfig,
@@ -70,6 +75,7 @@ impl<H> Clone for SmtpServer<H> {
             config: self.config.clone(),
             handler: self.handler.clone(),
             next_session: self.next_session.clone(),
+            #[cfg(feature = "tls")]
             tls: self.tls.clone(),
         }
     }
@@ -84,11 +90,14 @@ impl<H: Handler> SmtpServer<H> {
             config: Arc::new(config),
             handler: Arc::new(handler),
             next_session: Arc::new(AtomicU64::new(1)),
+            #[cfg(feature = "tls")]
             tls: None,
         })
     }
 
     /// Offers STARTTLS (RFC 3207) with `tls`'s certificate.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn with_starttls(mut self, tls: TlsConfig) -> SmtpServer<H> {
         Arc::make_mut(&mut self.config).starttls = true;
         self.tls = Some(Tls {
@@ -99,6 +108,8 @@ impl<H: Handler> SmtpServer<H> {
     }
 
     /// Speaks TLS from the first byte (implicit TLS, "SMTPS", RFC 8314).
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn with_implicit_tls(mut self, tls: TlsConfig) -> SmtpServer<H> {
         Arc::make_mut(&mut self.config).starttls = false;
         self.tls = Some(Tls {

@@ -1,19 +1,16 @@
-//! TLS for the server: the certificate (self-signed or supplied), the
-//! acceptor, and a stream that is plain TCP until STARTTLS upgrades it.
+//! TLS for the server (feature `tls`): the certificate (self-signed or
+//! supplied) and the acceptor.
 
 use std::fmt;
 use std::io;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
+use super::stream::Stream;
 use crate::protocol::TlsInfo;
 
 /// A server certificate with its key, ready to accept TLS connections.
@@ -24,6 +21,7 @@ use crate::protocol::TlsInfo;
 /// assert!(tls.certificate_pem().starts_with("-----BEGIN CERTIFICATE-----"));
 /// ```
 #[derive(Clone)]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub struct TlsConfig {
     acceptor: TlsAcceptor,
     certificate_pem: String,
@@ -116,63 +114,5 @@ impl TlsConfig {
             sni: connection.server_name().map(str::to_string),
         };
         Ok((Stream::Tls(Box::new(tls)), info))
-    }
-}
-
-/// A connection's byte stream: plain, or TLS after a handshake.
-pub(crate) enum Stream {
-    Plain(TcpStream),
-    Tls(Box<TlsStream<TcpStream>>),
-    /// Only while a handshake has taken the TCP stream.
-    Upgrading,
-}
-
-impl Stream {
-    pub(crate) fn tcp(&self) -> Option<&TcpStream> {
-        match self {
-            Stream::Plain(tcp) => Some(tcp),
-            Stream::Tls(tls) => Some(tls.get_ref().0),
-            Stream::Upgrading => None,
-        }
-    }
-}
-
-fn upgrading() -> io::Error {
-    io::Error::new(io::ErrorKind::NotConnected, "the stream is being upgraded to TLS")
-}
-
-impl AsyncRead for Stream {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(tcp) => Pin::new(tcp).poll_read(cx, buf),
-            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_read(cx, buf),
-            Stream::Upgrading => Poll::Ready(Err(upgrading())),
-        }
-    }
-}
-
-impl AsyncWrite for Stream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Plain(tcp) => Pin::new(tcp).poll_write(cx, buf),
-            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_write(cx, buf),
-            Stream::Upgrading => Poll::Ready(Err(upgrading())),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(tcp) => Pin::new(tcp).poll_flush(cx),
-            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_flush(cx),
-            Stream::Upgrading => Poll::Ready(Err(upgrading())),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(tcp) => Pin::new(tcp).poll_shutdown(cx),
-            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_shutdown(cx),
-            Stream::Upgrading => Poll::Ready(Err(upgrading())),
-        }
     }
 }

@@ -16,7 +16,9 @@ use super::recorder::Recorder;
 use super::report;
 use super::rules::{Response, RuleHandle, Script, Scripted, Trigger};
 use super::runtime::runtime;
-use super::secure::{AuthPolicy, TlsChoice};
+use super::secure::AuthPolicy;
+#[cfg(feature = "tls")]
+use super::secure::TlsChoice;
 use super::store::{RefusedRecipient, RejectedMessage, Store};
 use super::transcript::Transcript;
 use crate::protocol::Config;
@@ -107,6 +109,7 @@ pub struct TestSmtpServer {
     stopped: Mutex<mpsc::Receiver<()>>,
     keep_artifacts: bool,
     /// The server certificate as PEM and DER, when TLS is on.
+    #[cfg(feature = "tls")]
     certificate: Option<(String, Vec<u8>)>,
 }
 
@@ -131,6 +134,7 @@ pub struct Builder {
     wait_timeout: Duration,
     ip: IpAddr,
     port: u16,
+    #[cfg(feature = "tls")]
     pub(crate) tls: Option<TlsChoice>,
     pub(crate) auth: AuthPolicy,
     keep_artifacts: bool,
@@ -148,6 +152,7 @@ impl Default for Builder {
             wait_timeout: timeout_from_env().unwrap_or(DEFAULT_WAIT),
             ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
+            #[cfg(feature = "tls")]
             tls: None,
             auth: AuthPolicy::Off,
             keep_artifacts: true,
@@ -276,9 +281,12 @@ impl Builder {
             },
             script: script.clone(),
         };
+        #[cfg_attr(not(feature = "tls"), allow(unused_mut))]
         let mut server = SmtpServer::new(self.config, handler)
             .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error))?;
+        #[cfg(feature = "tls")]
         let mut certificate = None;
+        #[cfg(feature = "tls")]
         if let Some(choice) = &self.tls {
             let tls = choice.certificate()?;
             certificate = Some((tls.certificate_pem().to_string(), tls.certificate_der().to_vec()));
@@ -312,6 +320,7 @@ impl Builder {
             stop: Some(stop),
             stopped: Mutex::new(stopped),
             keep_artifacts: self.keep_artifacts,
+            #[cfg(feature = "tls")]
             certificate,
         })
     }
@@ -347,11 +356,15 @@ impl TestSmtpServer {
 
     /// The server's certificate as PEM, when TLS is on: the root a client
     /// must trust (lettre: `Certificate::from_pem`).
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn certificate_pem(&self) -> Option<&str> {
         self.certificate.as_ref().map(|(pem, _)| pem.as_str())
     }
 
     /// The server's certificate as DER, when TLS is on.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn certificate_der(&self) -> Option<&[u8]> {
         self.certificate.as_ref().map(|(_, der)| der.as_slice())
     }

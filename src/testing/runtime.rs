@@ -5,10 +5,11 @@
 //! `#[tokio::test]`, and beside blocking clients: the server never runs on
 //! the test's own runtime, so a blocking client there cannot starve it.
 
-use once_cell::sync::Lazy;
+use std::sync::LazyLock;
+
 use tokio::runtime::{Builder, Runtime};
 
-static RUNTIME: Lazy<Runtime> = Lazy::new(|| {
+static RUNTIME: LazyLock<Runtime> = LazyLock::new(|| {
     Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("smtp-fixture")

@@ -2,12 +2,14 @@
 //! the credentials it accepts.
 
 use std::collections::HashMap;
+#[cfg(feature = "tls")]
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::fixture::Builder;
 use crate::protocol::auth::{Credentials, Mechanism};
+#[cfg(feature = "tls")]
 use crate::server::TlsConfig;
 
 /// Which credentials a fixture accepts.
@@ -49,12 +51,14 @@ impl std::fmt::Debug for AuthPolicy {
 }
 
 /// TLS for a fixture: STARTTLS or implicit, with which certificate.
+#[cfg(feature = "tls")]
 #[derive(Clone, Debug)]
 pub(crate) struct TlsChoice {
     pub(crate) config: Option<TlsConfig>,
     pub(crate) implicit: bool,
 }
 
+#[cfg(feature = "tls")]
 impl TlsChoice {
     /// The certificate, generated now if none was given.
     pub(crate) fn certificate(&self) -> io::Result<TlsConfig> {
@@ -69,6 +73,8 @@ impl Builder {
     /// Offer STARTTLS with a fresh self-signed certificate for `localhost`,
     /// `127.0.0.1` and `::1` (trust it with
     /// [`TestSmtpServer::certificate_pem`](crate::TestSmtpServer::certificate_pem)).
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn starttls(mut self) -> Builder {
         self.tls = Some(TlsChoice {
             config: self.tls.and_then(|t| t.config),
@@ -79,6 +85,8 @@ impl Builder {
 
     /// Speak TLS from the first byte (implicit TLS, "SMTPS", RFC 8314)
     /// instead of offering STARTTLS.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn implicit_tls(mut self) -> Builder {
         self.tls = Some(TlsChoice {
             config: self.tls.and_then(|t| t.config),
@@ -95,6 +103,8 @@ impl Builder {
     ///
     /// If the PEM cannot be read.
     #[track_caller]
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn tls_certificate(mut self, certificate_chain_pem: &str, private_key_pem: &str) -> Builder {
         let config = TlsConfig::from_pem(certificate_chain_pem, private_key_pem)
             .unwrap_or_else(|error| panic!("smtp-fixture: unusable TLS certificate: {error}"));
@@ -116,6 +126,8 @@ impl Builder {
 
     /// Refuse MAIL and AUTH with `530 5.7.0 Must issue a STARTTLS command
     /// first` until the session is encrypted.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn require_tls(mut self, require: bool) -> Builder {
         self.config.require_tls = require;
         self

@@ -6,7 +6,9 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, ChildStderr, ChildStdout, Command, Stdio};
+#[cfg(feature = "cli")]
+use std::process::{Child, ChildStderr, ChildStdout};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// A line-at-a-time SMTP client: bytes exactly as given, replies as text.
@@ -130,7 +132,8 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// The `smtp-fixture` binary, killed when dropped.
+/// The `smtp-fixture` binary, killed when dropped (built with feature `cli`).
+#[cfg(feature = "cli")]
 pub struct Binary {
     child: Child,
     /// The port it listens on.
@@ -141,6 +144,7 @@ pub struct Binary {
     pub stderr: Option<ChildStderr>,
 }
 
+#[cfg(feature = "cli")]
 impl Binary {
     /// Starts `smtp-fixture BEFORE.. 127.0.0.1:PORT AFTER..` and waits for
     /// its "listening on" line.
@@ -198,6 +202,7 @@ impl Binary {
     }
 }
 
+#[cfg(feature = "cli")]
 impl Drop for Binary {
     fn drop(&mut self) {
         let _ = self.child.kill();

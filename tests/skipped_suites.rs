@@ -1,0 +1,19 @@
+//! Says which suites this feature set does not build, so that a run without
+//! `--all-features` shows what it left out (cargo skips a test target whose
+//! `required-features` are off without a word). Each test's name is the
+//! notice; it prints the command that runs the suites.
+
+#[cfg(not(feature = "cli"))]
+#[test]
+fn binary_suites_skipped_without_feature_cli() {
+    eprintln!(
+        "skipped: tests/cli*.rs and tests/parity_with_python.rs run the smtp-fixture binary, \
+         which is built with feature `cli`; `cargo test --all-features` runs them"
+    );
+}
+
+#[cfg(not(feature = "tls"))]
+#[test]
+fn tls_auth_skipped_without_feature_tls() {
+    eprintln!("skipped: tests/tls_auth.rs needs feature `tls`; `cargo test --all-features` runs it");
+}
