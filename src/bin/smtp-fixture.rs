@@ -111,6 +111,19 @@ struct Cli {
     /// Announce ENHANCEDSTATUSCODES and put RFC 3463 codes on replies.
     #[arg(long = "enhanced-status-codes")]
     enhanced_status_codes: bool,
+    /// Service mode: serve Mailpit's HTTP API (v1), scripted rules over
+    /// HTTP and a web page on ADDR (e.g. 127.0.0.1:8026), from the messages
+    /// this server accepts. Give a loopback address unless the API should be
+    /// reachable from other machines (it has no authentication).
+    #[cfg(feature = "http")]
+    #[arg(long = "http", value_name = "ADDR", value_parser = parse_host_port)]
+    http: Option<SocketAddr>,
+
+    /// With --http: messages kept in memory; beyond it the oldest are dropped.
+    #[cfg(feature = "http")]
+    #[arg(long = "max-messages", value_name = "N", default_value_t = smtp_fixture::service::DEFAULT_MAX_MESSAGES)]
+    max_messages: usize,
+
     /// Print the version and exit.
     #[arg(short = 'V', long = "version", action = clap::ArgAction::Version)]
     version: (),
@@ -305,6 +318,15 @@ fn main() -> ExitCode {
             .error(clap::error::ErrorKind::ValueValidation, error)
             .exit()
     });
+    #[cfg(feature = "http")]
+    let service = cli
+        .http
+        .map(|_| smtp_fixture::service::Service::new(cli.max_messages));
+    #[cfg(feature = "http")]
+    let script = service
+        .as_ref()
+        .map_or_else(|| Arc::new(Script::default()), |service| service.script());
+    #[cfg(not(feature = "http"))]
     let script = Arc::new(Script::default());
     for (trigger, response, times) in rules {
         let rule = script.add(trigger, response);
@@ -355,10 +377,33 @@ fn main() -> ExitCode {
         users: (!cli.auth_any).then_some(users),
         proxy: PureProxy::new(remote.as_str()),
     };
+    #[cfg(feature = "http")]
+    if let (Some(service), Some(http)) = (service, cli.http) {
+        let handler = service.handler(handler);
+        return serve(&cli, config, handler, tls, &remote, Some((service, http)));
+    }
     let handler = Scripted {
         inner: handler,
         script,
     };
+    serve(&cli, config, handler, tls, &remote, None)
+}
+
+#[cfg(feature = "http")]
+type HttpSide = (smtp_fixture::service::Service, SocketAddr);
+#[cfg(not(feature = "http"))]
+type HttpSide = std::convert::Infallible;
+
+/// Runs the SMTP server with `handler` (and, in service mode, the HTTP
+/// side) until Ctrl-C or SIGTERM.
+fn serve<H: Handler>(
+    cli: &Cli,
+    config: Config,
+    handler: H,
+    tls: Option<TlsConfig>,
+    remote: &str,
+    http: Option<HttpSide>,
+) -> ExitCode {
     let mut server = match SmtpServer::new(config, handler) {
         Ok(server) => server,
         Err(error) => {
@@ -415,10 +460,33 @@ fn main() -> ExitCode {
                 );
             }
         }
+        // One signal stops both sides.
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            stop_signal().await;
+            let _ = stop.send(true);
+        });
+        let stopped = move || {
+            let mut stopping = stopping.clone();
+            async move {
+                let _ = stopping.wait_for(|stop| *stop).await;
+            }
+        };
+        let http = match http {
+            Some(http) => match start_http(http, stopped()).await {
+                Ok(task) => Some(task),
+                Err(code) => return code,
+            },
+            None => None,
+        };
         let _ = std::io::stdout().flush();
         // Run as a task, not in block_on itself: sessions spawned from a task
         // go on the runtime's local queue without waking it through an eventfd.
-        match tokio::spawn(server.run(listener, stop_signal())).await {
+        let smtp = tokio::spawn(server.run(listener, stopped())).await;
+        if let Some(http) = http {
+            let _ = http.await;
+        }
+        match smtp {
             Ok(Ok(())) => ExitCode::SUCCESS,
             Ok(Err(error)) => {
                 eprintln!("smtp-fixture: {error}");
@@ -429,6 +497,43 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         }})
+}
+
+/// Binds the HTTP side, says where it is (warning when it is reachable
+/// from other machines) and serves it until `stop`.
+#[cfg(feature = "http")]
+async fn start_http(
+    (service, addr): HttpSide,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<tokio::task::JoinHandle<()>, ExitCode> {
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!("smtp-fixture: cannot listen on {addr} for HTTP: {error}");
+            return Err(ExitCode::FAILURE);
+        }
+    };
+    let bound = listener.local_addr().unwrap_or(addr);
+    println!("smtp-fixture: HTTP API and web page on http://{bound}/");
+    if !bound.ip().is_loopback() {
+        eprintln!(
+            "smtp-fixture: warning: the HTTP API on {bound} has no authentication: anyone who can connect reads, \
+             deletes and scripts the mail"
+        );
+    }
+    Ok(tokio::spawn(async move {
+        if let Err(error) = service.serve(listener, stop).await {
+            eprintln!("smtp-fixture: HTTP: {error}");
+        }
+    }))
+}
+
+#[cfg(not(feature = "http"))]
+async fn start_http(
+    http: HttpSide,
+    _stop: impl std::future::Future<Output = ()>,
+) -> Result<tokio::task::JoinHandle<()>, ExitCode> {
+    match http {}
 }
 
 /// Ctrl-C, or SIGTERM on Unix.

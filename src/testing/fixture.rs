@@ -372,21 +372,21 @@ impl TestSmtpServer {
     /// body: its [`data`](ReceivedMessage::data) shares the fixture's
     /// buffers.
     pub fn messages(&self) -> Vec<ReceivedMessage> {
-        self.store.lock().messages.clone()
+        self.store.lock().messages.iter().cloned().collect()
     }
 
     /// Messages that got a refusal as their final reply (from a scripted
     /// reply or handler), in order. Like [`messages`](Self::messages), the
     /// snapshot shares the bodies.
     pub fn rejected(&self) -> Vec<RejectedMessage> {
-        self.store.lock().rejected.clone()
+        self.store.lock().rejected.iter().cloned().collect()
     }
 
     /// Recipients refused at `RCPT TO` by a scripted rule (or the handler),
     /// in order: they are in no envelope. Refusals the server makes itself
     /// (bad syntax, the recipient limit) are only in the transcripts.
     pub fn refused_recipients(&self) -> Vec<RefusedRecipient> {
-        self.store.lock().refused_recipients.clone()
+        self.store.lock().refused_recipients.iter().cloned().collect()
     }
 
     /// The transcript of every session so far (also open ones), oldest first.
