@@ -112,9 +112,12 @@ pub(crate) async fn read_body(headers: &HeaderMap, body: Body) -> Result<Payload
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+    // `curl -d '{...}'` labels JSON as a form: a body that starts like
+    // JSON is read as JSON whatever its label.
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_none() {
         Ok(Payload::Empty)
-    } else if form {
+    } else if form && !matches!(first, Some(b'{' | b'[')) {
         Ok(Payload::Form(
             url::form_urlencoded::parse(&bytes).into_owned().collect(),
         ))

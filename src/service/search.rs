@@ -4,6 +4,8 @@
 //! `message-id:`, `tag:`, `is:read`, `is:unread`, `is:tagged`,
 //! `has:attachment`, `before:` and `after:` (`YYYY-MM-DD`), each negated by
 //! a leading `-` or `!`. All terms must hold; matching ignores case.
+//! Unlike Mailpit, `to:` also matches the envelope recipients (so a message
+//! without a `To` header is found by whom it was sent to).
 
 use std::time::UNIX_EPOCH;
 
@@ -143,7 +145,14 @@ impl Search {
                 Kind::Word(word) => everything
                     .get_or_insert_with(|| searchable_text(message, parsed))
                     .contains(word.as_str()),
-                Kind::To(v) => any_address(&parsed.to, v),
+                Kind::To(v) => {
+                    any_address(&parsed.to, v)
+                        || message
+                            .envelope
+                            .rcpt_to
+                            .iter()
+                            .any(|r| r.to_lowercase().contains(v))
+                }
                 Kind::From(v) => {
                     parsed.from.iter().any(|a| address_contains(a, v))
                         || message.envelope.mail_from.to_lowercase().contains(v)
