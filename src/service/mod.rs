@@ -57,6 +57,30 @@ use crate::handler::Handler;
 use crate::testing::rules::{Script, Scripted};
 use crate::testing::store::Store;
 
+/// Serves a fixture's store and rules on a free port of `ip`, on the
+/// fixture's runtime, until the returned sender is used or dropped. The
+/// port listens when this returns.
+pub(crate) fn serve_for_fixture(
+    ip: std::net::IpAddr,
+    store: Arc<Store>,
+    script: Arc<Script>,
+) -> io::Result<(std::net::SocketAddr, tokio::sync::oneshot::Sender<()>)> {
+    let listener = std::net::TcpListener::bind((ip, 0))?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let (stop, stop_requested) = tokio::sync::oneshot::channel::<()>();
+    let service = Service::over(store, script);
+    crate::testing::runtime::runtime().spawn(async move {
+        if let Ok(listener) = tokio::net::TcpListener::from_std(listener) {
+            let shutdown = async {
+                let _ = stop_requested.await;
+            };
+            let _ = service.serve(listener, shutdown).await;
+        }
+    });
+    Ok((addr, stop))
+}
+
 /// Messages a service keeps unless told otherwise; beyond it the oldest go.
 pub const DEFAULT_MAX_MESSAGES: usize = 5_000;
 

@@ -108,6 +108,9 @@ pub struct TestSmtpServer {
     keep_artifacts: bool,
     /// The server certificate as PEM and DER, when TLS is on.
     certificate: Option<(String, Vec<u8>)>,
+    /// The HTTP API's address and its stop signal, with `http_api()`.
+    #[cfg(feature = "http")]
+    http: Option<(SocketAddr, oneshot::Sender<()>)>,
 }
 
 /// Options for a [`TestSmtpServer`], from [`TestSmtpServer::builder`].
@@ -134,6 +137,8 @@ pub struct Builder {
     pub(crate) tls: Option<TlsChoice>,
     pub(crate) auth: AuthPolicy,
     keep_artifacts: bool,
+    #[cfg(feature = "http")]
+    pub(crate) http_api: bool,
 }
 
 impl Default for Builder {
@@ -151,6 +156,8 @@ impl Default for Builder {
             tls: None,
             auth: AuthPolicy::Off,
             keep_artifacts: true,
+            #[cfg(feature = "http")]
+            http_api: false,
         }
     }
 }
@@ -239,6 +246,31 @@ impl Builder {
         self
     }
 
+    /// Serve the HTTP API of service mode too (Mailpit's API v1, our routes
+    /// and the web page; see [`service`](crate::service)), on a free port of
+    /// the same address, over this fixture's store and rules:
+    /// [`TestSmtpServer::http_url`] says where. Feature `http`.
+    ///
+    /// ```
+    /// use smtp_fixture::TestSmtpServer;
+    /// use std::io::{Read, Write};
+    ///
+    /// let server = TestSmtpServer::builder().http_api().start();
+    /// let url = server.http_url().unwrap(); // hand it to a browser test
+    /// let mut http = std::net::TcpStream::connect(server.http_addr().unwrap()).unwrap();
+    /// http.write_all(b"GET /api/v1/messages HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    /// let mut answer = String::new();
+    /// http.read_to_string(&mut answer).unwrap();
+    /// assert!(answer.starts_with("HTTP/1.1 200"), "{url}: {answer}");
+    /// assert!(answer.contains(r#""total":0"#));
+    /// ```
+    #[cfg(feature = "http")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+    pub fn http_api(mut self) -> Builder {
+        self.http_api = true;
+        self
+    }
+
     /// Starts the server; the port listens when this returns.
     ///
     /// # Panics
@@ -291,7 +323,19 @@ impl Builder {
             }
             let _ = stopped_tx.send(());
         });
+        #[cfg(feature = "http")]
+        let http = if self.http_api {
+            Some(crate::service::serve_for_fixture(
+                self.ip,
+                store.clone(),
+                script.clone(),
+            )?)
+        } else {
+            None
+        };
         Ok(TestSmtpServer {
+            #[cfg(feature = "http")]
+            http,
             addr,
             store,
             script,
@@ -341,6 +385,21 @@ impl TestSmtpServer {
     /// The server's certificate as DER, when TLS is on.
     pub fn certificate_der(&self) -> Option<&[u8]> {
         self.certificate.as_ref().map(|(_, der)| der.as_slice())
+    }
+
+    /// The address of the HTTP API, when the fixture was built with
+    /// [`Builder::http_api`] (feature `http`).
+    #[cfg(feature = "http")]
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http.as_ref().map(|(addr, _)| *addr)
+    }
+
+    /// The base URL of the HTTP API and web page, e.g.
+    /// `http://127.0.0.1:41234`, when built with [`Builder::http_api`]:
+    /// what a browser-driving test or a Mailpit client is pointed at.
+    #[cfg(feature = "http")]
+    pub fn http_url(&self) -> Option<String> {
+        self.http_addr().map(|addr| format!("http://{addr}"))
     }
 
     /// How long waits last before failing.
@@ -589,6 +648,10 @@ impl fmt::Display for TestSmtpServer {
 
 impl Drop for TestSmtpServer {
     fn drop(&mut self) {
+        #[cfg(feature = "http")]
+        if let Some((_, stop)) = self.http.take() {
+            let _ = stop.send(());
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
             // Wait until the listener is closed, so the port is free (and
