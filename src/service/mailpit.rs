@@ -298,12 +298,7 @@ impl Parsed {
                 content,
             });
         }
-        let header_text = |name: &str| {
-            parsed
-                .header_raw(name)
-                .map(|value| unfold(value))
-                .unwrap_or_default()
-        };
+        let header_text = |name: &str| parsed.header_raw(name).map(unfold).unwrap_or_default();
         let return_path = header_text("Return-Path").trim_matches(['<', '>']).to_string();
         let return_path = if return_path.is_empty() {
             from.as_ref().map(|f| f.address.clone()).unwrap_or_default()

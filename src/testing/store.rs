@@ -62,6 +62,7 @@ pub struct RefusedRecipient {
 }
 
 /// What the service keeps beside each stored message.
+#[cfg_attr(not(feature = "http"), allow(dead_code))] // read by the service only
 #[derive(Debug, Clone, Default)]
 pub(crate) struct MessageMeta {
     /// The message's number in this store: never reused, so an HTTP client
@@ -74,6 +75,7 @@ pub(crate) struct MessageMeta {
 }
 
 /// A change to the records, for the service's event stream.
+#[cfg_attr(not(feature = "http"), allow(dead_code))] // read by the service only
 #[derive(Debug, Clone)]
 pub(crate) enum StoreEvent {
     /// The message with this id was stored.
@@ -107,6 +109,7 @@ pub(crate) struct Records {
     pub(crate) rejected_total: u64,
 }
 
+#[cfg_attr(not(feature = "http"), allow(dead_code))] // read by the service only
 impl Records {
     /// The position of message `id`.
     pub(crate) fn position(&self, id: u64) -> Option<usize> {
@@ -147,6 +150,7 @@ impl Store {
     }
 
     /// Changes from now on (for the service's event stream).
+    #[cfg_attr(not(feature = "http"), allow(dead_code))] // read by the service only
     pub(crate) fn subscribe(&self) -> broadcast::Receiver<StoreEvent> {
         self.events.subscribe()
     }
@@ -158,6 +162,7 @@ impl Store {
     }
 
     /// Deletes the messages for which `doomed` holds; returns their ids.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))] // read by the service only
     pub(crate) fn delete_where(
         &self,
         mut doomed: impl FnMut(&ReceivedMessage, &MessageMeta) -> bool,
@@ -187,6 +192,7 @@ impl Store {
     }
 
     /// Deletes every message (the refusals and transcripts stay).
+    #[cfg_attr(not(feature = "http"), allow(dead_code))] // read by the service only
     pub(crate) fn clear_messages(&self) {
         self.delete_where(|_, _| true);
     }

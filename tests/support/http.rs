@@ -2,6 +2,9 @@
 //! request per connection, the answer read whole (or, for event streams,
 //! line by line).
 
+// Each test binary that includes this uses a different part of it.
+#![allow(dead_code)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
