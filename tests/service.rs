@@ -492,3 +492,27 @@ fn a_non_loopback_http_address_is_warned_about() {
         "{warning:?}"
     );
 }
+
+#[test]
+fn json_lines_and_eml_files_for_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let eml_dir = dir.path().join("mail");
+    let eml_arg = eml_dir.to_str().unwrap().to_string();
+    // The default class (DebuggingServer) prints JSON lines instead of its block.
+    let mut binary = Binary::start(&["--json", "--eml-dir", &eml_arg], &[]);
+    assert!(send(binary.addr(), &["ann@example.com"], ORDER).starts_with("250"));
+    let mut line = String::new();
+    binary.stdout.read_line(&mut line).unwrap();
+    let printed: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+    assert_eq!(printed["From"], "shop@example.com");
+    assert_eq!(printed["To"], serde_json::json!(["ann@example.com"]));
+    assert_eq!(printed["Subject"], "Your order 42");
+    assert_eq!(printed["MessageID"], "order42@example.com");
+    assert_eq!(printed["Size"], ORDER.len());
+    let files: Vec<_> = std::fs::read_dir(&eml_dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(std::fs::read_to_string(&files[0]).unwrap(), ORDER);
+}

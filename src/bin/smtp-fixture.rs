@@ -124,6 +124,18 @@ struct Cli {
     #[arg(long = "max-messages", value_name = "N", default_value_t = smtp_fixture::service::DEFAULT_MAX_MESSAGES)]
     max_messages: usize,
 
+    /// Print one JSON line per accepted message on standard output (From,
+    /// To, Subject, MessageID, Size, Peer, Helo) instead of the
+    /// DebuggingServer block: for scripts.
+    #[cfg(feature = "http")]
+    #[arg(long = "json")]
+    json: bool,
+
+    /// Write each accepted message to DIR as an .eml file (the exact bytes).
+    #[cfg(feature = "http")]
+    #[arg(long = "eml-dir", value_name = "DIR")]
+    eml_dir: Option<std::path::PathBuf>,
+
     /// Print the version and exit.
     #[arg(short = 'V', long = "version", action = clap::ArgAction::Version)]
     version: (),
@@ -175,6 +187,64 @@ struct CliHandler {
     users: Option<Vec<(String, String)>>,
     /// The relay for `-c PureProxy` (it connects only when a message comes).
     proxy: PureProxy,
+    /// `--json` and `--eml-dir`.
+    #[cfg(feature = "http")]
+    output: Output,
+}
+
+/// What `--json` and `--eml-dir` do with an accepted message.
+#[cfg(feature = "http")]
+struct Output {
+    json: bool,
+    eml_dir: Option<std::path::PathBuf>,
+    written: std::sync::atomic::AtomicU64,
+}
+
+#[cfg(feature = "http")]
+impl Output {
+    /// Prints the JSON line and writes the file, on the blocking pool.
+    async fn accepted(&self, message: &Message) {
+        let line = self.json.then(|| {
+            let parsed = mail_parser::MessageParser::default().parse(&message.data);
+            let subject = parsed.as_ref().and_then(|m| m.subject()).unwrap_or_default();
+            let message_id = parsed.as_ref().and_then(|m| m.message_id()).unwrap_or_default();
+            let mut line = serde_json::json!({
+                "From": message.envelope.mail_from,
+                "To": message.envelope.rcpt_to,
+                "Subject": subject,
+                "MessageID": message_id,
+                "Size": message.data.len(),
+                "Peer": message.session.peer.to_string(),
+                "Helo": message.session.helo,
+            })
+            .to_string();
+            line.push('\n');
+            line
+        });
+        let file = self.eml_dir.as_ref().map(|dir| {
+            let n = self.written.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            let millis = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_millis();
+            (dir.join(format!("{millis}-{n:06}.eml")), message.data.clone())
+        });
+        if line.is_none() && file.is_none() {
+            return;
+        }
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Some((path, data)) = file {
+                if let Err(error) = std::fs::write(&path, data) {
+                    eprintln!("smtp-fixture: cannot write {}: {error}", path.display());
+                }
+            }
+            if let Some(line) = line {
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(line.as_bytes()).and_then(|()| out.flush());
+            }
+        })
+        .await;
+    }
 }
 impl Handler for CliHandler {
     async fn on_auth(&self, _session: &Session, credentials: &Credentials) -> Decision {
@@ -191,7 +261,28 @@ impl Handler for CliHandler {
         }
     }
     async fn process_message(&self, message: &Message) -> Option<Reply> {
+        let reply = self.class_reply(message).await;
+        #[cfg(feature = "http")]
+        if reply.as_ref().is_none_or(Reply::is_positive) {
+            self.output.accepted(message).await;
+        }
+        reply
+    }
+
+    fn session_log(&self, session: &SessionInfo) -> Option<Box<dyn SessionLog>> {
+        self.debug.then(|| {
+            eprintln!("[session {}] connection from {}", session.id, session.peer);
+            Box::new(StderrLog { id: session.id }) as Box<dyn SessionLog>
+        })
+    }
+}
+
+impl CliHandler {
+    /// The class's own work and reply.
+    async fn class_reply(&self, message: &Message) -> Option<Reply> {
         match self.class {
+            #[cfg(feature = "http")]
+            Class::DebuggingServer if self.output.json => None,
             Class::DebuggingServer => {
                 // Printed on the blocking pool: a stdout nobody reads (a
                 // full pipe) then holds up this session only, not every
@@ -211,13 +302,6 @@ impl Handler for CliHandler {
             // for every command of every session.
             Class::PureProxy => Box::pin(self.proxy.process_message(message)).await,
         }
-    }
-
-    fn session_log(&self, session: &SessionInfo) -> Option<Box<dyn SessionLog>> {
-        self.debug.then(|| {
-            eprintln!("[session {}] connection from {}", session.id, session.peer);
-            Box::new(StderrLog { id: session.id }) as Box<dyn SessionLog>
-        })
     }
 }
 
@@ -376,7 +460,20 @@ fn main() -> ExitCode {
         debug: cli.debug,
         users: (!cli.auth_any).then_some(users),
         proxy: PureProxy::new(remote.as_str()),
+        #[cfg(feature = "http")]
+        output: Output {
+            json: cli.json,
+            eml_dir: cli.eml_dir.clone(),
+            written: std::sync::atomic::AtomicU64::new(0),
+        },
     };
+    #[cfg(feature = "http")]
+    if let Some(dir) = &cli.eml_dir {
+        if let Err(error) = std::fs::create_dir_all(dir) {
+            eprintln!("smtp-fixture: --eml-dir {}: {error}", dir.display());
+            return ExitCode::from(2);
+        }
+    }
     #[cfg(feature = "http")]
     if let (Some(service), Some(http)) = (service, cli.http) {
         let handler = service.handler(handler);
