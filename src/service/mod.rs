@@ -35,9 +35,11 @@
 //! ```
 
 mod api;
+mod fixture;
 mod mailpit;
 mod ours;
 mod recording;
+mod request;
 mod search;
 mod text;
 mod web;

@@ -16,8 +16,9 @@ use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
-use super::api::{self, find, json_response, param, query_pairs, read_body, ApiError, ApiResult, Payload};
+use super::api::{self, find};
 use super::mailpit::Parsed;
+use super::request::{json_response, param, query_pairs, read_body, ApiError, ApiResult, Payload};
 use super::search::Search;
 use super::text::rfc3339;
 use super::Shared;
@@ -127,7 +128,7 @@ pub(crate) async fn delete_rules(State(shared): State<Arc<Shared>>) -> Response 
 /// match `query`) are stored, or `408` after the timeout.
 pub(crate) async fn wait(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> ApiResult {
     let pairs = query_pairs(&query);
-    let count = api::number(&pairs, "count", 1)?;
+    let count = super::request::number(&pairs, "count", 1)?;
     let timeout = match param(&pairs, "timeout") {
         None | Some("") => Duration::from_secs(5),
         Some(text) => parse_duration(text).map_err(ApiError::bad_request)?,

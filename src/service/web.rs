@@ -6,7 +6,7 @@ use axum::extract::Path;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use super::api::ApiError;
+use super::request::ApiError;
 
 /// The policy of a message's HTML: a unique origin without scripts, and
 /// nothing loaded from anywhere (inline styles and `data:` images only).

@@ -137,9 +137,16 @@ pub struct Builder {
     pub(crate) tls: Option<TlsChoice>,
     pub(crate) auth: AuthPolicy,
     keep_artifacts: bool,
+    /// Starts the HTTP API beside the server (set by `http_api()`).
     #[cfg(feature = "http")]
-    pub(crate) http_api: bool,
+    pub(crate) http_api: Option<HttpStarter>,
 }
+
+/// Starts an HTTP API over a fixture's store and rules on a free port of
+/// the address given; returns its address and its stop signal.
+#[cfg(feature = "http")]
+pub(crate) type HttpStarter =
+    fn(IpAddr, Arc<Store>, Arc<Script>) -> io::Result<(SocketAddr, oneshot::Sender<()>)>;
 
 impl Default for Builder {
     fn default() -> Self {
@@ -157,7 +164,7 @@ impl Default for Builder {
             auth: AuthPolicy::Off,
             keep_artifacts: true,
             #[cfg(feature = "http")]
-            http_api: false,
+            http_api: None,
         }
     }
 }
@@ -246,31 +253,6 @@ impl Builder {
         self
     }
 
-    /// Serve the HTTP API of service mode too (Mailpit's API v1, our routes
-    /// and the web page; see [`service`](crate::service)), on a free port of
-    /// the same address, over this fixture's store and rules:
-    /// [`TestSmtpServer::http_url`] says where. Feature `http`.
-    ///
-    /// ```
-    /// use smtp_fixture::TestSmtpServer;
-    /// use std::io::{Read, Write};
-    ///
-    /// let server = TestSmtpServer::builder().http_api().start();
-    /// let url = server.http_url().unwrap(); // hand it to a browser test
-    /// let mut http = std::net::TcpStream::connect(server.http_addr().unwrap()).unwrap();
-    /// http.write_all(b"GET /api/v1/messages HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
-    /// let mut answer = String::new();
-    /// http.read_to_string(&mut answer).unwrap();
-    /// assert!(answer.starts_with("HTTP/1.1 200"), "{url}: {answer}");
-    /// assert!(answer.contains(r#""total":0"#));
-    /// ```
-    #[cfg(feature = "http")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
-    pub fn http_api(mut self) -> Builder {
-        self.http_api = true;
-        self
-    }
-
     /// Starts the server; the port listens when this returns.
     ///
     /// # Panics
@@ -324,14 +306,9 @@ impl Builder {
             let _ = stopped_tx.send(());
         });
         #[cfg(feature = "http")]
-        let http = if self.http_api {
-            Some(crate::service::serve_for_fixture(
-                self.ip,
-                store.clone(),
-                script.clone(),
-            )?)
-        } else {
-            None
+        let http = match self.http_api {
+            Some(start) => Some(start(self.ip, store.clone(), script.clone())?),
+            None => None,
         };
         Ok(TestSmtpServer {
             #[cfg(feature = "http")]
