@@ -7,6 +7,8 @@ pub mod handler;
 pub mod handlers;
 pub mod protocol;
 pub mod server;
+#[cfg(feature = "http")]
+pub mod service;
 pub mod smtpd;
 pub mod testing;
 

@@ -141,6 +141,31 @@ struct Cli {
     /// Announce ENHANCEDSTATUSCODES and put RFC 3463 codes on replies.
     #[arg(long = "enhanced-status-codes")]
     enhanced_status_codes: bool,
+    /// Service mode: serve Mailpit's HTTP API (v1), scripted rules over
+    /// HTTP and a web page on ADDR (e.g. 127.0.0.1:8026), from the messages
+    /// this server accepts. Give a loopback address unless the API should be
+    /// reachable from other machines (it has no authentication).
+    #[cfg(feature = "http")]
+    #[arg(long = "http", value_name = "ADDR", value_parser = parse_host_port)]
+    http: Option<SocketAddr>,
+
+    /// With --http: messages kept in memory; beyond it the oldest are dropped.
+    #[cfg(feature = "http")]
+    #[arg(long = "max-messages", value_name = "N", default_value_t = smtp_fixture::service::DEFAULT_MAX_MESSAGES)]
+    max_messages: usize,
+
+    /// Print one JSON line per accepted message on standard output (From,
+    /// To, Subject, MessageID, Size, Peer, Helo) instead of the
+    /// DebuggingServer block: for scripts.
+    #[cfg(feature = "http")]
+    #[arg(long = "json")]
+    json: bool,
+
+    /// Write each accepted message to DIR as an .eml file (the exact bytes).
+    #[cfg(feature = "http")]
+    #[arg(long = "eml-dir", value_name = "DIR")]
+    eml_dir: Option<std::path::PathBuf>,
+
     /// Print the version and exit.
     #[arg(short = 'V', long = "version", action = clap::ArgAction::Version)]
     version: (),
@@ -192,6 +217,64 @@ struct CliHandler {
     users: Option<Vec<(String, String)>>,
     /// The relay for `-c PureProxy` (it connects only when a message comes).
     proxy: PureProxy,
+    /// `--json` and `--eml-dir`.
+    #[cfg(feature = "http")]
+    output: Output,
+}
+
+/// What `--json` and `--eml-dir` do with an accepted message.
+#[cfg(feature = "http")]
+struct Output {
+    json: bool,
+    eml_dir: Option<std::path::PathBuf>,
+    written: std::sync::atomic::AtomicU64,
+}
+
+#[cfg(feature = "http")]
+impl Output {
+    /// Prints the JSON line and writes the file, on the blocking pool.
+    async fn accepted(&self, message: &Message) {
+        let line = self.json.then(|| {
+            let parsed = mail_parser::MessageParser::default().parse(&message.data);
+            let subject = parsed.as_ref().and_then(|m| m.subject()).unwrap_or_default();
+            let message_id = parsed.as_ref().and_then(|m| m.message_id()).unwrap_or_default();
+            let mut line = serde_json::json!({
+                "From": message.envelope.mail_from,
+                "To": message.envelope.rcpt_to,
+                "Subject": subject,
+                "MessageID": message_id,
+                "Size": message.data.len(),
+                "Peer": message.session.peer.to_string(),
+                "Helo": message.session.helo,
+            })
+            .to_string();
+            line.push('\n');
+            line
+        });
+        let file = self.eml_dir.as_ref().map(|dir| {
+            let n = self.written.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            let millis = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_millis();
+            (dir.join(format!("{millis}-{n:06}.eml")), message.data.clone())
+        });
+        if line.is_none() && file.is_none() {
+            return;
+        }
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Some((path, data)) = file {
+                if let Err(error) = std::fs::write(&path, data) {
+                    eprintln!("smtp-fixture: cannot write {}: {error}", path.display());
+                }
+            }
+            if let Some(line) = line {
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(line.as_bytes()).and_then(|()| out.flush());
+            }
+        })
+        .await;
+    }
 }
 impl Handler for CliHandler {
     async fn on_auth(&self, _session: &Session, credentials: &Credentials) -> Decision {
@@ -208,7 +291,28 @@ impl Handler for CliHandler {
         }
     }
     async fn process_message(&self, message: &Message) -> Option<Reply> {
+        let reply = self.class_reply(message).await;
+        #[cfg(feature = "http")]
+        if reply.as_ref().is_none_or(Reply::is_positive) {
+            self.output.accepted(message).await;
+        }
+        reply
+    }
+
+    fn session_log(&self, session: &SessionInfo) -> Option<Box<dyn SessionLog>> {
+        self.debug.then(|| {
+            eprintln!("[session {}] connection from {}", session.id, session.peer);
+            Box::new(StderrLog { id: session.id }) as Box<dyn SessionLog>
+        })
+    }
+}
+
+impl CliHandler {
+    /// The class's own work and reply.
+    async fn class_reply(&self, message: &Message) -> Option<Reply> {
         match self.class {
+            #[cfg(feature = "http")]
+            Class::DebuggingServer if self.output.json => None,
             Class::DebuggingServer => {
                 // Printed on the blocking pool: a stdout nobody reads (a
                 // full pipe) then holds up this session only, not every
@@ -228,13 +332,6 @@ impl Handler for CliHandler {
             // for every command of every session.
             Class::PureProxy => Box::pin(self.proxy.process_message(message)).await,
         }
-    }
-
-    fn session_log(&self, session: &SessionInfo) -> Option<Box<dyn SessionLog>> {
-        self.debug.then(|| {
-            eprintln!("[session {}] connection from {}", session.id, session.peer);
-            Box::new(StderrLog { id: session.id }) as Box<dyn SessionLog>
-        })
     }
 }
 
@@ -343,6 +440,15 @@ fn main() -> ExitCode {
             .error(clap::error::ErrorKind::ValueValidation, error)
             .exit()
     });
+    #[cfg(feature = "http")]
+    let service = cli
+        .http
+        .map(|_| smtp_fixture::service::Service::new(cli.max_messages));
+    #[cfg(feature = "http")]
+    let script = service
+        .as_ref()
+        .map_or_else(|| Arc::new(Script::default()), |service| service.script());
+    #[cfg(not(feature = "http"))]
     let script = Arc::new(Script::default());
     for (trigger, response, times) in rules {
         let rule = script.add(trigger, response);
@@ -397,11 +503,47 @@ fn main() -> ExitCode {
         debug: cli.debug,
         users: (!cli.auth_any).then_some(users),
         proxy: PureProxy::new(remote.as_str()),
+        #[cfg(feature = "http")]
+        output: Output {
+            json: cli.json,
+            eml_dir: cli.eml_dir.clone(),
+            written: std::sync::atomic::AtomicU64::new(0),
+        },
     };
+    #[cfg(feature = "http")]
+    if let Some(dir) = &cli.eml_dir {
+        if let Err(error) = std::fs::create_dir_all(dir) {
+            eprintln!("smtp-fixture: --eml-dir {}: {error}", dir.display());
+            return ExitCode::from(2);
+        }
+    }
+    #[cfg(feature = "http")]
+    if let (Some(service), Some(http)) = (service, cli.http) {
+        let handler = service.handler(handler);
+        return serve(&cli, config, handler, tls, &remote, Some((service, http)));
+    }
     let handler = Scripted {
         inner: handler,
         script,
     };
+    serve(&cli, config, handler, tls, &remote, None)
+}
+
+#[cfg(feature = "http")]
+type HttpSide = (smtp_fixture::service::Service, SocketAddr);
+#[cfg(not(feature = "http"))]
+type HttpSide = std::convert::Infallible;
+
+/// Runs the SMTP server with `handler` (and, in service mode, the HTTP
+/// side) until Ctrl-C or SIGTERM.
+fn serve<H: Handler>(
+    cli: &Cli,
+    config: Config,
+    handler: H,
+    tls: Option<TlsConfig>,
+    remote: &str,
+    http: Option<HttpSide>,
+) -> ExitCode {
     let mut server = match SmtpServer::new(config, handler) {
         Ok(server) => server,
         Err(error) => {
@@ -458,10 +600,33 @@ fn main() -> ExitCode {
                 );
             }
         }
+        // One signal stops both sides.
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            stop_signal().await;
+            let _ = stop.send(true);
+        });
+        let stopped = move || {
+            let mut stopping = stopping.clone();
+            async move {
+                let _ = stopping.wait_for(|stop| *stop).await;
+            }
+        };
+        let http = match http {
+            Some(http) => match start_http(http, stopped()).await {
+                Ok(task) => Some(task),
+                Err(code) => return code,
+            },
+            None => None,
+        };
         let _ = std::io::stdout().flush();
         // Run as a task, not in block_on itself: sessions spawned from a task
         // go on the runtime's local queue without waking it through an eventfd.
-        match tokio::spawn(server.run(listener, stop_signal())).await {
+        let smtp = tokio::spawn(server.run(listener, stopped())).await;
+        if let Some(http) = http {
+            let _ = http.await;
+        }
+        match smtp {
             Ok(Ok(())) => ExitCode::SUCCESS,
             Ok(Err(error)) => {
                 eprintln!("smtp-fixture: {error}");
@@ -472,6 +637,43 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         }})
+}
+
+/// Binds the HTTP side, says where it is (warning when it is reachable
+/// from other machines) and serves it until `stop`.
+#[cfg(feature = "http")]
+async fn start_http(
+    (service, addr): HttpSide,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<tokio::task::JoinHandle<()>, ExitCode> {
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!("smtp-fixture: cannot listen on {addr} for HTTP: {error}");
+            return Err(ExitCode::FAILURE);
+        }
+    };
+    let bound = listener.local_addr().unwrap_or(addr);
+    println!("smtp-fixture: HTTP API and web page on http://{bound}/");
+    if !bound.ip().is_loopback() {
+        eprintln!(
+            "smtp-fixture: warning: the HTTP API on {bound} has no authentication: anyone who can connect reads, \
+             deletes and scripts the mail"
+        );
+    }
+    Ok(tokio::spawn(async move {
+        if let Err(error) = service.serve(listener, stop).await {
+            eprintln!("smtp-fixture: HTTP: {error}");
+        }
+    }))
+}
+
+#[cfg(not(feature = "http"))]
+async fn start_http(
+    http: HttpSide,
+    _stop: impl std::future::Future<Output = ()>,
+) -> Result<tokio::task::JoinHandle<()>, ExitCode> {
+    match http {}
 }
 
 /// Ctrl-C, or SIGTERM on Unix.

@@ -111,6 +111,9 @@ pub struct TestSmtpServer {
     /// The server certificate as PEM and DER, when TLS is on.
     #[cfg(feature = "tls")]
     certificate: Option<(String, Vec<u8>)>,
+    /// The HTTP API's address and its stop signal, with `http_api()`.
+    #[cfg(feature = "http")]
+    http: Option<(SocketAddr, oneshot::Sender<()>)>,
 }
 
 /// Options for a [`TestSmtpServer`], from [`TestSmtpServer::builder`].
@@ -138,7 +141,16 @@ pub struct Builder {
     pub(crate) tls: Option<TlsChoice>,
     pub(crate) auth: AuthPolicy,
     keep_artifacts: bool,
+    /// Starts the HTTP API beside the server (set by `http_api()`).
+    #[cfg(feature = "http")]
+    pub(crate) http_api: Option<HttpStarter>,
 }
+
+/// Starts an HTTP API over a fixture's store and rules on a free port of
+/// the address given; returns its address and its stop signal.
+#[cfg(feature = "http")]
+pub(crate) type HttpStarter =
+    fn(IpAddr, Arc<Store>, Arc<Script>) -> io::Result<(SocketAddr, oneshot::Sender<()>)>;
 
 impl Default for Builder {
     fn default() -> Self {
@@ -156,6 +168,8 @@ impl Default for Builder {
             tls: None,
             auth: AuthPolicy::Off,
             keep_artifacts: true,
+            #[cfg(feature = "http")]
+            http_api: None,
         }
     }
 }
@@ -312,7 +326,14 @@ impl Builder {
             }
             let _ = stopped_tx.send(());
         });
+        #[cfg(feature = "http")]
+        let http = match self.http_api {
+            Some(start) => Some(start(self.ip, store.clone(), script.clone())?),
+            None => None,
+        };
         Ok(TestSmtpServer {
+            #[cfg(feature = "http")]
+            http,
             addr,
             store,
             script,
@@ -369,6 +390,21 @@ impl TestSmtpServer {
         self.certificate.as_ref().map(|(_, der)| der.as_slice())
     }
 
+    /// The address of the HTTP API, when the fixture was built with
+    /// [`Builder::http_api`] (feature `http`).
+    #[cfg(feature = "http")]
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http.as_ref().map(|(addr, _)| *addr)
+    }
+
+    /// The base URL of the HTTP API and web page, e.g.
+    /// `http://127.0.0.1:41234`, when built with [`Builder::http_api`]:
+    /// what a browser-driving test or a Mailpit client is pointed at.
+    #[cfg(feature = "http")]
+    pub fn http_url(&self) -> Option<String> {
+        self.http_addr().map(|addr| format!("http://{addr}"))
+    }
+
     /// How long waits last before failing.
     pub fn wait_timeout(&self) -> Duration {
         self.wait_timeout
@@ -398,21 +434,21 @@ impl TestSmtpServer {
     /// body: its [`data`](ReceivedMessage::data) shares the fixture's
     /// buffers.
     pub fn messages(&self) -> Vec<ReceivedMessage> {
-        self.store.lock().messages.clone()
+        self.store.lock().messages.iter().cloned().collect()
     }
 
     /// Messages that got a refusal as their final reply (from a scripted
     /// reply or handler), in order. Like [`messages`](Self::messages), the
     /// snapshot shares the bodies.
     pub fn rejected(&self) -> Vec<RejectedMessage> {
-        self.store.lock().rejected.clone()
+        self.store.lock().rejected.iter().cloned().collect()
     }
 
     /// Recipients refused at `RCPT TO` by a scripted rule (or the handler),
     /// in order: they are in no envelope. Refusals the server makes itself
     /// (bad syntax, the recipient limit) are only in the transcripts.
     pub fn refused_recipients(&self) -> Vec<RefusedRecipient> {
-        self.store.lock().refused_recipients.clone()
+        self.store.lock().refused_recipients.iter().cloned().collect()
     }
 
     /// The transcript of every session so far (also open ones), oldest first.
@@ -615,6 +651,10 @@ impl fmt::Display for TestSmtpServer {
 
 impl Drop for TestSmtpServer {
     fn drop(&mut self) {
+        #[cfg(feature = "http")]
+        if let Some((_, stop)) = self.http.take() {
+            let _ = stop.send(());
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
             // Wait until the listener is closed, so the port is free (and

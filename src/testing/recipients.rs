@@ -25,7 +25,7 @@ impl TestSmtpServer {
     /// assert_eq!(server.last_message().unwrap().subject().as_deref(), Some("second"));
     /// ```
     pub fn last_message(&self) -> Option<ReceivedMessage> {
-        self.store.lock().messages.last().cloned()
+        self.store.lock().messages.back().cloned()
     }
 
     /// The messages accepted so far whose envelope names `address` as a

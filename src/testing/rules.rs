@@ -417,6 +417,28 @@ impl Script {
         RuleHandle { rule }
     }
 
+    /// Every rule as (trigger, response, hits, uses left; `None`: no
+    /// limit), in order: what the service's `GET /api/v1/rules` lists.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    pub(crate) fn list(&self) -> Vec<(String, String, usize, Option<usize>)> {
+        let rules = self.rules.read().unwrap_or_else(|p| p.into_inner());
+        rules
+            .iter()
+            .map(|rule| {
+                let hits = rule.hits.load(Ordering::SeqCst);
+                let times = rule.times.load(Ordering::SeqCst);
+                let left = (times != usize::MAX).then(|| times.saturating_sub(hits));
+                (rule.trigger.to_string(), rule.response.to_string(), hits, left)
+            })
+            .collect()
+    }
+
+    /// Removes every rule: the server behaves normally again.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    pub(crate) fn clear(&self) {
+        self.rules.write().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
     /// Descriptions of the rules whose `expect` is not met.
     pub fn unmet_expectations(&self) -> Vec<String> {
         let rules = self.rules.read().unwrap_or_else(|p| p.into_inner());

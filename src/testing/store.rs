@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use tokio::sync::Notify;
+use tokio::sync::{broadcast, Notify};
 
 use super::message::ReceivedMessage;
 use super::rules::Refusals;
@@ -61,24 +61,142 @@ pub struct RefusedRecipient {
     pub session_id: u64,
 }
 
+/// What the service keeps beside each stored message.
+#[cfg_attr(not(feature = "http"), allow(dead_code))] // read by the service only
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MessageMeta {
+    /// The message's number in this store: never reused, so an HTTP client
+    /// can name a message (Mailpit's `ID`).
+    pub(crate) id: u64,
+    /// Whether an HTTP client has read it (Mailpit's `Read`).
+    pub(crate) read: bool,
+    /// Mailpit's message tags.
+    pub(crate) tags: Vec<String>,
+}
+
+/// A change to the records, for the service's event stream.
+#[cfg_attr(not(feature = "http"), allow(dead_code))] // read by the service only
+#[derive(Debug, Clone)]
+pub(crate) enum StoreEvent {
+    /// The message with this id was stored.
+    Accepted(u64),
+    /// A message got a refusal as its final reply.
+    Rejected(Box<RejectedMessage>),
+    /// These messages were deleted (or dropped as the oldest).
+    Deleted(Vec<u64>),
+    /// Everything was cleared.
+    Cleared,
+}
+
 #[derive(Default)]
 pub(crate) struct Records {
-    pub(crate) messages: Vec<ReceivedMessage>,
-    pub(crate) rejected: Vec<RejectedMessage>,
-    pub(crate) refused_recipients: Vec<RefusedRecipient>,
+    pub(crate) messages: VecDeque<ReceivedMessage>,
+    /// One entry per message, in the same order.
+    pub(crate) meta: VecDeque<MessageMeta>,
+    pub(crate) rejected: VecDeque<RejectedMessage>,
+    pub(crate) refused_recipients: VecDeque<RefusedRecipient>,
     pub(crate) transcripts: VecDeque<(u64, SharedTranscript)>,
     pub(crate) transcripts_dropped: usize,
+    /// The id the next message gets.
+    next_id: u64,
+    /// Messages deleted or dropped since the start (Mailpit's
+    /// `MessagesDeleted`).
+    pub(crate) deleted: u64,
+    /// Messages accepted since the start, and their bytes.
+    pub(crate) accepted: u64,
+    pub(crate) accepted_bytes: u64,
+    /// Messages refused at the final reply since the start.
+    pub(crate) rejected_total: u64,
+}
+
+#[cfg_attr(not(feature = "http"), allow(dead_code))] // read by the service only
+impl Records {
+    /// The position of message `id`.
+    pub(crate) fn position(&self, id: u64) -> Option<usize> {
+        // Ids rise with the position, so a binary search finds it.
+        self.meta.binary_search_by_key(&id, |meta| meta.id).ok()
+    }
 }
 
 /// The records plus the means to wait for them to change.
-#[derive(Default)]
 pub(crate) struct Store {
     records: Mutex<Records>,
     changed: Condvar,
     notify: Notify,
+    /// Messages (and refused messages) kept; the oldest go first beyond it.
+    limit: usize,
+    events: broadcast::Sender<StoreEvent>,
 }
 
+impl Default for Store {
+    fn default() -> Store {
+        Store::bounded(usize::MAX)
+    }
+}
+
+/// Events a slow event-stream reader may fall behind by before it misses some.
+const EVENTS_BUFFERED: usize = 1024;
+
 impl Store {
+    /// A store that keeps at most `limit` messages, dropping the oldest.
+    pub(crate) fn bounded(limit: usize) -> Store {
+        Store {
+            records: Mutex::default(),
+            changed: Condvar::new(),
+            notify: Notify::new(),
+            limit: limit.max(1),
+            events: broadcast::channel(EVENTS_BUFFERED).0,
+        }
+    }
+
+    /// Changes from now on (for the service's event stream).
+    #[cfg_attr(not(feature = "http"), allow(dead_code))] // read by the service only
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<StoreEvent> {
+        self.events.subscribe()
+    }
+
+    fn publish(&self, event: impl FnOnce() -> StoreEvent) {
+        if self.events.receiver_count() > 0 {
+            let _ = self.events.send(event());
+        }
+    }
+
+    /// Deletes the messages for which `doomed` holds; returns their ids.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))] // read by the service only
+    pub(crate) fn delete_where(
+        &self,
+        mut doomed: impl FnMut(&ReceivedMessage, &MessageMeta) -> bool,
+    ) -> Vec<u64> {
+        let mut deleted = Vec::new();
+        {
+            let mut records = self.lock();
+            let records = &mut *records;
+            let messages = std::mem::take(&mut records.messages);
+            let meta = std::mem::take(&mut records.meta);
+            for (message, meta) in messages.into_iter().zip(meta) {
+                if doomed(&message, &meta) {
+                    deleted.push(meta.id);
+                } else {
+                    records.messages.push_back(message);
+                    records.meta.push_back(meta);
+                }
+            }
+            records.deleted += deleted.len() as u64;
+        }
+        if !deleted.is_empty() {
+            let ids = deleted.clone();
+            self.publish(move || StoreEvent::Deleted(ids));
+            self.changed();
+        }
+        deleted
+    }
+
+    /// Deletes every message (the refusals and transcripts stay).
+    #[cfg_attr(not(feature = "http"), allow(dead_code))] // read by the service only
+    pub(crate) fn clear_messages(&self) {
+        self.delete_where(|_, _| true);
+    }
+
     pub(crate) fn lock(&self) -> MutexGuard<'_, Records> {
         self.records
             .lock()
@@ -91,17 +209,53 @@ impl Store {
     }
 
     pub(crate) fn push_message(&self, message: ReceivedMessage) {
-        self.lock().messages.push(message);
+        let (id, dropped) = {
+            let mut records = self.lock();
+            let id = records.next_id + 1;
+            records.next_id = id;
+            records.accepted += 1;
+            records.accepted_bytes += message.data.len() as u64;
+            records.messages.push_back(message);
+            records.meta.push_back(MessageMeta {
+                id,
+                ..MessageMeta::default()
+            });
+            let mut dropped = Vec::new();
+            while records.messages.len() > self.limit {
+                records.messages.pop_front();
+                dropped.extend(records.meta.pop_front().map(|meta| meta.id));
+            }
+            records.deleted += dropped.len() as u64;
+            (id, dropped)
+        };
+        if !dropped.is_empty() {
+            self.publish(|| StoreEvent::Deleted(dropped));
+        }
+        self.publish(|| StoreEvent::Accepted(id));
         self.changed();
     }
 
     pub(crate) fn push_rejected(&self, rejected: RejectedMessage) {
-        self.lock().rejected.push(rejected);
+        {
+            let mut records = self.lock();
+            records.rejected.push_back(rejected.clone());
+            records.rejected_total += 1;
+            if records.rejected.len() > self.limit {
+                records.rejected.pop_front();
+            }
+        }
+        self.publish(|| StoreEvent::Rejected(Box::new(rejected)));
         self.changed();
     }
 
     pub(crate) fn push_refused_recipient(&self, refused: RefusedRecipient) {
-        self.lock().refused_recipients.push(refused);
+        {
+            let mut records = self.lock();
+            records.refused_recipients.push_back(refused);
+            if records.refused_recipients.len() > self.limit {
+                records.refused_recipients.pop_front();
+            }
+        }
         self.changed();
     }
 
@@ -115,8 +269,16 @@ impl Store {
     }
 
     pub(crate) fn clear(&self) {
+        self.clear_records();
+        self.publish(|| StoreEvent::Cleared);
+        self.changed();
+    }
+
+    fn clear_records(&self) {
         let mut records = self.lock();
+        records.deleted += records.messages.len() as u64;
         records.messages.clear();
+        records.meta.clear();
         records.rejected.clear();
         records.refused_recipients.clear();
         records.transcripts.retain(|(_, t)| !t.snapshot().closed);

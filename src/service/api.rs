@@ -1,0 +1,417 @@
+//! Mailpit's API v1, the routes a test needs, over the fixture's store.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::mailpit::{headers, Parsed};
+use super::request::{json_response, number, param, query_pairs, read_body, ApiError, ApiResult};
+use super::search::Search;
+use super::Shared;
+use crate::testing::message::ReceivedMessage;
+use crate::testing::store::MessageMeta;
+
+fn ok_text() -> Response {
+    ([(header::CONTENT_TYPE, "text/plain")], "ok").into_response()
+}
+
+/// The message called `id` (`latest`: the newest), with its metadata.
+pub(crate) fn find(shared: &Shared, id: &str) -> Result<(ReceivedMessage, MessageMeta), ApiError> {
+    let records = shared.store.lock();
+    let index = if id == "latest" {
+        records.messages.len().checked_sub(1)
+    } else {
+        id.parse::<u64>().ok().and_then(|id| records.position(id))
+    };
+    index
+        .map(|i| (records.messages[i].clone(), records.meta[i].clone()))
+        .ok_or_else(|| ApiError::not_found(format!("message {id} not found")))
+}
+
+fn mark_read(shared: &Shared, ids: &[u64], read: bool) {
+    let mut records = shared.store.lock();
+    for &id in ids {
+        if let Some(index) = records.position(id) {
+            records.meta[index].read = read;
+        }
+    }
+}
+
+fn all_tags(records: &crate::testing::store::Records) -> Vec<String> {
+    let tags: BTreeSet<&String> = records.meta.iter().flat_map(|meta| &meta.tags).collect();
+    tags.into_iter().cloned().collect()
+}
+
+pub(crate) async fn info(State(shared): State<Arc<Shared>>) -> Response {
+    let records = shared.store.lock();
+    let unread = records.meta.iter().filter(|meta| !meta.read).count();
+    let mut tags = serde_json::Map::new();
+    for tag in all_tags(&records) {
+        let count = records.meta.iter().filter(|m| m.tags.contains(&tag)).count();
+        tags.insert(tag, json!(count));
+    }
+    let size: usize = records.messages.iter().map(|m| m.data.len()).sum();
+    let body = json!({
+        "Version": concat!("smtp-fixture ", env!("CARGO_PKG_VERSION")),
+        "LatestVersion": "disabled",
+        "Database": "memory",
+        "DatabaseSize": size,
+        "Messages": records.messages.len(),
+        "Unread": unread,
+        "Tags": tags,
+        "RuntimeStats": {
+            "Uptime": shared.started.elapsed().as_secs(),
+            "Memory": size,
+            "MessagesDeleted": records.deleted,
+            "SMTPAccepted": records.accepted,
+            "SMTPAcceptedSize": records.accepted_bytes,
+            "SMTPRejected": records.rejected_total,
+            "SMTPIgnored": 0,
+        },
+    });
+    drop(records);
+    json_response(&body)
+}
+
+pub(crate) async fn webui() -> Response {
+    json_response(&json!({
+        "Label": "smtp-fixture",
+        "MessageRelay": { "Enabled": false, "SMTPServer": "", "ReturnPath": "", "AllowedRecipients": "",
+            "BlockedRecipients": "", "OverrideFrom": "", "PreserveMessageIDs": false, "RecipientAllowlist": "" },
+        "SpamAssassin": false,
+        "ChaosEnabled": false,
+        "DuplicatesIgnored": false,
+        "HideDeleteAllButton": false,
+    }))
+}
+
+/// `messages` newest first, as Mailpit's `MessagesSummary`.
+fn summaries(
+    pairs: &[(String, String)],
+    matching: Vec<(ReceivedMessage, MessageMeta, Parsed)>,
+    total: usize,
+    unread: usize,
+    tags: Vec<String>,
+) -> ApiResult {
+    let start = number(pairs, "start", 0)?;
+    let limit = number(pairs, "limit", 50)?;
+    let matched = matching.len();
+    let matched_unread = matching.iter().filter(|(_, meta, _)| !meta.read).count();
+    let page: Vec<_> = matching
+        .iter()
+        .rev()
+        .skip(start)
+        .take(limit)
+        .map(|(message, meta, parsed)| parsed.summary(message, meta))
+        .collect();
+    Ok(json_response(&json!({
+        "total": total,
+        "unread": unread,
+        "count": page.len(),
+        "messages_count": matched,
+        "messages_unread": matched_unread,
+        "start": start,
+        "tags": tags,
+        "messages": page,
+    })))
+}
+
+/// Copies of the stored messages (bodies shared), oldest first, with
+/// the mailbox's totals.
+fn snapshot(shared: &Shared) -> (Vec<(ReceivedMessage, MessageMeta)>, usize, Vec<String>) {
+    let records = shared.store.lock();
+    let unread = records.meta.iter().filter(|meta| !meta.read).count();
+    let all = records
+        .messages
+        .iter()
+        .cloned()
+        .zip(records.meta.iter().cloned())
+        .collect();
+    (all, unread, all_tags(&records))
+}
+
+pub(crate) async fn list(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> ApiResult {
+    let pairs = query_pairs(&query);
+    let start = number(&pairs, "start", 0)?;
+    let limit = number(&pairs, "limit", 50)?;
+    let (page, total, unread, tags) = {
+        let records = shared.store.lock();
+        let total = records.messages.len();
+        let unread = records.meta.iter().filter(|meta| !meta.read).count();
+        // Only the page is copied and parsed, newest first.
+        let page: Vec<_> = (0..total)
+            .rev()
+            .skip(start)
+            .take(limit)
+            .map(|i| (records.messages[i].clone(), records.meta[i].clone()))
+            .collect();
+        (page, total, unread, all_tags(&records))
+    };
+    let messages: Vec<_> = page
+        .iter()
+        .map(|(message, meta)| Parsed::of(message).summary(message, meta))
+        .collect();
+    Ok(json_response(&json!({
+        "total": total,
+        "unread": unread,
+        "count": messages.len(),
+        "messages_count": total,
+        "messages_unread": unread,
+        "start": start,
+        "tags": tags,
+        "messages": messages,
+    })))
+}
+
+/// The stored messages a search matches, oldest first.
+pub(crate) fn matching(shared: &Shared, search: &Search) -> Vec<(ReceivedMessage, MessageMeta, Parsed)> {
+    let (all, _, _) = snapshot(shared);
+    all.into_iter()
+        .filter_map(|(message, meta)| {
+            let parsed = Parsed::of(&message);
+            search
+                .matches(&message, &meta, &parsed)
+                .then_some((message, meta, parsed))
+        })
+        .collect()
+}
+
+fn parse_search(pairs: &[(String, String)]) -> Result<Search, ApiError> {
+    Search::parse(param(pairs, "query").unwrap_or_default()).map_err(ApiError::bad_request)
+}
+
+pub(crate) async fn search(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> ApiResult {
+    let pairs = query_pairs(&query);
+    let search = parse_search(&pairs)?;
+    let (total, unread, tags) = {
+        let records = shared.store.lock();
+        (
+            records.messages.len(),
+            records.meta.iter().filter(|meta| !meta.read).count(),
+            all_tags(&records),
+        )
+    };
+    summaries(&pairs, matching(&shared, &search), total, unread, tags)
+}
+
+pub(crate) async fn delete_search(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> ApiResult {
+    let pairs = query_pairs(&query);
+    let search = parse_search(&pairs)?;
+    let ids: BTreeSet<u64> = matching(&shared, &search)
+        .iter()
+        .map(|(_, meta, _)| meta.id)
+        .collect();
+    shared.store.delete_where(|_, meta| ids.contains(&meta.id));
+    Ok(ok_text())
+}
+
+fn parse_ids(ids: &[String]) -> Result<Vec<u64>, ApiError> {
+    // An id that names no message is skipped, as Mailpit does; one that
+    // cannot be an id is a mistake worth a 400.
+    ids.iter()
+        .map(|id| {
+            id.trim()
+                .parse::<u64>()
+                .map_err(|_| ApiError::bad_request(format!("{id:?} is not a message ID")))
+        })
+        .collect()
+}
+
+pub(crate) async fn delete_messages(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let payload = read_body(&headers, body).await?;
+    payload.is_object_or_empty()?;
+    let ids = parse_ids(&payload.strings("IDs")?)?;
+    if ids.is_empty() {
+        shared.store.clear_messages();
+    } else {
+        shared.store.delete_where(|_, meta| ids.contains(&meta.id));
+    }
+    Ok(ok_text())
+}
+
+pub(crate) async fn set_read(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(_query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let payload = read_body(&headers, body).await?;
+    payload.is_object_or_empty()?;
+    let ids = parse_ids(&payload.strings("IDs")?)?;
+    let read = payload.boolean("Read")?;
+    let search = payload.string("Search")?.filter(|s| !s.trim().is_empty());
+    let targets: Vec<u64> = match (&search, ids.is_empty()) {
+        (Some(_), false) => {
+            return Err(ApiError::bad_request(
+                "You may specify either IDs or a search query, not both",
+            ))
+        }
+        (Some(search), true) => {
+            let search = Search::parse(search).map_err(ApiError::bad_request)?;
+            matching(&shared, &search)
+                .iter()
+                .map(|(_, meta, _)| meta.id)
+                .collect()
+        }
+        (None, true) => shared.store.lock().meta.iter().map(|meta| meta.id).collect(),
+        (None, false) => ids,
+    };
+    mark_read(&shared, &targets, read);
+    Ok(ok_text())
+}
+
+pub(crate) async fn message(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult {
+    let (message, mut meta) = find(&shared, &id)?;
+    mark_read(&shared, &[meta.id], true);
+    meta.read = true;
+    Ok(json_response(&Parsed::of(&message).message(&message, &meta)))
+}
+
+pub(crate) async fn message_headers(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult {
+    let (message, _) = find(&shared, &id)?;
+    Ok(json_response(&headers(&message)))
+}
+
+pub(crate) async fn raw(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> ApiResult {
+    let (message, meta) = find(&shared, &id)?;
+    let mut response = (
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        Body::from(message.data.clone().into_vec()),
+    )
+        .into_response();
+    if param(&query_pairs(&query), "dl") == Some("1") {
+        if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{}.eml\"", meta.id)) {
+            response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
+        }
+    }
+    Ok(response)
+}
+
+pub(crate) async fn part(
+    State(shared): State<Arc<Shared>>,
+    Path((id, part_id)): Path<(String, String)>,
+) -> ApiResult {
+    let (message, _) = find(&shared, &id)?;
+    let parsed = Parsed::of(&message);
+    let part = parsed
+        .parts
+        .into_iter()
+        .find(|part| part.summary.part_id == part_id)
+        .ok_or_else(|| ApiError::not_found(format!("message {id} has no part {part_id}")))?;
+    let content_type = HeaderValue::from_str(&part.summary.content_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    let name: String = url::form_urlencoded::byte_serialize(part.summary.file_name.as_bytes()).collect();
+    let disposition = HeaderValue::from_str(&format!("inline; filename=\"{name}\""))
+        .unwrap_or(HeaderValue::from_static("inline"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        part.content,
+    )
+        .into_response())
+}
+
+/// `GET /view/{ID}.txt` and `/view/{ID}.html`: one part, for UI tests.
+pub(crate) async fn view(State(shared): State<Arc<Shared>>, Path(file): Path<String>) -> ApiResult {
+    let (id, html) = match (file.strip_suffix(".html"), file.strip_suffix(".txt")) {
+        (Some(id), _) => (id, true),
+        (_, Some(id)) => (id, false),
+        _ => {
+            return Err(ApiError::not_found(format!(
+                "no view {file:?}: want ID.txt or ID.html"
+            )))
+        }
+    };
+    let (message, _) = find(&shared, id)?;
+    let parsed = Parsed::of(&message);
+    Ok(if html {
+        (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                // The message's HTML is not ours: no scripts, no remote loads,
+                // and a unique origin, so it cannot reach the API.
+                (header::CONTENT_SECURITY_POLICY, super::web::MESSAGE_CSP),
+            ],
+            parsed.html,
+        )
+            .into_response()
+    } else {
+        ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], parsed.text).into_response()
+    })
+}
+
+pub(crate) async fn tags(State(shared): State<Arc<Shared>>) -> Response {
+    let tags = all_tags(&shared.store.lock());
+    json_response(&tags)
+}
+
+pub(crate) async fn set_tags(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Body) -> ApiResult {
+    let payload = read_body(&headers, body).await?;
+    payload.is_object_or_empty()?;
+    let ids = parse_ids(&payload.strings("IDs")?)?;
+    let mut tags: Vec<String> = Vec::new();
+    for tag in payload.strings("Tags")? {
+        let tag = tag.trim().to_string();
+        if !tag.is_empty() && !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    tags.sort();
+    let mut records = shared.store.lock();
+    for id in ids {
+        if let Some(index) = records.position(id) {
+            records.meta[index].tags = tags.clone();
+        }
+    }
+    Ok(ok_text())
+}
+
+pub(crate) async fn rename_tag(
+    State(shared): State<Arc<Shared>>,
+    Path(tag): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let payload = read_body(&headers, body).await?;
+    let name = payload
+        .string("Name")?
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| ApiError::bad_request("want {\"Name\": \"new name\"}"))?;
+    let mut records = shared.store.lock();
+    for meta in records.meta.iter_mut() {
+        if let Some(t) = meta.tags.iter_mut().find(|t| **t == tag) {
+            *t = name.clone();
+            meta.tags.sort();
+            meta.tags.dedup();
+        }
+    }
+    Ok(ok_text())
+}
+
+pub(crate) async fn delete_tag(State(shared): State<Arc<Shared>>, Path(tag): Path<String>) -> ApiResult {
+    let mut records = shared.store.lock();
+    for meta in records.meta.iter_mut() {
+        meta.tags.retain(|t| *t != tag);
+    }
+    Ok(ok_text())
+}
+
+pub(crate) async fn not_found() -> ApiError {
+    ApiError::not_found("no such route")
+}

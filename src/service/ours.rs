@@ -1,0 +1,296 @@
+//! Our routes beyond Mailpit's: scripted replies, a long poll, what the
+//! fixture reads from a message (links, snapshot, lint, transcript), the
+//! refused messages, and an event stream. Listed in `docs/service.md`.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::{self, Stream};
+use serde_json::{json, Value};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::Instant;
+
+use super::api::{self, find};
+use super::mailpit::Parsed;
+use super::request::{json_response, param, query_pairs, read_body, ApiError, ApiResult, Payload};
+use super::search::Search;
+use super::text::rfc3339;
+use super::Shared;
+use crate::testing::store::{RejectedMessage, StoreEvent};
+use crate::testing::{parse_delay_rule, parse_disconnect_rule, parse_duration, parse_reply_rule};
+use crate::testing::{LinkSource, Response as RuleResponse, Trigger};
+
+/// The longest a `wait` may be asked to wait.
+const MAX_WAIT: Duration = Duration::from_secs(600);
+
+fn text_response(text: String) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
+}
+
+fn rules_json(shared: &Shared) -> Value {
+    let rules: Vec<Value> = shared
+        .script
+        .list()
+        .into_iter()
+        .map(|(trigger, response, hits, left)| {
+            json!({ "Trigger": trigger, "Response": response, "Hits": hits, "TimesLeft": left })
+        })
+        .collect();
+    json!({ "rules": rules })
+}
+
+pub(crate) async fn rules(State(shared): State<Arc<Shared>>) -> Response {
+    json_response(&rules_json(&shared))
+}
+
+/// One rule of a `POST /api/v1/rules` body, in the command line's syntax:
+/// `{"reply": "RCPT TO:x@example.com=550 No such user", "times": 1}`,
+/// `{"delay": "MAIL=2s"}`, `{"disconnect": "DATA"}`.
+fn parse_rule(value: &Value) -> Result<(Trigger, RuleResponse, Option<usize>), ApiError> {
+    let object = value.as_object().ok_or_else(|| {
+        ApiError::bad_request("a rule is a JSON object, e.g. {\"reply\": \"DATA=451 Try later\"}")
+    })?;
+    let mut found = None;
+    for (key, value) in object {
+        let parse: fn(&str) -> Result<(Trigger, RuleResponse), String> = match key.as_str() {
+            "reply" => parse_reply_rule,
+            "delay" => parse_delay_rule,
+            "disconnect" => parse_disconnect_rule,
+            "times" => continue,
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "unknown rule field `{other}`: want reply, delay or disconnect, and times"
+                )))
+            }
+        };
+        if found.is_some() {
+            return Err(ApiError::bad_request(
+                "one of reply, delay or disconnect per rule",
+            ));
+        }
+        let text = value
+            .as_str()
+            .ok_or_else(|| ApiError::bad_request(format!("`{key}` must be a string")))?;
+        found = Some(parse(text).map_err(|e| ApiError::bad_request(format!("{key} {text:?}: {e}")))?);
+    }
+    let (trigger, response) =
+        found.ok_or_else(|| ApiError::bad_request("a rule needs reply, delay or disconnect"))?;
+    let times = match object.get("times") {
+        None | Some(Value::Null) => None,
+        Some(value) => Some(
+            value
+                .as_u64()
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| ApiError::bad_request("`times` must be a non-negative integer"))?,
+        ),
+    };
+    Ok((trigger, response, times))
+}
+
+/// `POST /api/v1/rules`: one rule object or an array of them, added after
+/// the existing rules (all or none: a bad one adds nothing).
+pub(crate) async fn add_rules(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let rules = match read_body(&headers, body).await? {
+        Payload::Json(Value::Array(items)) => items.iter().map(parse_rule).collect::<Result<Vec<_>, _>>()?,
+        Payload::Json(value) => vec![parse_rule(&value)?],
+        Payload::Empty | Payload::Form(_) => return Err(ApiError::bad_request(
+            "want a JSON rule, e.g. {\"reply\": \"RCPT TO:x@example.com=550 No such user\", \"times\": 1}",
+        )),
+    };
+    for (trigger, response, times) in rules {
+        let rule = shared.script.add(trigger, response);
+        if let Some(times) = times {
+            let _ = rule.times(times);
+        }
+    }
+    let mut response = json_response(&rules_json(&shared));
+    *response.status_mut() = StatusCode::CREATED;
+    Ok(response)
+}
+
+pub(crate) async fn delete_rules(State(shared): State<Arc<Shared>>) -> Response {
+    shared.script.clear();
+    json_response(&rules_json(&shared))
+}
+
+/// `GET /api/v1/wait?count=N&timeout=5s[&query=...]`: answers as
+/// `/api/v1/messages` (or `/search`) once at least `count` messages (that
+/// match `query`) are stored, or `408` after the timeout.
+pub(crate) async fn wait(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> ApiResult {
+    let pairs = query_pairs(&query);
+    let count = super::request::number(&pairs, "count", 1)?;
+    let timeout = match param(&pairs, "timeout") {
+        None | Some("") => Duration::from_secs(5),
+        Some(text) => parse_duration(text).map_err(ApiError::bad_request)?,
+    };
+    if timeout > MAX_WAIT {
+        return Err(ApiError::bad_request(format!(
+            "`timeout` is at most {}s",
+            MAX_WAIT.as_secs()
+        )));
+    }
+    let search = match param(&pairs, "query").filter(|q| !q.trim().is_empty()) {
+        Some(q) => Some(Search::parse(q).map_err(ApiError::bad_request)?),
+        None => None,
+    };
+    let deadline = Instant::now() + timeout;
+    // Subscribed before the first look, so no message slips in between.
+    let mut events = shared.store.subscribe();
+    loop {
+        let found = match &search {
+            Some(search) => api::matching(&shared, search).len(),
+            None => shared.store.lock().messages.len(),
+        };
+        if found >= count {
+            return match &search {
+                Some(_) => api::search(State(shared), RawQuery(query)).await,
+                None => api::list(State(shared), RawQuery(query)).await,
+            };
+        }
+        tokio::select! {
+            event = tokio::time::timeout_at(deadline, events.recv()) => match event {
+                Err(_) => {
+                    return Err(ApiError {
+                        status: StatusCode::REQUEST_TIMEOUT,
+                        message: format!("{found} of {count} messages after {timeout:?}"),
+                    })
+                }
+                Ok(Err(RecvError::Closed)) => return Err(ApiError::not_found("the store is gone")),
+                Ok(_) => {}
+            },
+            () = shared.closed() => {
+                return Err(ApiError { status: StatusCode::SERVICE_UNAVAILABLE, message: "the service is stopping".into() })
+            }
+        }
+    }
+}
+
+pub(crate) async fn links(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult {
+    let (message, _) = find(&shared, &id)?;
+    let links: Vec<Value> = message
+        .links()
+        .into_iter()
+        .map(|link| {
+            let source = match link.source {
+                LinkSource::Html => "html",
+                _ => "text",
+            };
+            json!({ "URL": link.url, "Text": link.text, "Source": source })
+        })
+        .collect();
+    Ok(json_response(&links))
+}
+
+pub(crate) async fn snapshot(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult {
+    let (message, _) = find(&shared, &id)?;
+    Ok(text_response(message.snapshot()))
+}
+
+pub(crate) async fn lint(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult {
+    let (message, _) = find(&shared, &id)?;
+    let violations: Vec<String> = message.lint().iter().map(ToString::to_string).collect();
+    Ok(json_response(
+        &json!({ "Clean": violations.is_empty(), "Violations": violations }),
+    ))
+}
+
+pub(crate) async fn transcript(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult {
+    let (message, _) = find(&shared, &id)?;
+    let transcript = message
+        .transcript()
+        .ok_or_else(|| ApiError::not_found(format!("message {id} has no transcript")))?;
+    Ok(text_response(transcript.to_string()))
+}
+
+fn rejected_json(rejected: &RejectedMessage) -> Value {
+    let message = &rejected.message;
+    json!({
+        "From": message.envelope.mail_from,
+        "To": message.envelope.rcpt_to,
+        "Subject": message.subject().unwrap_or_default(),
+        "Created": rfc3339(message.received_at),
+        "Size": message.data.len(),
+        "Code": rejected.reply.as_ref().map(|r| r.code()),
+        "Reply": rejected.reply.as_ref().map(|r| r.to_string().trim_end().to_string()),
+    })
+}
+
+/// `GET /api/v1/rejected`: messages refused at their final reply and
+/// recipients refused at `RCPT TO`, oldest first.
+pub(crate) async fn rejected(State(shared): State<Arc<Shared>>) -> Response {
+    let records = shared.store.lock();
+    let messages: Vec<Value> = records.rejected.iter().map(rejected_json).collect();
+    let recipients: Vec<Value> = records
+        .refused_recipients
+        .iter()
+        .map(|r| {
+            json!({
+                "Address": r.address,
+                "Code": r.reply.as_ref().map(|r| r.code()),
+                "Reply": r.reply.as_ref().map(|r| r.to_string().trim_end().to_string()),
+                "Session": r.session_id,
+            })
+        })
+        .collect();
+    drop(records);
+    json_response(&json!({ "messages": messages, "recipients": recipients }))
+}
+
+/// The SSE event for a store change, `None` when there is nothing to say
+/// (a message deleted before it could be described).
+fn event_for(shared: &Shared, event: StoreEvent) -> Option<Event> {
+    let (name, data) = match event {
+        StoreEvent::Accepted(id) => {
+            let (message, meta) = find(shared, &id.to_string()).ok()?;
+            let summary = Parsed::of(&message).summary(&message, &meta);
+            ("accepted", serde_json::to_string(&summary).ok()?)
+        }
+        StoreEvent::Rejected(rejected) => ("rejected", rejected_json(&rejected).to_string()),
+        StoreEvent::Deleted(ids) => {
+            let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
+            ("deleted", json!({ "IDs": ids }).to_string())
+        }
+        StoreEvent::Cleared => ("cleared", "{}".to_string()),
+    };
+    Some(Event::default().event(name).data(data))
+}
+
+/// `GET /api/v1/events`: Server-Sent Events `accepted` (a message
+/// summary), `rejected`, `deleted` (`{"IDs": [...]}`), `cleared`, and
+/// `lagged` when a slow reader missed some.
+pub(crate) async fn events(
+    State(shared): State<Arc<Shared>>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let receiver = shared.store.subscribe();
+    let stream = stream::unfold((receiver, shared), |(mut receiver, shared)| async move {
+        loop {
+            let received = tokio::select! {
+                received = receiver.recv() => received,
+                () = shared.closed() => return None,
+            };
+            let event = match received {
+                Ok(event) => event_for(&shared, event),
+                Err(RecvError::Lagged(missed)) => Some(
+                    Event::default()
+                        .event("lagged")
+                        .data(json!({ "Missed": missed }).to_string()),
+                ),
+                Err(RecvError::Closed) => return None,
+            };
+            if let Some(event) = event {
+                return Some((Ok(event), (receiver, shared)));
+            }
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}

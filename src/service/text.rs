@@ -1,0 +1,108 @@
+//! Small text helpers of the service: HTML to plain text (for snippets and
+//! search) and timestamps in RFC 3339.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use html5gum::{DefaultEmitter, Token, Tokenizer};
+
+/// The text of an HTML document: character references decoded, the
+/// contents of `<style>`, `<script>`, `<title>` and `<head>` left out.
+pub(crate) fn html_to_text(html: &str) -> String {
+    let mut emitter = DefaultEmitter::default();
+    emitter.naively_switch_states(true);
+    let mut text = String::new();
+    let mut skipping = 0usize;
+    for token in Tokenizer::new_with_emitter(html, emitter) {
+        let Ok(token) = token;
+        match token {
+            Token::StartTag(tag) if is_hidden(&tag.name) && !tag.self_closing => skipping += 1,
+            Token::EndTag(tag) if is_hidden(&tag.name) => skipping = skipping.saturating_sub(1),
+            Token::StartTag(tag) if is_break(&tag.name) => text.push(' '),
+            Token::EndTag(tag) if is_break(&tag.name) => text.push(' '),
+            Token::String(chunk) if skipping == 0 => text.push_str(&String::from_utf8_lossy(&chunk.value)),
+            _ => {}
+        }
+    }
+    text
+}
+
+fn is_hidden(name: &[u8]) -> bool {
+    matches!(name, b"style" | b"script" | b"title" | b"head")
+}
+
+/// Elements whose edges separate words.
+fn is_break(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b"br" | b"p" | b"div" | b"li" | b"tr" | b"td" | b"th" | b"h1" | b"h2" | b"h3" | b"h4" | b"h5" | b"h6"
+    )
+}
+
+/// `time` as RFC 3339 in UTC with milliseconds, e.g.
+/// `2026-12-02T06:38:08.123Z` (Go's time format reads it).
+pub(crate) fn rfc3339(time: SystemTime) -> String {
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let seconds = since.as_secs();
+    let (days, rest) = (seconds / 86_400, seconds % 86_400);
+    let (year, month, day) = civil_from_days(days as i64);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60,
+        since.subsec_millis()
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), Howard Hinnant's algorithm.
+pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// (year, month, day) to days since 1970-01-01 (the inverse of
+/// [`civil_from_days`]).
+pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = month as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn timestamps() {
+        let time = UNIX_EPOCH + Duration::from_millis(1_764_657_488_123);
+        assert_eq!(rfc3339(time), "2025-12-02T06:38:08.123Z");
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        for days in [-1000, 0, 59, 60, 365, 11_016, 20_424, 100_000] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+    }
+
+    #[test]
+    fn html_text() {
+        assert_eq!(
+            html_to_text("<html><head><title>T</title><style>p{}</style></head><p>Hi&amp;bye</p><p>x</p>")
+                .split_whitespace()
+                .collect::<Vec<_>>(),
+            ["Hi&bye", "x"]
+        );
+    }
+}
