@@ -211,12 +211,19 @@ impl fmt::Display for Reply {
     }
 }
 
+/// A one-line reply that quotes the client: a bare CR or LF in what it sent
+/// must not start a reply line of its own (`FOO\nBAR` would otherwise
+/// answer with two lines).
+fn quoting(code: u16, text: String) -> Reply {
+    Reply::new(code, text.replace(['\r', '\n'], " "))
+}
+
 /// The standard replies, with the reference's texts.
 ///
 /// Keeping every fixed reply here means a reader can compare them with
 /// Python's `smtpd` in one place.
 pub mod replies {
-    use super::Reply;
+    use super::{quoting, Reply};
 
     /// `250 OK`
     pub fn ok() -> Reply {
@@ -249,7 +256,7 @@ pub mod replies {
     }
     /// `500 Error: command "X" not recognized`
     pub fn unknown_command(verb: &str) -> Reply {
-        Reply::new(500, format!("Error: command \"{verb}\" not recognized"))
+        quoting(500, format!("Error: command \"{verb}\" not recognized"))
     }
     /// `503 Duplicate HELO/EHLO`
     pub fn duplicate_helo() -> Reply {
@@ -284,7 +291,7 @@ pub mod replies {
     }
     /// `502 Could not VRFY <arg>`
     pub fn could_not_vrfy(arg: &str) -> Reply {
-        Reply::new(502, format!("Could not VRFY {arg}"))
+        quoting(502, format!("Could not VRFY {arg}"))
     }
     /// `501 Error: BODY can only be one of 7BIT, 8BITMIME`
     pub fn bad_body() -> Reply {
@@ -366,6 +373,17 @@ pub mod replies {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reply_that_quotes_the_client_stays_one_line() {
+        for reply in [
+            replies::unknown_command("FOO\nBAR"),
+            replies::could_not_vrfy("a\r\nb\nc"),
+        ] {
+            assert_eq!(reply.lines().len(), 1, "{reply:?}");
+            assert!(!reply.to_wire()[..reply.to_wire().len() - 2].contains(&b'\n'));
+        }
+    }
 
     #[test]
     fn wire_forms() {
