@@ -28,7 +28,7 @@ fn check_path(text: &str) {
         return;
     };
     assert!(
-        text.ends_with(path.rest),
+        text.trim_end().ends_with(path.rest),
         "rest {:?} is not the end of {text:?}",
         path.rest
     );

@@ -459,7 +459,14 @@ impl<'a> Driver<'a> {
         let unused = self.pending.len();
         match state {
             State::Command => {
-                let longest = self.longest_line().saturating_add(2);
+                // The session may hold the longest line of any
+                // configuration (+36 for SIZE and SMTPUTF8), and a CR.
+                let config = &self.input.config;
+                let mut longest = config.command_size_limit.saturating_add(36);
+                if !config.auth_mechanisms.is_empty() {
+                    longest = longest.max(AUTH_LINE_LIMIT);
+                }
+                let longest = longest + 2;
                 assert!(
                     unused <= longest,
                     "{unused} unused bytes while reading commands (longest line {longest})"

@@ -132,6 +132,7 @@ fn config(c: Vec<u8>) -> Config {
         .filter(|(n, _)| bit(c[1], *n as u8))
         .map(|(_, m)| m)
         .collect();
+    // The large values test saturating arithmetic; `validate` may refuse them.
     let size_limits = [
         DATA_SIZE_DEFAULT,
         0,
@@ -144,8 +145,19 @@ fn config(c: Vec<u8>) -> Config {
         usize::MAX,
         usize::MAX - 1,
         u32::MAX as usize,
+        isize::MAX as usize,
     ];
-    let command_limits = [512, 513, 600, 1000, 12_288, 20_000, usize::MAX, usize::MAX - 35];
+    let command_limits = [
+        512,
+        513,
+        600,
+        1000,
+        12_288,
+        20_000,
+        usize::MAX,
+        usize::MAX - 35,
+        1 << 20,
+    ];
     Config {
         hostname: pick(&["localhost", "mx.example.com", "h"], c[5]).to_string(),
         enable_smtputf8: bit(c[0], 0),
