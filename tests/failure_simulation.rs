@@ -260,20 +260,30 @@ fn a_message_rule_with_a_predicate_sees_the_message() {
 }
 
 #[test]
-#[should_panic(
-    expected = "scripted reply expectations not met:\n  respond(on::rcpt_to(\"x@example.com\"), \"550 no\") expected exactly 1 hits, got 0"
-)]
-fn an_unmet_expectation_fails_when_the_server_is_dropped() {
-    let server = TestSmtpServer::start();
-    let _rule = server
-        .respond(on::rcpt_to("x@example.com"), Reply::new(550, "no"))
-        .expect(1);
+fn an_unmet_expectation_fails_when_the_server_is_dropped_and_names_the_rule_s_line() {
+    let added_on = line!() + 4;
+    let outcome = std::panic::catch_unwind(|| {
+        let server = TestSmtpServer::builder().keep_artifacts(false).start();
+        let _rule = server
+            .respond(on::rcpt_to("x@example.com"), Reply::new(550, "no"))
+            .expect(1);
+    });
+    let payload = outcome.expect_err("dropping the server fails the test");
+    let text = payload
+        .downcast_ref::<String>()
+        .expect("a formatted panic message");
+    let rule = format!(
+        "scripted reply expectations not met:\n  respond(on::rcpt_to(\"x@example.com\"), \"550 no\") at {}:{added_on}:",
+        file!()
+    );
+    assert!(text.contains(&rule), "{text}");
+    assert!(text.contains(": expected 1 hit, got 0\n"), "{text}");
 }
 
 #[test]
 fn an_expectation_is_not_checked_while_the_test_already_panics() {
     let outcome = std::panic::catch_unwind(|| {
-        let server = TestSmtpServer::start();
+        let server = TestSmtpServer::builder().keep_artifacts(false).start();
         let _rule = server.respond(on::data(), Reply::new(550, "no")).expect(3);
         panic!("the test's own failure");
     });
@@ -307,4 +317,43 @@ fn lettre_fails_cleanly_on_a_garbled_reply() {
         "the client must notice at once, not time out: {error:?}"
     );
     assert!(server.messages().is_empty());
+}
+
+#[test]
+fn a_refused_recipient_is_on_record_with_its_reply_and_in_reports() {
+    let server = TestSmtpServer::builder()
+        .wait_timeout(Duration::from_millis(100))
+        .keep_artifacts(false)
+        .start();
+    server.respond(
+        on::rcpt_to("bounce@example.com"),
+        Reply::new(550, "5.1.1 No such user"),
+    );
+    mailer(&server).send(&email(&["bounce@example.com"])).unwrap_err();
+    mailer(&server).send(&email(&["ok@example.com"])).expect("sent");
+
+    let refused = server.refused_recipients();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0].address, "bounce@example.com");
+    assert_eq!(refused[0].reply, Some(Reply::new(550, "5.1.1 No such user")));
+    let accepted = server.wait_for_first_message();
+    assert_ne!(refused[0].session_id, accepted.session_id, "two sessions");
+    let transcript = server
+        .transcripts()
+        .into_iter()
+        .find(|t| t.session_id == refused[0].session_id)
+        .expect("the refusing session's transcript");
+    assert!(transcript.server_lines().contains(&"550 5.1.1 No such user"));
+
+    let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| server.wait_for_messages(2)))
+        .expect_err("only one message arrived");
+    let text = report.downcast_ref::<String>().expect("a text");
+    let line = format!(
+        "Recipients refused at RCPT TO (1):\n  1. bounce@example.com => 550 5.1.1 No such user (session {})",
+        refused[0].session_id
+    );
+    assert!(text.contains(&line), "{text}");
+
+    server.clear();
+    assert!(server.refused_recipients().is_empty());
 }

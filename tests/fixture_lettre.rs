@@ -202,7 +202,7 @@ fn a_lettre_message_with_a_message_id_is_rfc_clean() {
 #[test]
 #[should_panic(expected = "the client broke the RFCs in this message:\n  - no Message-ID header")]
 fn lint_names_what_the_client_got_wrong() {
-    let server = TestSmtpServer::start();
+    let server = TestSmtpServer::builder().keep_artifacts(false).start();
     let email = Message::builder()
         .from(mailbox("ann@example.com"))
         .to(mailbox("bob@example.com"))

@@ -171,6 +171,11 @@ fn is_quoted_string(local: &str) -> bool {
     let mut escaped = false;
     for c in inner.chars() {
         if escaped {
+            // quoted-pairSMTP: a backslash escapes only 32-126 (RFC 5321,
+            // 4.1.2), never a control character or a bare CR or LF.
+            if !matches!(c, ' '..='~') {
+                return false;
+            }
             escaped = false;
         } else if c == '\\' {
             escaped = true;
@@ -191,6 +196,8 @@ fn is_domain(domain: &str) -> bool {
         })
 }
 
+/// `[...]`: RFC 5321's dcontent, less `<` and `>`, which would end an
+/// angle-bracketed path early: `a@[>]` is refused with or without brackets.
 fn is_address_literal(domain: &str) -> bool {
     domain
         .strip_prefix('[')
@@ -199,7 +206,7 @@ fn is_address_literal(domain: &str) -> bool {
             !inner.is_empty()
                 && inner
                     .chars()
-                    .all(|c| c.is_ascii_graphic() && c != '[' && c != ']' && c != '\\')
+                    .all(|c| c.is_ascii_graphic() && !matches!(c, '[' | ']' | '\\' | '<' | '>'))
         })
 }
 
@@ -236,6 +243,7 @@ mod tests {
             ("   <a@b>", "a@b", ""),
             ("<\"a\\\"b\"@c>", "\"a\\\"b\"@c", ""),
             ("<\"a@b\"@c>", "\"a@b\"@c", ""),
+            ("<\"a\\ b\\~\"@c>", "\"a\\ b\\~\"@c", ""),
             ("<a..b@c>", "a..b@c", ""),
             ("<a@b> <c@d>", "a@b", "<c@d>"),
         ];
@@ -265,6 +273,13 @@ mod tests {
             "<.>",
             "<a@[]>",
             "<@x a@b>",
+            "<\"a\\\u{b}b\"@example.com>",
+            "\"a\\\rb\"@example.com",
+            "<\"a\\\nb\"@example.com>",
+            "<\"a\\\u{7f}b\"@example.com>",
+            "a@[>]",
+            "<a@[>]>",
+            "a@[<1]",
         ] {
             assert_eq!(parse_path(arg), None, "{arg:?} should be refused");
         }

@@ -14,6 +14,15 @@ pub const COMMAND_SIZE_LIMIT: usize = 512;
 /// The longest AUTH line (command or response) RFC 4954 (4) allows.
 pub const AUTH_LINE_LIMIT: usize = 12_288;
 
+/// The largest `command_size_limit` a server accepts: a command line is
+/// held in memory until its CRLF arrives, so the limit bounds what one
+/// client can make the server hold.
+pub const MAX_COMMAND_SIZE_LIMIT: usize = 1 << 20;
+
+/// The largest `data_size_limit` a server accepts: no buffer can hold more
+/// (a `Vec` is at most `isize::MAX` bytes).
+pub const MAX_DATA_SIZE_LIMIT: usize = isize::MAX as usize;
+
 /// What the server allows and announces.
 ///
 /// Built with struct update syntax over [`Config::default`], then checked by
@@ -25,6 +34,8 @@ pub const AUTH_LINE_LIMIT: usize = 12_288;
 /// assert!(config.validate().is_ok());
 /// let bad = Config { enable_smtputf8: true, decode_data: true, ..Config::default() };
 /// assert!(bad.validate().is_err());
+/// let absurd = Config { data_size_limit: usize::MAX, ..Config::default() };
+/// assert!(absurd.validate().is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -57,6 +68,10 @@ pub struct Config {
     /// Reply bytes held back for pipelined commands before they are written
     /// even though more input is waiting.
     pub max_pending_output: usize,
+    /// Longest a TLS handshake may take (STARTTLS or implicit TLS) before
+    /// the connection is closed: a client that stalls mid-handshake would
+    /// otherwise hold its session until the idle timeout.
+    pub tls_handshake_timeout: Duration,
     /// Offer STARTTLS (the server sets this when it has a certificate).
     pub starttls: bool,
     /// Refuse MAIL and AUTH with `530` until the session is encrypted.
@@ -97,6 +112,7 @@ impl Default for Config {
             session_timeout: None,
             max_pending_output: 64 * 1024,
             shutdown_grace: Duration::from_secs(2),
+            tls_handshake_timeout: Duration::from_secs(10),
             starttls: false,
             require_tls: false,
             auth_mechanisms: Vec::new(),
@@ -116,6 +132,10 @@ pub enum ConfigError {
     Utf8WithDecodeData,
     /// A command line limit too small to hold any command.
     CommandLimitTooSmall(usize),
+    /// A command line limit above [`MAX_COMMAND_SIZE_LIMIT`].
+    CommandLimitTooLarge(usize),
+    /// A message size limit above [`MAX_DATA_SIZE_LIMIT`].
+    DataLimitTooLarge(usize),
 }
 
 impl fmt::Display for ConfigError {
@@ -127,6 +147,14 @@ impl fmt::Display for ConfigError {
             ConfigError::CommandLimitTooSmall(limit) => write!(
                 f,
                 "command_size_limit {limit} is too small: SMTP needs at least 512 bytes"
+            ),
+            ConfigError::CommandLimitTooLarge(limit) => write!(
+                f,
+                "command_size_limit {limit} is too large: at most {MAX_COMMAND_SIZE_LIMIT} bytes"
+            ),
+            ConfigError::DataLimitTooLarge(limit) => write!(
+                f,
+                "data_size_limit {limit} is too large: at most {MAX_DATA_SIZE_LIMIT} bytes (0 means no limit)"
             ),
         }
     }
@@ -143,12 +171,18 @@ impl Config {
         if self.command_size_limit < COMMAND_SIZE_LIMIT {
             return Err(ConfigError::CommandLimitTooSmall(self.command_size_limit));
         }
+        if self.command_size_limit > MAX_COMMAND_SIZE_LIMIT {
+            return Err(ConfigError::CommandLimitTooLarge(self.command_size_limit));
+        }
+        if self.data_size_limit > MAX_DATA_SIZE_LIMIT {
+            return Err(ConfigError::DataLimitTooLarge(self.data_size_limit));
+        }
         Ok(())
     }
 
     /// The longest command line any verb may send after EHLO.
     pub fn max_command_line(&self) -> usize {
-        let mail = self.command_size_limit + 26 + 10;
+        let mail = self.command_size_limit.saturating_add(26 + 10);
         if self.auth_mechanisms.is_empty() {
             mail
         } else {

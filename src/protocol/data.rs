@@ -18,7 +18,7 @@ static LINE_THEN_DOT: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memme
 ///
 /// ```
 /// use smtp_fixture::protocol::data::{DataDecoder, DataOutcome};
-/// let mut decoder = DataDecoder::new(0, None);
+/// let mut decoder = DataDecoder::new(0);
 /// let input = b"Subject: hi\r\n\r\n..dot\r\n.\r\nQUIT\r\n";
 /// let (consumed, done) = decoder.feed(input);
 /// assert!(done);
@@ -105,21 +105,17 @@ pub enum DataOutcome {
     TooLarge,
 }
 
-/// How many bytes to reserve up front at most, whatever SIZE claims.
-const MAX_RESERVE: usize = 64 * 1024 * 1024;
 /// The most buffer an oversized message being dropped may hold on to.
 const MAX_OVERFLOW_CAPACITY: usize = 4 * 1024 * 1024;
 
 impl DataDecoder {
-    /// A decoder for a message of at most `limit` bytes (`0`: no limit);
-    /// `declared_size` is the SIZE parameter, used to size the buffer.
-    pub fn new(limit: usize, declared_size: Option<u64>) -> DataDecoder {
-        let mut reserve = declared_size.map_or(0, |s| usize::try_from(s).unwrap_or(usize::MAX));
-        if limit > 0 {
-            reserve = reserve.min(limit + 2);
-        }
+    /// A decoder for a message of at most `limit` bytes (`0`: no limit).
+    ///
+    /// The buffer grows with what arrives: a client's SIZE parameter is only
+    /// its word, and reserving on it let 31 idle sessions claim 2 GiB.
+    pub fn new(limit: usize) -> DataDecoder {
         DataDecoder {
-            message: Vec::with_capacity(reserve.min(MAX_RESERVE)),
+            message: Vec::new(),
             decoded: 0,
             limit,
             overflow: false,
@@ -136,6 +132,9 @@ impl DataDecoder {
     /// unused bytes may remain when they might start the terminator: feed
     /// them again followed by more input.
     pub fn feed(&mut self, input: &[u8]) -> (usize, bool) {
+        if self.decoded < self.message.len() {
+            return self.feed_after_held_bytes(input);
+        }
         let mut pos = 0;
         loop {
             match self.scan.next(&input[pos..]) {
@@ -153,12 +152,26 @@ impl DataDecoder {
         }
     }
 
+    /// [`DataDecoder::decode_appended`] held back bytes that may start the
+    /// terminator (a CR at the end of a read): they come before `input`, so
+    /// `input` is decoded behind them, in the buffer. Marking them decoded
+    /// instead would miss a terminator split after the CR.
+    fn feed_after_held_bytes(&mut self, input: &[u8]) -> (usize, bool) {
+        self.message.extend_from_slice(input);
+        match self.decode_appended() {
+            // What follows the terminator came from `input`: the held bytes
+            // could not end the message on their own.
+            Some(rest) => (input.len() - rest.len(), true),
+            None => (input.len(), false),
+        }
+    }
+
     fn keep(&mut self, bytes: &[u8]) {
         if self.overflow {
             return;
         }
         // The CRLF before the terminator is kept but not counted, hence + 2.
-        if self.limit > 0 && self.message.len() + bytes.len() > self.limit + 2 {
+        if self.limit > 0 && self.message.len() + bytes.len() > self.limit.saturating_add(2) {
             self.overflow = true;
             self.message = Vec::new();
         } else {
@@ -176,7 +189,7 @@ impl DataDecoder {
     ///
     /// ```
     /// use smtp_fixture::protocol::data::{DataDecoder, DataOutcome};
-    /// let mut decoder = DataDecoder::new(0, None);
+    /// let mut decoder = DataDecoder::new(0);
     /// decoder.buffer(64).extend_from_slice(b"line\r\n..dot\r\n.");
     /// assert_eq!(decoder.decode_appended(), None); // "." may start the end
     /// decoder.buffer(64).extend_from_slice(b"\r\nQUIT\r\n");
@@ -235,7 +248,7 @@ impl DataDecoder {
         if self.overflow {
             return write;
         }
-        if self.limit > 0 && write + len > self.limit + 2 {
+        if self.limit > 0 && write + len > self.limit.saturating_add(2) {
             self.overflow = true;
             return 0;
         }
@@ -281,7 +294,7 @@ mod tests {
     /// Feeds `input` in pieces of `chunk` bytes, carrying unused bytes over
     /// as a server does.
     fn decode(input: &[u8], chunk: usize, limit: usize) -> (DataOutcome, Vec<u8>) {
-        let mut decoder = DataDecoder::new(limit, None);
+        let mut decoder = DataDecoder::new(limit);
         let mut pending: Vec<u8> = Vec::new();
         let mut chunks = input.chunks(chunk.max(1));
         loop {
@@ -303,7 +316,7 @@ mod tests {
 
     /// The same, reading each piece straight into the decoder's buffer.
     fn decode_in_place(input: &[u8], chunk: usize, limit: usize) -> (DataOutcome, Vec<u8>) {
-        let mut decoder = DataDecoder::new(limit, None);
+        let mut decoder = DataDecoder::new(limit);
         let mut chunks = input.chunks(chunk.max(1));
         loop {
             match chunks.next() {
@@ -317,6 +330,67 @@ mod tests {
                 return (decoder.finish(), rest);
             }
         }
+    }
+
+    /// The way the connection loop mixes both: a read in place whenever no
+    /// unused input is pending (every other piece here), then `feed` with
+    /// the empty rest of the input buffer, as the loop does after each read.
+    fn decode_mixed(input: &[u8], chunk: usize, limit: usize) -> (DataOutcome, Vec<u8>) {
+        let mut decoder = DataDecoder::new(limit);
+        let mut pending: Vec<u8> = Vec::new();
+        let mut chunks = input.chunks(chunk.max(1)).enumerate();
+        loop {
+            let (used, done) = decoder.feed(&pending);
+            pending.drain(..used);
+            if done {
+                let mut rest = pending;
+                for (_, c) in chunks {
+                    rest.extend_from_slice(c);
+                }
+                return (decoder.finish(), rest);
+            }
+            let Some((index, c)) = chunks.next() else {
+                panic!("no terminator in {input:?}");
+            };
+            if pending.is_empty() && index % 2 == 1 {
+                decoder.buffer(c.len()).extend_from_slice(c);
+                if let Some(mut rest) = decoder.decode_appended() {
+                    for (_, c) in chunks {
+                        rest.extend_from_slice(c);
+                    }
+                    return (decoder.finish(), rest);
+                }
+            } else {
+                pending.extend_from_slice(c);
+            }
+        }
+    }
+
+    #[test]
+    fn a_cr_held_back_by_a_read_in_place_still_starts_the_terminator() {
+        // Fuzzing found it: after a read in place ending in CR, the loop's
+        // `feed(&[])` took the CR as content, so "\n.\r\n" did not end the
+        // message and the next commands became part of it.
+        let mut decoder = DataDecoder::new(0);
+        decoder.buffer(64).extend_from_slice(b"big\r\nend\r");
+        assert_eq!(decoder.decode_appended(), None);
+        assert_eq!(decoder.feed(b""), (0, false));
+        decoder
+            .buffer(64)
+            .extend_from_slice(b"\n.\r\nMAIL FROM:<a@b>\r\n");
+        assert_eq!(decoder.decode_appended(), Some(b"MAIL FROM:<a@b>\r\n".to_vec()));
+        assert_eq!(decoder.finish(), DataOutcome::Message(b"big\r\nend\r\n".to_vec()));
+
+        // The same cause kept a stuffed dot just after the split.
+        let mut decoder = DataDecoder::new(0);
+        decoder.buffer(64).extend_from_slice(b"x\r");
+        assert_eq!(decoder.decode_appended(), None);
+        assert_eq!(decoder.feed(b""), (0, false));
+        assert_eq!(decoder.feed(b"\n..dotline\r\n.\r\nQUIT"), (15, true));
+        assert_eq!(
+            decoder.finish(),
+            DataOutcome::Message(b"x\r\n.dotline\r\n".to_vec())
+        );
     }
 
     #[test]
@@ -343,10 +417,16 @@ mod tests {
         for input in &inputs {
             for chunk in 1..=input.len().min(24) {
                 for limit in [0, 8] {
+                    let fed = decode(input, chunk, limit);
                     assert_eq!(
                         decode_in_place(input, chunk, limit),
-                        decode(input, chunk, limit),
+                        fed,
                         "{input:?} by {chunk}, limit {limit}"
+                    );
+                    assert_eq!(
+                        decode_mixed(input, chunk, limit),
+                        fed,
+                        "mixed: {input:?} by {chunk}, limit {limit}"
                     );
                 }
             }
@@ -355,7 +435,7 @@ mod tests {
 
     #[test]
     fn an_oversized_message_read_in_place_is_dropped_as_it_arrives() {
-        let mut decoder = DataDecoder::new(1024, None);
+        let mut decoder = DataDecoder::new(1024);
         let block = b"x\r\n..".repeat(20_000);
         for _ in 0..100 {
             decoder.buffer(block.len()).extend_from_slice(&block);
@@ -416,7 +496,7 @@ mod tests {
 
     #[test]
     fn oversized_data_is_dropped_as_it_arrives() {
-        let mut decoder = DataDecoder::new(1024, None);
+        let mut decoder = DataDecoder::new(1024);
         let block = b"x".repeat(4096);
         for _ in 0..100 {
             let (used, done) = decoder.feed(&block);

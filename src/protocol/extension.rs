@@ -50,10 +50,10 @@ pub fn ehlo_reply_for(config: &Config, encrypted: bool) -> Reply {
 pub fn mail_line_limit(config: &Config) -> usize {
     let mut limit = config.command_size_limit;
     if config.data_size_limit > 0 {
-        limit += 26;
+        limit = limit.saturating_add(26);
     }
     if config.enable_smtputf8 {
-        limit += 10;
+        limit = limit.saturating_add(10);
     }
     limit
 }

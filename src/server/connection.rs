@@ -72,7 +72,7 @@ pub(super) async fn serve<H: Handler>(
     };
     if let Some(tls) = server.tls.as_ref().filter(|tls| tls.implicit) {
         if !conn
-            .start_tls(&tls.config, &mut session, config.idle_timeout)
+            .start_tls(&tls.config, &mut session, config.tls_handshake_timeout)
             .await
         {
             return;
@@ -118,7 +118,7 @@ pub(super) async fn serve<H: Handler>(
                 conn.start = conn.input.len();
                 let Some(tls) = &server.tls else { break };
                 if !conn
-                    .start_tls(&tls.config, &mut session, config.idle_timeout)
+                    .start_tls(&tls.config, &mut session, config.tls_handshake_timeout)
                     .await
                 {
                     break;

@@ -3,31 +3,39 @@
 
 use std::fmt::Debug;
 
-use pretty_assertions::Comparison;
-
+use super::diff::diff;
 use super::message::ReceivedMessage;
 
 impl ReceivedMessage {
     #[track_caller]
     fn assert_same<T: Debug + PartialEq + ?Sized>(&self, what: &str, expected: &T, actual: &T) {
         if expected != actual {
-            self.fail(&format!(
-                "{what} differs (left: expected, right: received)\n{}",
-                Comparison::new(expected, actual)
-            ));
+            self.fail(&format!("{what} differs\n{}", diff(expected, actual)));
         }
     }
 
+    /// Fails with `problem`, the message (its data once) and its session's
+    /// transcript.
     #[track_caller]
     pub(crate) fn fail(&self, problem: &str) -> ! {
+        self.fail_showing(problem, "data", &self.text())
+    }
+
+    /// Fails with `problem`, then `shown` (a part of the message, under the
+    /// heading `what`) instead of the whole data, and the transcript with
+    /// the message body left out: every report shows the body once.
+    #[track_caller]
+    fn fail_showing(&self, problem: &str, what: &str, shown: &str) -> ! {
         let transcript = match self.transcript() {
-            Some(transcript) => format!("\nSMTP transcript:\n{transcript}"),
+            Some(transcript) => format!(
+                "\nSMTP transcript (message data left out):\n{}",
+                transcript.without_bodies()
+            ),
             None => String::new(),
         };
         panic!(
-            "smtp-fixture: {problem}\n\nMessage: {}\n--- data ---\n{}\n--- end ---{transcript}",
+            "smtp-fixture: {problem}\n\nMessage: {}\n--- {what} ---\n{shown}\n--- end ---{transcript}",
             self.summary(),
-            self.text()
         )
     }
 
@@ -55,17 +63,26 @@ impl ReceivedMessage {
         self
     }
 
-    /// Checks the envelope recipients (`RCPT TO`), in order.
+    /// Checks the envelope recipients (`RCPT TO`), in order. Takes a slice
+    /// of anything string-like: `&["a@example.com"]`, `&names` for a
+    /// `Vec<String>` or a `Vec<&str>`.
     ///
     /// ```
     /// # use smtp_fixture::{Envelope, ReceivedMessage};
     /// let envelope = Envelope { rcpt_to: vec!["a@example.com".into()], ..Envelope::default() };
-    /// ReceivedMessage::new(envelope, Vec::new()).assert_recipients(&["a@example.com"]);
+    /// let message = ReceivedMessage::new(envelope, Vec::new());
+    /// message.assert_recipients(&["a@example.com"]);
+    /// message.assert_recipients(&vec![String::from("a@example.com")]);
     /// ```
     #[track_caller]
-    pub fn assert_recipients(&self, expected: &[&str]) -> &Self {
+    pub fn assert_recipients<S: AsRef<str>>(&self, expected: &[S]) -> &Self {
+        let expected: Vec<&str> = expected.iter().map(AsRef::as_ref).collect();
         let actual: Vec<&str> = self.envelope.rcpt_to.iter().map(String::as_str).collect();
-        self.assert_same("envelope recipients (RCPT TO)", expected, actual.as_slice());
+        self.assert_same(
+            "envelope recipients (RCPT TO)",
+            expected.as_slice(),
+            actual.as_slice(),
+        );
         self
     }
 
@@ -95,7 +112,8 @@ impl ReceivedMessage {
             .or_else(|| self.html_body())
             .unwrap_or_else(|| self.text());
         if !body.contains(needle) {
-            self.fail(&format!("the body does not contain {needle:?}.\n\nBody:\n{body}"));
+            let problem = format!("the body does not contain {needle:?}.");
+            self.fail_showing(&problem, "body, decoded", &body);
         }
         self
     }

@@ -4,20 +4,20 @@ use std::fmt;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
 
 use super::artifacts;
+use super::diff;
 use super::message::ReceivedMessage;
 use super::recorder::Recorder;
 use super::report;
 use super::rules::{Response, RuleHandle, Script, Scripted, Trigger};
 use super::runtime::runtime;
 use super::secure::{AuthPolicy, TlsChoice};
-use super::store::{RejectedMessage, Store};
+use super::store::{RefusedRecipient, RejectedMessage, Store};
 use super::transcript::Transcript;
 use crate::protocol::Config;
 use crate::server::SmtpServer;
@@ -43,13 +43,69 @@ const DEFAULT_WAIT: Duration = Duration::from_secs(5);
 /// Dropping it stops the server and frees the port. If the test is
 /// panicking at that point, the messages and transcripts are written to a
 /// directory that is kept, and its path is printed.
+///
+/// # One server for many tests
+///
+/// The fixture is `Send + Sync`: a test binary can share one server in a
+/// `static` (it starts on first use and is never dropped), and a task on a
+/// multi-thread runtime can wait on it. Sharing gives no isolation by
+/// itself, because the tests of a binary run in parallel. Either each test
+/// looks only at its own messages (by recipient, with
+/// [`wait_for_message`](Self::wait_for_message)), or the tests that use the
+/// server take turns, each starting with [`clear`](Self::clear), as here.
+/// A fixture of its own per test (it starts in well under a millisecond)
+/// needs neither.
+///
+/// ```
+/// use std::sync::{LazyLock, Mutex, MutexGuard};
+/// use smtp_fixture::TestSmtpServer;
+/// # use std::io::{BufRead, BufReader, Write};
+/// # use std::net::TcpStream;
+/// # fn send_invoice(to: &str, port: u16) {
+/// #     let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+/// #     let mut reader = BufReader::new(stream.try_clone().unwrap());
+/// #     let mut writer = stream;
+/// #     write!(writer, "HELO app\r\nMAIL FROM:<shop@example.com>\r\nRCPT TO:<{to}>\r\nDATA\r\nSubject: Invoice\r\n\r\n.\r\nQUIT\r\n").unwrap();
+/// #     let mut line = String::new();
+/// #     while reader.read_line(&mut line).unwrap() > 0 {}
+/// # }
+///
+/// static SERVER: LazyLock<TestSmtpServer> = LazyLock::new(TestSmtpServer::start);
+/// static TURN: Mutex<()> = Mutex::new(());
+///
+/// /// The shared server to this test alone, emptied.
+/// fn server() -> (MutexGuard<'static, ()>, &'static TestSmtpServer) {
+///     let turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+///     SERVER.clear();
+///     (turn, &SERVER)
+/// }
+///
+/// // #[test]
+/// fn invoice_goes_to_the_customer() {
+///     let (_turn, server) = server();
+///     send_invoice("ann@example.com", server.port());
+///     assert_eq!(server.wait_for_first_message().envelope.rcpt_to, ["ann@example.com"]);
+/// }
+///
+/// // #[test]
+/// fn exactly_one_invoice_is_sent() {
+///     let (_turn, server) = server();
+///     send_invoice("bob@example.com", server.port());
+///     server.assert_message_count(1);
+/// }
+/// # invoice_goes_to_the_customer();
+/// # exactly_one_invoice_is_sent();
+/// ```
 pub struct TestSmtpServer {
     addr: SocketAddr,
     store: Arc<Store>,
     script: Arc<Script>,
     wait_timeout: Duration,
     stop: Option<oneshot::Sender<()>>,
-    stopped: mpsc::Receiver<()>,
+    /// Behind a mutex only so that the fixture is `Sync` (a `Receiver` is
+    /// not): one server can be shared by every test of a binary.
+    stopped: Mutex<mpsc::Receiver<()>>,
+    keep_artifacts: bool,
     /// The server certificate as PEM and DER, when TLS is on.
     certificate: Option<(String, Vec<u8>)>,
 }
@@ -77,6 +133,7 @@ pub struct Builder {
     port: u16,
     pub(crate) tls: Option<TlsChoice>,
     pub(crate) auth: AuthPolicy,
+    keep_artifacts: bool,
 }
 
 impl Default for Builder {
@@ -93,6 +150,7 @@ impl Default for Builder {
             port: 0,
             tls: None,
             auth: AuthPolicy::Off,
+            keep_artifacts: true,
         }
     }
 }
@@ -173,6 +231,14 @@ impl Builder {
         self
     }
 
+    /// Whether a failing test keeps the messages and transcripts in a
+    /// temporary directory (default `true`). Tests that fail on purpose
+    /// (`#[should_panic]`) turn it off, so a suite leaves nothing behind.
+    pub fn keep_artifacts(mut self, keep: bool) -> Builder {
+        self.keep_artifacts = keep;
+        self
+    }
+
     /// Starts the server; the port listens when this returns.
     ///
     /// # Panics
@@ -189,14 +255,7 @@ impl Builder {
     /// Starts the server, or says why it could not.
     pub fn try_start(self) -> io::Result<TestSmtpServer> {
         let store = Arc::new(Store::default());
-        let refused_into = store.clone();
-        let script = Arc::new(Script::with_refused(Box::new(move |message, reply| {
-            let message: ReceivedMessage = message.clone().into();
-            refused_into.push_rejected(RejectedMessage {
-                message,
-                reply: reply.cloned(),
-            });
-        })));
+        let script = Arc::new(Script::reporting_to(store.clone()));
         let handler = Scripted {
             inner: Recorder {
                 store: store.clone(),
@@ -238,7 +297,8 @@ impl Builder {
             script,
             wait_timeout: self.wait_timeout,
             stop: Some(stop),
-            stopped,
+            stopped: Mutex::new(stopped),
+            keep_artifacts: self.keep_artifacts,
             certificate,
         })
     }
@@ -303,6 +363,7 @@ impl TestSmtpServer {
     /// server.respond(on::data(), Reply::disconnect()).times(1);
     /// server.respond(on::any_mail_from(), Reply::new(250, "OK").after(Duration::from_millis(10)));
     /// ```
+    #[track_caller]
     pub fn respond(&self, trigger: Trigger, response: impl Into<Response>) -> RuleHandle {
         self.script.add(trigger, response)
     }
@@ -321,6 +382,13 @@ impl TestSmtpServer {
         self.store.lock().rejected.clone()
     }
 
+    /// Recipients refused at `RCPT TO` by a scripted rule (or the handler),
+    /// in order: they are in no envelope. Refusals the server makes itself
+    /// (bad syntax, the recipient limit) are only in the transcripts.
+    pub fn refused_recipients(&self) -> Vec<RefusedRecipient> {
+        self.store.lock().refused_recipients.clone()
+    }
+
     /// The transcript of every session so far (also open ones), oldest first.
     pub fn transcripts(&self) -> Vec<Transcript> {
         self.store.transcripts()
@@ -331,7 +399,9 @@ impl TestSmtpServer {
         self.store.transcript(message.session_id).map(|t| t.snapshot())
     }
 
-    /// Forgets the messages and the transcripts of finished sessions.
+    /// Forgets the messages, the refusals and the transcripts of finished
+    /// sessions: between tests that share one server (see the crate docs on
+    /// sharing).
     pub fn clear(&self) {
         self.store.clear();
     }
@@ -357,12 +427,27 @@ impl TestSmtpServer {
     /// [`wait_for_messages`](Self::wait_for_messages) for async tests: waits
     /// without blocking the runtime's thread.
     pub async fn wait_for_messages_async(&self, count: usize) -> Vec<ReceivedMessage> {
-        let store = self.store.clone();
-        let wait = async move { store.changed_until(|r| r.messages.len() >= count).await };
+        let wait = self.store.changed_until(|r| r.messages.len() >= count);
         if !self.bounded(wait).await {
             self.fail(&self.count_problem(count));
         }
         self.messages()
+    }
+
+    /// Blocks until a message was accepted and returns the first one: the
+    /// short form of `wait_for_messages(1).remove(0)`.
+    ///
+    /// # Panics
+    ///
+    /// After the wait timeout, with a report of the sessions.
+    #[track_caller]
+    pub fn wait_for_first_message(&self) -> ReceivedMessage {
+        self.wait_for_messages(1).swap_remove(0)
+    }
+
+    /// [`wait_for_first_message`](Self::wait_for_first_message) for async tests.
+    pub async fn wait_for_first_message_async(&self) -> ReceivedMessage {
+        self.wait_for_messages_async(1).await.swap_remove(0)
     }
 
     /// Blocks until a message for which `matches` holds was accepted, and
@@ -378,38 +463,41 @@ impl TestSmtpServer {
             found = r.messages.iter().find(|m| matches(m)).cloned();
             found.is_some()
         });
-        match found {
-            Some(message) => message,
-            None => self.fail(&format!(
-                "expected a message matching the predicate within {:?}, but none of the {} received matched.",
-                self.wait_timeout,
-                self.store.lock().messages.len()
-            )),
-        }
+        found.unwrap_or_else(|| self.fail(&self.no_match_problem()))
     }
 
-    /// [`wait_for_message`](Self::wait_for_message) for async tests.
+    /// [`wait_for_message`](Self::wait_for_message) for async tests. The
+    /// predicate may borrow locals, as in the sync form; the future is
+    /// `Send` when the predicate is `Sync`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use smtp_fixture::TestSmtpServer;
+    /// # use std::time::Duration;
+    ///
+    /// let server = TestSmtpServer::builder().wait_timeout(Duration::from_millis(50)).keep_artifacts(false).start();
+    /// let wanted = String::from("ann@example.com"); // a local, borrowed below
+    /// let waiting = server.wait_for_message_async(|m| m.envelope.rcpt_to.contains(&wanted));
+    /// # let _ = waiting;
+    /// # }
+    /// ```
     pub async fn wait_for_message_async(
         &self,
-        matches: impl Fn(&ReceivedMessage) -> bool + Send + Sync + 'static,
+        matches: impl Fn(&ReceivedMessage) -> bool,
     ) -> ReceivedMessage {
-        let matches = Arc::new(matches);
-        let store = self.store.clone();
-        let predicate = matches.clone();
-        let wait = async move {
-            store
-                .changed_until(|r| r.messages.iter().any(|m| predicate(m)))
-                .await
-        };
+        let wait = self.store.changed_until(|r| r.messages.iter().any(&matches));
         self.bounded(wait).await;
-        let messages = self.messages();
-        let count = messages.len();
-        messages.into_iter().find(|m| matches(m)).unwrap_or_else(|| {
-            self.fail(&format!(
-                "expected a message matching the predicate within {:?}, but none of the {count} received matched.",
-                self.wait_timeout
-            ))
-        })
+        let found = self.messages().into_iter().find(|m| matches(m));
+        found.unwrap_or_else(|| self.fail(&self.no_match_problem()))
+    }
+
+    fn no_match_problem(&self) -> String {
+        format!(
+            "expected a message matching the predicate within {:?}, but none of the {} received matched.",
+            self.wait_timeout,
+            self.store.lock().messages.len()
+        )
     }
 
     /// Waits `period` and fails if any message arrives meanwhile (use after
@@ -441,17 +529,24 @@ impl TestSmtpServer {
             .wait_until(self.wait_timeout, |r| r.messages.len() >= count);
         let actual = self.store.lock().messages.len();
         if actual != count {
-            let diff = pretty_assertions::Comparison::new(&count, &actual);
+            let diff = diff::diff(&count, &actual);
             self.fail(&format!("expected {count} messages, got {actual}.\n{diff}"));
         }
     }
 
-    /// Runs `wait` on the fixture's runtime with the wait timeout, so the
-    /// caller's runtime needs no timer. Returns whether it finished.
-    async fn bounded(&self, wait: impl std::future::Future<Output = ()> + Send + 'static) -> bool {
-        let limit = self.wait_timeout;
-        let task = runtime().spawn(async move { tokio::time::timeout(limit, wait).await.is_ok() });
-        task.await.unwrap_or(false)
+    /// Waits for `wait` up to the wait timeout. The timer runs on the
+    /// fixture's runtime, so the caller's runtime needs none, and `wait`
+    /// runs in the caller's task, so it may borrow. Returns whether it
+    /// finished.
+    async fn bounded(&self, wait: impl std::future::Future<Output = ()>) -> bool {
+        let mut timer = runtime().spawn(tokio::time::sleep(self.wait_timeout));
+        let finished = tokio::select! {
+            biased;
+            () = wait => true,
+            _ = &mut timer => false,
+        };
+        timer.abort();
+        finished
     }
 
     fn count_problem(&self, count: usize) -> String {
@@ -498,15 +593,24 @@ impl Drop for TestSmtpServer {
             let _ = stop.send(());
             // Wait until the listener is closed, so the port is free (and
             // refuses connections) once drop returns.
-            let _ = self.stopped.recv_timeout(Duration::from_secs(5));
+            let stopped = self
+                .stopped
+                .get_mut()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let _ = stopped.recv_timeout(Duration::from_secs(5));
         }
         if std::thread::panicking() {
-            match artifacts::save(&self.store) {
-                Ok(path) => eprintln!(
-                    "smtp-fixture: the test failed; messages and transcripts kept in {}",
-                    path.display()
-                ),
-                Err(error) => eprintln!("smtp-fixture: the test failed; could not save messages: {error}"),
+            // Never a second panic here: it would abort the test binary.
+            if self.keep_artifacts {
+                match artifacts::save(&self.store) {
+                    Ok(path) => eprintln!(
+                        "smtp-fixture: the test failed; messages and transcripts kept in {}",
+                        path.display()
+                    ),
+                    Err(error) => {
+                        eprintln!("smtp-fixture: the test failed; could not save messages: {error}")
+                    }
+                }
             }
             return;
         }

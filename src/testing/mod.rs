@@ -6,6 +6,7 @@
 
 mod artifacts;
 mod assertions;
+mod diff;
 mod fixture;
 mod lint;
 mod message;
@@ -26,5 +27,5 @@ pub use message::{Attachment, ReceivedMessage};
 pub use message_data::MessageData;
 pub use rule_syntax::{parse_delay_rule, parse_disconnect_rule, parse_duration, parse_reply_rule};
 pub use rules::{Response, RuleHandle, Script, Scripted, Trigger};
-pub use store::RejectedMessage;
+pub use store::{RefusedRecipient, RejectedMessage};
 pub use transcript::{Direction, Transcript, TranscriptLine};

@@ -18,11 +18,12 @@ pub(crate) fn failure(store: &Store, problem: &str) -> String {
 
 /// The messages and transcripts, for reports and for `Display`.
 pub(crate) fn received(store: &Store) -> String {
-    let (messages, rejected, dropped) = {
+    let (messages, rejected, refused_recipients, dropped) = {
         let records = store.lock();
         (
             records.messages.clone(),
             records.rejected.clone(),
+            records.refused_recipients.clone(),
             records.transcripts_dropped,
         )
     };
@@ -46,6 +47,26 @@ pub(crate) fn received(store: &Store) -> String {
                 .as_ref()
                 .map_or("disconnected".to_string(), |r| r.to_string());
             let _ = writeln!(text, "  {}. {} => {answer}", index + 1, refused.message.summary());
+        }
+    }
+    if !refused_recipients.is_empty() {
+        let _ = writeln!(
+            text,
+            "\nRecipients refused at RCPT TO ({}):",
+            refused_recipients.len()
+        );
+        for (index, refused) in refused_recipients.iter().enumerate() {
+            let answer = refused
+                .reply
+                .as_ref()
+                .map_or("disconnected".to_string(), |r| r.to_string());
+            let _ = writeln!(
+                text,
+                "  {}. {} => {answer} (session {})",
+                index + 1,
+                refused.address,
+                refused.session_id
+            );
         }
     }
     let transcripts = store.transcripts();

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::future::Future;
 use std::ops::{Bound, RangeBounds};
+use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -223,6 +224,8 @@ impl Reply {
 struct Rule {
     trigger: Trigger,
     response: Response,
+    /// Where the test added it, for the report of an unmet expectation.
+    added_at: &'static Location<'static>,
     /// How many times the rule may still fire in all (`usize::MAX`: always).
     times: AtomicUsize,
     hits: AtomicUsize,
@@ -249,6 +252,17 @@ impl Rule {
 
     fn describe(&self) -> String {
         format!("respond({}, {})", self.trigger, self.response)
+    }
+
+    /// What an unmet expectation says: the rule, where it was added, what
+    /// was expected and what happened.
+    fn unmet(&self, expected: (Bound<usize>, Bound<usize>), hits: usize) -> String {
+        format!(
+            "{} at {}: expected {}, got {hits}",
+            self.describe(),
+            self.added_at,
+            show_range(expected)
+        )
     }
 }
 
@@ -292,31 +306,39 @@ impl fmt::Debug for RuleHandle {
     }
 }
 
-/// Called with a message whose final reply was a refusal (`None`: the
-/// connection was cut).
-pub(crate) type RefusedCallback = Box<dyn Fn(&Message, Option<&Reply>) + Send + Sync>;
+/// Told what the rules or the handler behind them refused, so that a test
+/// can see attempts that left no message.
+pub(crate) trait Refusals: Send + Sync {
+    /// A message whose final reply was a refusal (`None`: the connection
+    /// was cut, or a raw reply was sent).
+    fn message(&self, message: &Message, reply: Option<&Reply>);
+    /// A recipient refused at `RCPT TO` (`None`: as for `message`).
+    fn recipient(&self, session: &SessionInfo, address: &str, reply: Option<&Reply>);
+}
 
 /// The rules of one server, in the order added.
 #[derive(Default)]
 pub struct Script {
     rules: RwLock<Vec<Arc<Rule>>>,
     any: AtomicBool,
-    refused: Option<RefusedCallback>,
+    refusals: Option<Arc<dyn Refusals>>,
 }
 
 impl Script {
-    pub(crate) fn with_refused(callback: RefusedCallback) -> Script {
+    pub(crate) fn reporting_to(refusals: Arc<dyn Refusals>) -> Script {
         Script {
-            refused: Some(callback),
+            refusals: Some(refusals),
             ..Script::default()
         }
     }
 
     /// Adds a rule after the existing ones.
+    #[track_caller]
     pub fn add(&self, trigger: Trigger, response: impl Into<Response>) -> RuleHandle {
         let rule = Arc::new(Rule {
             trigger,
             response: response.into(),
+            added_at: Location::caller(),
             times: AtomicUsize::new(usize::MAX),
             hits: AtomicUsize::new(0),
             expected: Mutex::new(None),
@@ -337,13 +359,7 @@ impl Script {
             .filter_map(|rule| {
                 let expected = (*rule.expected.lock().unwrap_or_else(|p| p.into_inner()))?;
                 let hits = rule.hits.load(Ordering::SeqCst);
-                (!expected.contains(&hits)).then(|| {
-                    format!(
-                        "{} expected {} hits, got {hits}",
-                        rule.describe(),
-                        show_range(expected)
-                    )
-                })
+                (!expected.contains(&hits)).then(|| rule.unmet(expected, hits))
             })
             .collect()
     }
@@ -380,13 +396,31 @@ impl Script {
     }
 }
 
+/// `1 hit`, `at least 2 hits`, `2..=4 hits`: counted nouns, as a person
+/// writes them.
 fn show_range((start, end): (Bound<usize>, Bound<usize>)) -> String {
+    let hits = |n: usize| if n == 1 { "hit" } else { "hits" };
     match (start, end) {
-        (Bound::Included(a), Bound::Included(b)) if a == b => format!("exactly {a}"),
-        (Bound::Included(a), Bound::Unbounded) => format!("at least {a}"),
-        (Bound::Unbounded, Bound::Included(b)) => format!("at most {b}"),
-        (Bound::Unbounded, Bound::Excluded(b)) => format!("fewer than {b}"),
-        (start, end) => format!("{start:?}..{end:?}"),
+        (Bound::Included(a), Bound::Included(b)) if a == b => format!("{a} {}", hits(a)),
+        (Bound::Included(a), Bound::Unbounded) => format!("at least {a} {}", hits(a)),
+        (Bound::Unbounded, Bound::Included(b)) => format!("at most {b} {}", hits(b)),
+        (Bound::Unbounded, Bound::Excluded(b)) => format!("fewer than {b} hits"),
+        (Bound::Included(a), Bound::Included(b)) => format!("{a} to {b} hits"),
+        (Bound::Included(a), Bound::Excluded(b)) => format!("{a} to {} hits", b.saturating_sub(1)),
+        (start, end) => format!("{start:?}..{end:?} hits"),
+    }
+}
+
+/// Whether `decision` refuses what it answers: a reply that `refuses`
+/// (`Some(Some(reply))`), a disconnect or a raw reply (`Some(None)` unless
+/// the disconnect carries a reply). The session's rule for what refuses
+/// differs by command, hence `refuses`.
+fn refusal(decision: &Decision, refuses: impl Fn(&Reply) -> bool) -> Option<Option<&Reply>> {
+    match decision {
+        Decision::Reply(reply) if refuses(reply) => Some(Some(reply)),
+        Decision::Disconnect(reply) => Some(reply.as_ref()),
+        Decision::Raw(_) => Some(None),
+        Decision::Reply(_) | Decision::Proceed => None,
     }
 }
 
@@ -446,7 +480,14 @@ impl<H: Handler> Handler for Scripted<H> {
             TriggerKind::RcptTo(rule) => rule.as_deref().is_none_or(|rule| same_address(rule, address)),
             _ => false,
         };
-        self.script.decide(matches, normal).await
+        let decision = self.script.decide(matches, normal).await;
+        if let (Some(refusals), Some(reply)) = (
+            &self.script.refusals,
+            refusal(&decision, |reply| reply.code() >= 400),
+        ) {
+            refusals.recipient(session.info(), address, reply);
+        }
+        decision
     }
 
     async fn on_data(&self, session: &Session) -> Decision {
@@ -469,13 +510,11 @@ impl<H: Handler> Handler for Scripted<H> {
             _ => false,
         };
         let decision = self.script.decide(matches, normal).await;
-        if let Some(refused) = &self.script.refused {
-            match &decision {
-                Decision::Reply(reply) if !reply.is_positive() => refused(message, Some(reply)),
-                Decision::Disconnect(reply) => refused(message, reply.as_ref()),
-                Decision::Raw(_) => refused(message, None),
-                _ => {}
-            }
+        if let (Some(refusals), Some(reply)) = (
+            &self.script.refusals,
+            refusal(&decision, |reply| !reply.is_positive()),
+        ) {
+            refusals.message(message, reply);
         }
         decision
     }

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::fixture::Builder;
 use crate::protocol::auth::{Credentials, Mechanism};
@@ -102,6 +103,14 @@ impl Builder {
             config: Some(config),
             implicit,
         });
+        self
+    }
+
+    /// Close a connection whose TLS handshake has not finished after
+    /// `timeout` (default 10 s), as a mail server protects itself from a
+    /// client that stalls mid-handshake.
+    pub fn tls_handshake_timeout(mut self, timeout: Duration) -> Builder {
+        self.config.tls_handshake_timeout = timeout;
         self
     }
 

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use super::message::ReceivedMessage;
+use super::rules::Refusals;
 use super::transcript::{SharedTranscript, Transcript};
+use crate::protocol::{Message, SessionInfo};
 
 /// Sessions whose transcripts are kept; older ones are dropped so a fixture
 /// that serves millions of sessions stays bounded.
@@ -25,10 +27,45 @@ pub struct RejectedMessage {
     pub reply: Option<crate::Reply>,
 }
 
+/// A recipient refused at `RCPT TO` by a scripted rule or the handler: it
+/// is in no envelope, so this is its only record besides the transcript.
+///
+/// ```
+/// use smtp_fixture::{on, Reply, TestSmtpServer};
+/// # use std::io::{BufRead, BufReader, Write};
+/// # use std::net::TcpStream;
+///
+/// let server = TestSmtpServer::start();
+/// server.respond(on::rcpt_to("gone@example.com"), Reply::new(550, "5.1.1 No such user"));
+/// # let stream = TcpStream::connect(server.addr()).unwrap();
+/// # let mut reader = BufReader::new(stream.try_clone().unwrap());
+/// # let mut writer = stream;
+/// # let mut line = String::new();
+/// # writer.write_all(b"HELO me\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<gone@example.com>\r\nQUIT\r\n").unwrap();
+/// # while reader.read_line(&mut line).unwrap() > 0 {}
+/// // ... the application sends to gone@example.com ...
+/// let refused = server.refused_recipients();
+/// assert_eq!(refused[0].address, "gone@example.com");
+/// assert_eq!(refused[0].reply.as_ref().map(|r| r.code()), Some(550));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RefusedRecipient {
+    /// The forward path as the client gave it, without angle brackets.
+    pub address: String,
+    /// The reply the client got; `None` when the connection was cut
+    /// instead, or a raw reply was sent.
+    pub reply: Option<crate::Reply>,
+    /// The session it was refused in (see
+    /// [`TestSmtpServer::transcripts`](crate::TestSmtpServer::transcripts)).
+    pub session_id: u64,
+}
+
 #[derive(Default)]
 pub(crate) struct Records {
     pub(crate) messages: Vec<ReceivedMessage>,
     pub(crate) rejected: Vec<RejectedMessage>,
+    pub(crate) refused_recipients: Vec<RefusedRecipient>,
     pub(crate) transcripts: VecDeque<(u64, SharedTranscript)>,
     pub(crate) transcripts_dropped: usize,
 }
@@ -63,6 +100,11 @@ impl Store {
         self.changed();
     }
 
+    pub(crate) fn push_refused_recipient(&self, refused: RefusedRecipient) {
+        self.lock().refused_recipients.push(refused);
+        self.changed();
+    }
+
     pub(crate) fn push_transcript(&self, session_id: u64, transcript: SharedTranscript) {
         let mut records = self.lock();
         records.transcripts.push_back((session_id, transcript));
@@ -76,6 +118,7 @@ impl Store {
         let mut records = self.lock();
         records.messages.clear();
         records.rejected.clear();
+        records.refused_recipients.clear();
         records.transcripts.retain(|(_, t)| !t.snapshot().closed);
         records.transcripts_dropped = 0;
     }
@@ -130,5 +173,22 @@ impl Store {
             .rev()
             .find(|(session, _)| *session == id)
             .map(|(_, t)| t.clone())
+    }
+}
+
+impl Refusals for Store {
+    fn message(&self, message: &Message, reply: Option<&crate::Reply>) {
+        self.push_rejected(RejectedMessage {
+            message: message.clone().into(),
+            reply: reply.cloned(),
+        });
+    }
+
+    fn recipient(&self, session: &SessionInfo, address: &str, reply: Option<&crate::Reply>) {
+        self.push_refused_recipient(RefusedRecipient {
+            address: address.to_string(),
+            reply: reply.cloned(),
+            session_id: session.id,
+        });
     }
 }

@@ -61,6 +61,40 @@ impl Transcript {
             .collect()
     }
 
+    /// This transcript with each message body replaced by a note of its
+    /// size: for reports that show the message itself already.
+    pub fn without_bodies(&self) -> Transcript {
+        let mut lines = Vec::with_capacity(self.lines.len());
+        // Inside a body: when it started and how many of its lines were left out.
+        let mut body: Option<(Duration, usize)> = None;
+        let note = |(at, count): (Duration, usize)| TranscriptLine {
+            at,
+            direction: Direction::Note,
+            text: format!("({count} lines of message data)"),
+        };
+        for line in &self.lines {
+            match (&mut body, line.direction) {
+                (Some((_, count)), Direction::Client) => *count += 1,
+                (Some(_), Direction::Note) => {}
+                (open, direction) => {
+                    lines.extend(open.take().map(note));
+                    lines.push(line.clone());
+                    if direction == Direction::Server && line.text.starts_with("354") {
+                        body = Some((line.at, 0));
+                    }
+                }
+            }
+        }
+        lines.extend(body.map(note));
+        Transcript {
+            session_id: self.session_id,
+            peer: self.peer,
+            started: self.started,
+            lines,
+            closed: self.closed,
+        }
+    }
+
     /// The server's lines only.
     pub fn server_lines(&self) -> Vec<&str> {
         self.lines

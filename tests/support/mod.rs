@@ -150,8 +150,28 @@ impl Binary {
 
     /// The same, listening on `host`.
     pub fn start_on(host: &str, before: &[&str], after: &[&str]) -> Binary {
+        Binary::spawn(
+            Command::new(env!("CARGO_BIN_EXE_smtp-fixture")),
+            host,
+            before,
+            after,
+        )
+    }
+
+    /// The same on 127.0.0.1, with the process's address space limited to
+    /// `bytes` (`ulimit -v`), so that an allocation past it aborts it.
+    pub fn start_with_memory_limit(bytes: u64, before: &[&str], after: &[&str]) -> Binary {
+        let mut shell = Command::new("sh");
+        shell
+            .arg("-c")
+            .arg(format!("ulimit -v {} && exec \"$0\" \"$@\"", bytes / 1024))
+            .arg(env!("CARGO_BIN_EXE_smtp-fixture"));
+        Binary::spawn(shell, "127.0.0.1", before, after)
+    }
+
+    fn spawn(mut command: Command, host: &str, before: &[&str], after: &[&str]) -> Binary {
         let port = free_port();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_smtp-fixture"))
+        let mut child = command
             .args(before)
             .arg(format!("{host}:{port}"))
             .args(after)

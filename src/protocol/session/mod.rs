@@ -33,7 +33,7 @@ mod transaction;
 use super::address::parse_path;
 use super::auth::{Credentials, Exchange};
 use super::command::{supported_commands, Command, Verb};
-use super::config::Config;
+use super::config::{Config, AUTH_LINE_LIMIT};
 use super::data::DataDecoder;
 use super::envelope::{AuthInfo, Envelope, Message, SessionInfo};
 use super::extension::{ehlo_reply_for, mail_line_limit};
@@ -168,7 +168,6 @@ pub struct Session {
 #[derive(Debug)]
 struct Transaction {
     envelope: Envelope,
-    declared_size: Option<u64>,
 }
 
 impl Session {
@@ -310,7 +309,11 @@ impl Session {
                 let partial_line = input.len() - usize::from(input.ends_with(b"\r"));
                 match find_crlf(input) {
                     Some(end) if *discarding_long_line => {
-                        *discarding_long_line = false;
+                        // An over-long AUTH response ends the exchange too:
+                        // what follows is a command again.
+                        self.phase = Phase::Command {
+                            discarding_long_line: false,
+                        };
                         let step = self.refuse(replies::line_too_long());
                         Progress {
                             used: end + 2,
@@ -408,14 +411,12 @@ impl Session {
                 Step::Reply(reply.unwrap_or(normal))
             }
             Question::Mail { address, params } => {
-                let declared_size = params.iter().find_map(|p| p.strip_prefix("SIZE=")?.parse().ok());
                 self.transaction = Some(Transaction {
                     envelope: Envelope {
                         mail_from: address,
                         mail_options: params,
                         ..Envelope::default()
                     },
-                    declared_size,
                 });
                 Step::Reply(reply.unwrap_or_else(replies::ok))
             }
@@ -427,8 +428,7 @@ impl Session {
                 Step::Reply(reply.unwrap_or_else(replies::ok))
             }
             Question::Data => {
-                let declared = self.transaction.as_ref().and_then(|t| t.declared_size);
-                self.phase = Phase::Data(DataDecoder::new(self.config.data_size_limit, declared));
+                self.phase = Phase::Data(DataDecoder::new(self.config.data_size_limit));
                 Step::Reply(reply.unwrap_or_else(replies::start_data))
             }
         }
@@ -485,10 +485,14 @@ impl Session {
             return self.refuse(replies::not_utf8_command());
         };
         let command = Command::parse(text);
-        let limit = if self.info.extended && command.verb == Some(Verb::Mail) {
-            mail_line_limit(&self.config)
-        } else {
-            self.config.command_size_limit
+        let limit = match command.verb {
+            Some(Verb::Mail) if self.info.extended => mail_line_limit(&self.config),
+            // An initial response (an OAuth2 bearer token) is often longer
+            // than 512 bytes; RFC 4954, 4 allows AUTH lines of 12 288.
+            Some(Verb::Auth) if !self.config.auth_mechanisms.is_empty() => {
+                AUTH_LINE_LIMIT.max(self.config.command_size_limit)
+            }
+            _ => self.config.command_size_limit,
         };
         if line.len() > limit {
             return self.refuse(replies::line_too_long());

@@ -108,7 +108,9 @@ impl Session {
         };
         let mut exchange = exchange.clone();
         let step = match std::str::from_utf8(line) {
-            Ok(text) if line.len() <= AUTH_LINE_LIMIT => exchange.respond(text),
+            // As when the line came in pieces and was dropped as it came.
+            _ if line.len() > AUTH_LINE_LIMIT => AuthStep::Failed(replies::line_too_long()),
+            Ok(text) => exchange.respond(text),
             _ => AuthStep::Failed(Reply::new(501, "5.5.2 Error: malformed authentication response")),
         };
         self.auth_step(exchange, step)
