@@ -23,9 +23,13 @@ COMMAND_512, COMMAND_513, COMMAND_600, COMMAND_1000, COMMAND_12288, COMMAND_2000
 
 
 def repeat(byte, count):
-    """`count` (a multiple of 16) copies of one byte."""
-    assert count % 16 == 0 and count // 16 < 65536
-    return b"\xfe" + struct.pack("<H", count // 16) + byte
+    """`count` copies of one byte."""
+    out = b""
+    while count > 0:
+        run = min(count, 65535)
+        out += b"\xfe" + struct.pack("<H", run) + byte
+        count -= run
+    return out
 
 
 def session(flags=0, mechanisms=0, invalid=0, size=SIZE_DEFAULT, command=COMMAND_512, recipients=0,

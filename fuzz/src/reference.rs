@@ -28,7 +28,7 @@ pub fn decode_data(stream: &[u8]) -> Option<ReferenceData> {
     let mut unstuffed_dot_lines = 0;
     let mut line_start = 0;
     loop {
-        let length = stream[line_start..].windows(2).position(|w| w == b"\r\n")?;
+        let length = memchr::memmem::find(&stream[line_start..], b"\r\n")?;
         let line = &stream[line_start..line_start + length];
         if line == b"." {
             return Some(ReferenceData {

@@ -14,7 +14,7 @@
 //! stream     the rest                       the client's bytes, where
 //!            0xFD                           ends a segment: the client waits for
 //!                                           the replies (a read always ends here)
-//!            0xFE lo hi b                   byte b, (lo + 256 hi) × 16 times
+//!            0xFE lo hi b                   byte b, lo + 256 hi times
 //! ```
 
 use std::sync::Arc;
@@ -29,7 +29,7 @@ pub const SEGMENT_END: u8 = 0xFD;
 /// Starts a run of one repeated byte.
 pub const REPEAT: u8 = 0xFE;
 /// The longest stream a test case expands to: keeps each run fast.
-pub const MAX_STREAM: usize = 1 << 20;
+pub const MAX_STREAM: usize = 256 * 1024;
 
 /// One read of the simulated connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,7 +209,7 @@ fn segments(mut data: &[u8]) -> Vec<Vec<u8>> {
             REPEAT => {
                 let run = Bytes(data).take(3);
                 data = &data[data.len().min(3)..];
-                let count = usize::from(u16::from_le_bytes([run[0], run[1]])) * 16;
+                let count = usize::from(u16::from_le_bytes([run[0], run[1]]));
                 let count = count.min(MAX_STREAM - total);
                 current.resize(current.len() + count, run[2]);
                 total += count;
