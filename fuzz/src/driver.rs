@@ -458,11 +458,12 @@ impl<'a> Driver<'a> {
             .next()
             .unwrap_or(b"")
             .to_ascii_uppercase();
-        let auth = AUTH_LINE_LIMIT.max(config.command_size_limit);
+        // RFC 4954 (4): 12 288 for AUTH lines; the AUTH command, being a
+        // command, gets the configured limit if that is larger.
         if self.in_auth_exchange {
-            auth
+            AUTH_LINE_LIMIT
         } else if verb == b"AUTH" && extended && !config.auth_mechanisms.is_empty() {
-            auth
+            AUTH_LINE_LIMIT.max(config.command_size_limit)
         } else if verb == b"MAIL" && extended {
             self.mail_line_limit()
         } else {

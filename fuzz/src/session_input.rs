@@ -184,7 +184,7 @@ fn decision(d: Vec<u8>) -> Decision {
     match d[0] % 8 {
         0..=3 => Decision::Proceed,
         4 | 5 => Decision::Reply(reply()),
-        6 if d[1] % 2 == 0 => Decision::Disconnect(None),
+        6 if d[1].is_multiple_of(2) => Decision::Disconnect(None),
         6 => Decision::Disconnect(Some(reply())),
         _ => Decision::Raw(pick(&RAW, d[1]).to_vec()),
     }
