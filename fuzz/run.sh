@@ -35,7 +35,7 @@ for target in "${TARGETS[@]}"; do
   cargo +nightly fuzz run -s "$SANITIZER" "$target" "$SCRATCH/$target" "corpus/$target" -- \
     -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=4096 -max_len=16384 \
     -dict=smtp.dict -print_final_stats=1 2>"$SCRATCH/$target.log" || {
-    cat "$SCRATCH/$target.log" >&2
+    tail -n 80 "$SCRATCH/$target.log" >&2
     echo "fuzz: $target FAILED (input saved under fuzz/artifacts/$target/)" >&2
     exit 1
   }
