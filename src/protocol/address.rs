@@ -196,8 +196,9 @@ fn is_domain(domain: &str) -> bool {
         })
 }
 
-/// `[...]`: RFC 5321's dcontent, less `<` and `>`, which would end an
-/// angle-bracketed path early: `a@[>]` is refused with or without brackets.
+/// `[...]`: RFC 5321's dcontent, less `<`, `>` and `"`, which would end an
+/// angle-bracketed path early or open a quoted string in it: `a@[>]` and
+/// `a@["]` are refused with or without brackets.
 fn is_address_literal(domain: &str) -> bool {
     domain
         .strip_prefix('[')
@@ -206,7 +207,7 @@ fn is_address_literal(domain: &str) -> bool {
             !inner.is_empty()
                 && inner
                     .chars()
-                    .all(|c| c.is_ascii_graphic() && !matches!(c, '[' | ']' | '\\' | '<' | '>'))
+                    .all(|c| c.is_ascii_graphic() && !matches!(c, '[' | ']' | '\\' | '<' | '>' | '"'))
         })
 }
 
@@ -280,6 +281,8 @@ mod tests {
             "a@[>]",
             "<a@[>]>",
             "a@[<1]",
+            "a@[\"]",
+            "<a@[\"]>",
         ] {
             assert_eq!(parse_path(arg), None, "{arg:?} should be refused");
         }
