@@ -7,7 +7,7 @@ impl Builder {
     /// Serve the HTTP API of service mode too (Mailpit's API v1, our routes
     /// and the web page; see [`service`](crate::service)), on a free port of
     /// the same address, over this fixture's store and rules:
-    /// [`TestSmtpServer::http_url`] says where. Feature `http`.
+    /// [`TestSmtpServer::http_url`](crate::TestSmtpServer::http_url) says where. Feature `http`.
     ///
     /// ```
     /// use smtp_fixture::TestSmtpServer;
