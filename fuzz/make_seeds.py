@@ -135,6 +135,21 @@ SESSION = {
         recipients=3,
         stream=b"HELO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<b@c>\r\nRCPT TO:<c@d>\r\nRCPT TO:<d@e>\r\nRCPT TO:<>\r\n"
         b"RCPT TO:<e@f> NOTIFY=NEVER\r\nQUIT\r\n"),
+    # BDAT (RFC 3030): chunks in any sizes, pipelined, in place, refused,
+    # past the limit, mixed with DATA and RSET.
+    "bdat-chunks-pipelined": session(
+        reads=[(5, False, 0)],
+        stream=b"EHLO client\r\nMAIL FROM:<a@example.com> BODY=BINARYMIME\r\nRCPT TO:<b@example.com>\r\n"
+        b"BDAT 7\r\nline\r\n.BDAT 0\r\nBDAT 5 LAST\r\n..\r\n\x00QUIT\r\n"),
+    "bdat-in-place": session(
+        reads=[(3, True, 5), (0, True, 0)],
+        stream=b"EHLO client\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nBDAT 70000 LAST\r\n"
+        + SEGMENT_END + repeat(b"z", 70000) + b"NOOP\r\n"),
+    "bdat-refused-and-errors": session(
+        size=SIZE_100, decisions=[(0, 0), (0, 0), (0, 0), (0, 0), (4, 2)],
+        stream=b"BDAT 4\r\nNOOPEHLO client\r\nBDAT 2 LAST\r\nxyMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n"
+        b"BDAT 3 NOW\r\nabcBDAT\r\nBDAT 60\r\n" + b"x" * 60 + b"DATA\r\nRCPT TO:<e@f>\r\nBDAT 41\r\n"
+        + b"y" * 41 + b"BDAT 1 LAST\r\nzRSET\r\nQUIT\r\n"),
 }
 
 ADDRESS_PARAMS = {

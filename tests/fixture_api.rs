@@ -329,7 +329,7 @@ fn options_reach_the_engine() {
     let ehlo = client.command("EHLO me");
     assert_eq!(
         ehlo,
-        "250-mx.test\r\n250-SIZE 100\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250-PIPELINING\r\n250-DSN\r\n250 HELP\r\n"
+        "250-mx.test\r\n250-SIZE 100\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250-PIPELINING\r\n250-DSN\r\n250-CHUNKING\r\n250-BINARYMIME\r\n250 HELP\r\n"
     );
     assert_eq!(client.code("MAIL FROM:<a@example.com> SIZE=101"), 552);
 }

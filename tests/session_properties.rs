@@ -37,6 +37,7 @@ fn run(config: &Arc<Config>, chunks: &[&[u8]]) -> Outcome {
                 Step::Reply(reply) | Step::StartTls(reply) => reply.write_to(&mut outcome.wire),
                 Step::Raw(bytes) => outcome.wire.extend_from_slice(&bytes),
                 Step::Fault(_, inner) => step = Some(*inner),
+                Step::Continue => {}
                 Step::Accepted(reply, message) => {
                     reply.write_to(&mut outcome.wire);
                     let envelope = message.envelope;
@@ -79,6 +80,11 @@ fn token() -> impl Strategy<Value = Vec<u8>> {
         Just(b"MAIL FROM:<a@example.com> SIZE=40 BODY=8BITMIME\r\n".to_vec()),
         Just(b"RCPT TO:<b@example.com>\r\n".to_vec()),
         Just(b"DATA\r\n".to_vec()),
+        Just(b"BDAT 5\r\n".to_vec()),
+        Just(b"BDAT 3 LAST\r\n".to_vec()),
+        Just(b"BDAT 0 LAST\r\n".to_vec()),
+        Just(b"BDAT 41\r\n".to_vec()),
+        Just(b"MAIL FROM:<a@example.com> BODY=BINARYMIME\r\n".to_vec()),
         Just(b"RSET\r\n".to_vec()),
         Just(b"NOOP\r\n".to_vec()),
         Just(b".\r\n".to_vec()),

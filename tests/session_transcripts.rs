@@ -229,10 +229,12 @@ enum Setup {
 
 impl Setup {
     fn config(self) -> Config {
-        // The reference's suite knows no DSN (the session's own tests do).
+        // The reference's suite knows no DSN or CHUNKING (the session's own
+        // tests do).
         let base = Config {
             hostname: HOSTNAME.to_string(),
             dsn: false,
+            chunking: false,
             ..Config::default()
         };
         match self {

@@ -10,6 +10,9 @@
 //! Checked on every run:
 //! - DATA ends exactly where the reference decoder (`crate::reference`) says,
 //!   and the message (or the 552/554 refusal) is what it says;
+//! - a BDAT chunk ends exactly its size after its line, and a message that
+//!   BDAT LAST completes is the chunks the handler let through, in order
+//!   (the last ones since the transaction began);
 //! - every reply is well formed (`crate::wire`);
 //! - a line within the limit its verb is allowed is never refused as too long;
 //! - unused input stays bounded: at most the longest command line (and no
@@ -23,10 +26,10 @@
 use std::net::SocketAddr;
 
 use smtp_fixture::protocol::config::AUTH_LINE_LIMIT;
-use smtp_fixture::protocol::{Decision, Message, Question, Session, State, Step, TlsInfo};
+use smtp_fixture::protocol::{Decision, Message, Question, Session, State, Step, TlsInfo, Verb};
 use smtp_fixture::Reply;
 
-use crate::reference::{decode_data, ReferenceData};
+use crate::reference::{bdat_line, decode_data, ReferenceData};
 use crate::session_input::{Read, SessionInput};
 use crate::wire::{check_reply, check_status_class};
 
@@ -123,7 +126,7 @@ pub fn assert_same_events(whole: &[Event], chunked: &[Event]) {
     );
 }
 
-/// An open DATA section.
+/// An open DATA section or BDAT chunk.
 struct DataSection {
     /// Stream offset of its first byte.
     start: usize,
@@ -131,6 +134,14 @@ struct DataSection {
     expected: Option<ReferenceData>,
     /// The most room an in-place read asked for.
     most_room: usize,
+    /// A BDAT chunk: its size and `LAST`.
+    chunk: Option<(u64, bool)>,
+}
+
+/// A BDAT chunk that the handler let through and whose line was valid: it
+/// is part of the message unless the transaction was dropped before.
+struct KeptChunk {
+    bytes: std::ops::Range<usize>,
 }
 
 struct Driver<'a> {
@@ -147,7 +158,13 @@ struct Driver<'a> {
     segment_end: usize,
     /// Where the command line being read began.
     line_start: usize,
+    /// The last command line read, CRLF excluded.
+    last_line: std::ops::Range<usize>,
     data: Option<DataSection>,
+    /// The chunks since the last message that may be part of the next one.
+    kept_chunks: Vec<KeptChunk>,
+    /// Where the first of those began (the message buffer holds them all).
+    chunks_start: Option<usize>,
     /// The last reply was an AUTH challenge: the next line is a response.
     in_auth_exchange: bool,
     questions: usize,
@@ -168,7 +185,10 @@ impl<'a> Driver<'a> {
             delivered: 0,
             segment_end: 0,
             line_start: 0,
+            last_line: 0..0,
             data: None,
+            kept_chunks: Vec::new(),
+            chunks_start: None,
             in_auth_exchange: false,
             questions: 0,
             receives: 0,
@@ -275,12 +295,19 @@ impl<'a> Driver<'a> {
                     self.events.push(Event::Asked(question.clone()));
                     let decision = self.next_decision();
                     let was_data = self.session.state() == State::Data;
+                    let bdat = matches!(&question, Question::Command(c) if c.verb == Some(Verb::Bdat));
+                    let proceeds = decision == Decision::Proceed;
                     step = self.session.resolve(question, decision);
                     if !was_data && self.session.state() == State::Data {
-                        self.data_started();
+                        if bdat {
+                            self.chunk_started(proceeds);
+                        } else {
+                            self.data_started();
+                        }
                     }
                     continue;
                 }
+                Step::Continue => {}
                 Step::Reply(reply) => self.write(&reply),
                 Step::Raw(bytes) => {
                     self.in_auth_exchange = false;
@@ -389,14 +416,83 @@ impl<'a> Driver<'a> {
             start,
             expected: decode_data(&self.stream[start..]),
             most_room: 0,
+            chunk: None,
         });
         self.check_data_memory();
+    }
+
+    /// A BDAT line made the session read a chunk (`proceeds`: the handler
+    /// let the command through).
+    fn chunk_started(&mut self, proceeds: bool) {
+        let start = self.position();
+        let line = &self.stream[self.last_line.clone()];
+        let Some((size, last, valid)) = bdat_line(line) else {
+            panic!(
+                "the session reads a BDAT chunk after a line the grammar gives no size: {:?}",
+                String::from_utf8_lossy(line)
+            );
+        };
+        assert!(size > 0, "an empty chunk is read: {:?}", String::from_utf8_lossy(line));
+        if self.session.data_received() == 0 {
+            // A new message (the session holds none of the earlier chunks).
+            self.kept_chunks.clear();
+            self.chunks_start = Some(start);
+        }
+        if proceeds && valid {
+            let end = usize::try_from(size).map_or(usize::MAX, |size| start.saturating_add(size));
+            self.kept_chunks.push(KeptChunk { bytes: start..end });
+        }
+        self.data = Some(DataSection {
+            start,
+            expected: None,
+            most_room: 0,
+            chunk: Some((size, last)),
+        });
+        self.check_data_memory();
+    }
+
+    /// A chunk ended with `step`: exactly its size after its line.
+    fn chunk_ended(&mut self, start: usize, size: u64, last: bool, step: &Step) {
+        let position = self.position();
+        assert_eq!(
+            position as u64,
+            start as u64 + size,
+            "a {size}-byte BDAT chunk from offset {start} ended at offset {position}"
+        );
+        self.line_start = position;
+        let Step::Ask(Question::Message(message)) = step else {
+            return;
+        };
+        assert!(last, "a message after a chunk without LAST");
+        // The message is the kept chunks since its transaction began: a
+        // run of the last ones, ending with this one.
+        let mut expected = Vec::new();
+        for chunk in self.kept_chunks.iter().rev() {
+            expected.splice(0..0, self.stream[chunk.bytes.clone()].iter().copied());
+            if expected.len() >= message.data.len() {
+                break;
+            }
+        }
+        let ends_here = self.kept_chunks.last().is_some_and(|c| c.bytes.end == position);
+        if !ends_here || expected != message.data {
+            panic!(
+                "the BDAT message is not the chunks sent:\n  session: {:?}\n  chunks:  {:?}",
+                String::from_utf8_lossy(&message.data),
+                String::from_utf8_lossy(&expected)
+            );
+        }
+        self.kept_chunks.clear();
+        self.chunks_start = None;
     }
 
     /// DATA ended with `step`: where and how the reference says.
     fn data_ended(&mut self, step: &Step) {
         let position = self.position();
         let section = self.data.take().expect("DATA ended without starting");
+        if let Some((size, last)) = section.chunk {
+            self.chunk_ended(section.start, size, last, step);
+            return;
+        }
         let Some(expected) = section.expected else {
             panic!(
                 "DATA ended at stream offset {position}, but the reference finds no terminator after offset {}",
@@ -450,7 +546,8 @@ impl<'a> Driver<'a> {
     /// A command line (or AUTH response) ended with `step`.
     fn line_ended(&mut self, step: &Step, extended: bool) {
         let end = self.position();
-        let line = &self.stream[self.line_start..end.saturating_sub(2).max(self.line_start)];
+        self.last_line = self.line_start..end.saturating_sub(2).max(self.line_start);
+        let line = &self.stream[self.last_line.clone()];
         if let Step::Reply(reply) = step {
             let too_long = |text: &String| text.ends_with("Error: line too long");
             if reply.code() == 500 && reply.lines().first().is_some_and(too_long) {
@@ -520,7 +617,11 @@ impl<'a> Driver<'a> {
     /// The message buffer holds about what arrived, whatever SIZE said.
     fn check_data_memory(&mut self) {
         let Some(section) = &self.data else { return };
-        let arrived = self.delivered - section.start;
+        let start = match section.chunk {
+            Some(_) => self.chunks_start.unwrap_or(section.start).min(section.start),
+            None => section.start,
+        };
+        let arrived = self.delivered - start;
         let bound = 2 * (arrived + section.most_room + 3) + DATA_BUFFER_SLACK;
         let Some(buffer) = self.session.data_buffer(0) else {
             return;

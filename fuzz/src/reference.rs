@@ -52,6 +52,33 @@ pub fn decode_data(stream: &[u8]) -> Option<ReferenceData> {
     }
 }
 
+/// A BDAT command line (RFC 3030, 2: `"BDAT" SP chunk-size [SP "LAST"]`),
+/// read the way the session splits command lines (the verb up to the first
+/// space, upper-cased; the argument trimmed). `Some((size, last, valid))`
+/// when a chunk follows: the size could be read; `valid` when the rest of
+/// the line is well formed too (else the chunk is read and refused).
+pub fn bdat_line(line: &[u8]) -> Option<(u64, bool, bool)> {
+    let line = std::str::from_utf8(line).ok()?;
+    let (verb, arg) = line.split_once(' ')?;
+    if !verb.eq_ignore_ascii_case("BDAT") {
+        return None;
+    }
+    let arg = arg.trim();
+    let (size, rest) = match arg.split_once(' ') {
+        Some((size, rest)) => (size, Some(rest)),
+        None => (arg, None),
+    };
+    if size.is_empty() || size.bytes().any(|b| !b.is_ascii_digit()) {
+        return None;
+    }
+    let size: u64 = size.parse().ok()?;
+    Some(match rest {
+        None => (size, false, true),
+        Some(rest) if rest.eq_ignore_ascii_case("LAST") => (size, true, true),
+        Some(_) => (size, false, false),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +92,14 @@ mod tests {
         assert_eq!(data.unstuffed_dot_lines, 1);
         assert_eq!(decode_data(b".\r\n").unwrap().message, b"");
         assert_eq!(decode_data(b"a\r\n.\n"), None);
+    }
+
+    #[test]
+    fn bdat_lines() {
+        assert_eq!(bdat_line(b"bdat 12 last"), Some((12, true, true)));
+        assert_eq!(bdat_line(b"BDAT 0"), Some((0, false, true)));
+        assert_eq!(bdat_line(b"BDAT 3 NOW"), Some((3, false, false)));
+        assert_eq!(bdat_line(b"BDAT x"), None);
+        assert_eq!(bdat_line(b"BDAT"), None);
     }
 }

@@ -123,7 +123,7 @@ fn pick<T: Copy>(table: &[T], byte: u8) -> T {
 /// byte 1: bits 0-3 AUTH mechanisms (PLAIN, LOGIN, CRAM-MD5, XOAUTH2),
 ///         bits 4-7 max_invalid_commands
 /// byte 2: data_size_limit, byte 3: command_size_limit,
-/// byte 4: max_recipients, byte 5: hostname
+/// byte 4: max_recipients (bit 7: CHUNKING off), byte 5: hostname
 fn config(c: Vec<u8>) -> Config {
     let bit = |byte: u8, n: u8| byte >> n & 1 == 1;
     let auth_mechanisms = Mechanism::ALL
@@ -168,6 +168,7 @@ fn config(c: Vec<u8>) -> Config {
         require_tls: bit(c[0], 5),
         auth_requires_tls: bit(c[0], 6),
         pipelining: !bit(c[0], 7),
+        chunking: !bit(c[4], 7),
         auth_mechanisms,
         max_invalid_commands: pick(&[100, 0, 1, 3, 10], c[1] >> 4),
         data_size_limit: pick(&size_limits, c[2]),

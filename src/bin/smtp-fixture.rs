@@ -49,9 +49,18 @@ struct Cli {
     smtputf8: bool,
 
     /// Announce exactly the reference's EHLO extensions (no PIPELINING,
-    /// no DSN), to compare with python -m smtpd reply for reply.
+    /// DSN, CHUNKING or REQUIRETLS), to compare with python -m smtpd reply
+    /// for reply.
     #[arg(long = "compat")]
     compat: bool,
+
+    /// Do not announce CHUNKING/BINARYMIME; BDAT is then an unknown command.
+    #[arg(long = "no-chunking")]
+    no_chunking: bool,
+
+    /// Do not announce DSN; its parameters then get 555.
+    #[arg(long = "no-dsn")]
+    no_dsn: bool,
 
     /// Print every line received and sent to standard error.
     #[arg(short = 'd', long = "debug")]
@@ -470,6 +479,8 @@ fn main() -> ExitCode {
         enable_smtputf8: cli.smtputf8,
         require_tls: cli.require_tls,
         enhanced_status_codes: cli.enhanced_status_codes,
+        chunking: !cli.no_chunking,
+        dsn: !cli.no_dsn,
         auth_mechanisms: if offer_auth {
             Mechanism::ALL.to_vec()
         } else {

@@ -30,6 +30,8 @@ pub enum Verb {
     StartTls,
     /// `AUTH mechanism [initial-response]` (RFC 4954), when offered.
     Auth,
+    /// `BDAT size [LAST]` (RFC 3030), with CHUNKING.
+    Bdat,
 }
 
 /// One row of the syntax table.
@@ -59,6 +61,7 @@ const SYNTAX: &[Syntax] = &[
     Syntax { verb: Verb::Expn, name: "EXPN", usage: None, takes_parameters: false },
     Syntax { verb: Verb::StartTls, name: "STARTTLS", usage: Some("STARTTLS"), takes_parameters: false },
     Syntax { verb: Verb::Auth, name: "AUTH", usage: Some("AUTH <mechanism> [<initial-response>]"), takes_parameters: false },
+    Syntax { verb: Verb::Bdat, name: "BDAT", usage: Some("BDAT <size> [LAST]"), takes_parameters: false },
 ];
 
 /// The verbs `HELP` lists: the reference's; the extensions are announced by

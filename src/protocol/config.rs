@@ -91,6 +91,14 @@ pub struct Config {
     /// [`Envelope`](super::Envelope). On by default; off, they get `555`
     /// as in the reference.
     pub dsn: bool,
+    /// Announce CHUNKING (RFC 3030) and accept `BDAT`; with it BINARYMIME
+    /// (`BODY=BINARYMIME`, unless `decode_data`). On by default; off,
+    /// `BDAT` is an unknown command as in the reference.
+    pub chunking: bool,
+    /// Announce REQUIRETLS (RFC 8689) inside TLS and accept
+    /// `MAIL FROM:<..> REQUIRETLS` there (kept in the envelope's
+    /// `mail_options`). On by default; it only shows in encrypted sessions.
+    pub requiretls: bool,
     /// Announce ENHANCEDSTATUSCODES (RFC 2034) and put an RFC 3463 code
     /// before the text of every reply that has none (not the greeting, the
     /// HELO/EHLO reply or 3xx). Off by default: the reference's replies
@@ -131,6 +139,8 @@ impl Default for Config {
             auth_requires_tls: false,
             pipelining: true,
             dsn: true,
+            chunking: true,
+            requiretls: true,
             enhanced_status_codes: false,
         }
     }
@@ -194,7 +204,7 @@ impl Config {
 
     /// The same options, announcing exactly the extensions the reference
     /// announces (SIZE, 8BITMIME, SMTPUTF8 as configured): no PIPELINING,
-    /// no DSN. For comparing with Python's `smtpd` reply for reply (the
+    /// DSN, CHUNKING or REQUIRETLS. For comparing with Python's `smtpd` reply for reply (the
     /// command line's `--compat`).
     ///
     /// ```
@@ -206,6 +216,8 @@ impl Config {
         Config {
             pipelining: false,
             dsn: false,
+            chunking: false,
+            requiretls: false,
             ..self
         }
     }

@@ -60,6 +60,18 @@ impl Envelope {
     pub fn eight_bit_mime(&self) -> bool {
         self.mail_options.iter().any(|o| o == "BODY=8BITMIME")
     }
+
+    /// Whether the transaction declared `BODY=BINARYMIME` (RFC 3030: the
+    /// message came in BDAT chunks and may hold any bytes).
+    pub fn binary_mime(&self) -> bool {
+        self.mail_options.iter().any(|o| o == "BODY=BINARYMIME")
+    }
+
+    /// Whether the transaction declared `REQUIRETLS` (RFC 8689): the
+    /// client asks that every further hop be over TLS.
+    pub fn requiretls(&self) -> bool {
+        self.mail_options.iter().any(|o| o == "REQUIRETLS")
+    }
 }
 
 /// Facts about one connection that outlive its transactions.

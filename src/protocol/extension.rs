@@ -9,7 +9,10 @@ use super::reply::Reply;
 /// ```
 /// use smtp_fixture::{Config, protocol::extension::ehlo_reply};
 /// let reply = ehlo_reply(&Config { hostname: "mx.test".into(), ..Config::default() });
-/// assert_eq!(reply.lines(), ["mx.test", "SIZE 33554432", "8BITMIME", "PIPELINING", "DSN", "HELP"]);
+/// assert_eq!(
+///     reply.lines(),
+///     ["mx.test", "SIZE 33554432", "8BITMIME", "PIPELINING", "DSN", "CHUNKING", "BINARYMIME", "HELP"]
+/// );
 /// ```
 pub fn ehlo_reply(config: &Config) -> Reply {
     ehlo_reply_for(config, false)
@@ -34,8 +37,17 @@ pub fn ehlo_reply_for(config: &Config, encrypted: bool) -> Reply {
     if config.dsn {
         lines.push("DSN".to_string());
     }
+    if config.chunking {
+        lines.push("CHUNKING".to_string());
+        if !config.decode_data {
+            lines.push("BINARYMIME".to_string());
+        }
+    }
     if config.starttls && !encrypted {
         lines.push("STARTTLS".to_string());
+    }
+    if config.requiretls && encrypted {
+        lines.push("REQUIRETLS".to_string());
     }
     if !config.auth_mechanisms.is_empty() && (encrypted || !config.auth_requires_tls) {
         let names: Vec<&str> = config.auth_mechanisms.iter().map(|m| m.name()).collect();
@@ -84,7 +96,16 @@ mod tests {
         let cases = [
             (
                 Config::default(),
-                vec!["h", "SIZE 33554432", "8BITMIME", "PIPELINING", "DSN", "HELP"],
+                vec![
+                    "h",
+                    "SIZE 33554432",
+                    "8BITMIME",
+                    "PIPELINING",
+                    "DSN",
+                    "CHUNKING",
+                    "BINARYMIME",
+                    "HELP",
+                ],
                 616,
             ),
             (
@@ -92,6 +113,7 @@ mod tests {
                     data_size_limit: 0,
                     pipelining: false,
                     dsn: false,
+                    chunking: false,
                     ..Config::default()
                 },
                 vec!["h", "8BITMIME", "HELP"],
@@ -104,7 +126,7 @@ mod tests {
                     dsn: false,
                     ..Config::default()
                 },
-                vec!["h", "SIZE 33554432", "HELP"],
+                vec!["h", "SIZE 33554432", "CHUNKING", "HELP"],
                 538,
             ),
             (
@@ -112,6 +134,7 @@ mod tests {
                     enable_smtputf8: true,
                     pipelining: false,
                     dsn: false,
+                    chunking: false,
                     ..Config::default()
                 },
                 vec!["h", "SIZE 33554432", "8BITMIME", "SMTPUTF8", "HELP"],

@@ -5,6 +5,7 @@
 
 pub mod address;
 pub mod auth;
+pub mod chunking;
 pub mod command;
 pub mod config;
 pub mod data;

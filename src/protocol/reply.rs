@@ -309,6 +309,28 @@ pub mod replies {
     pub fn too_much_data() -> Reply {
         Reply::new(552, "Error: Too much mail data")
     }
+    /// `250 OK <n> octets received`: a BDAT chunk that is not the last.
+    pub fn chunk_received(size: u64) -> Reply {
+        Reply::new(250, format!("OK {size} octets received"))
+    }
+    /// `503 Error: the message is being sent with BDAT`: DATA or RCPT
+    /// after a BDAT chunk (RFC 3030, 3: DATA and BDAT do not mix).
+    pub fn bdat_in_progress() -> Reply {
+        Reply::new(503, "Error: the message is being sent with BDAT")
+    }
+    /// `503 Error: BODY=BINARYMIME needs BDAT` (RFC 3030, 3).
+    pub fn binarymime_needs_bdat() -> Reply {
+        Reply::new(503, "Error: BODY=BINARYMIME needs BDAT")
+    }
+    /// `501 Error: BODY can only be one of 7BIT, 8BITMIME, BINARYMIME`:
+    /// [`bad_body`] when CHUNKING is on.
+    pub fn bad_body_with_binarymime() -> Reply {
+        Reply::new(501, "Error: BODY can only be one of 7BIT, 8BITMIME, BINARYMIME")
+    }
+    /// `501 Error: REQUIRETLS takes no arguments`
+    pub fn requiretls_takes_no_arguments() -> Reply {
+        Reply::new(501, "Error: REQUIRETLS takes no arguments")
+    }
     /// `555 MAIL FROM parameters not recognized or not implemented`
     pub fn mail_params_not_recognized() -> Reply {
         Reply::new(555, "MAIL FROM parameters not recognized or not implemented")

@@ -113,6 +113,7 @@ pub(super) async fn serve<H: Handler>(
                 conn.output.extend_from_slice(&bytes);
                 None
             }
+            Step::Continue => None,
             Step::Accepted(reply, message) => {
                 conn.queue(&reply);
                 if conn.flush().await.is_err() {
@@ -193,6 +194,9 @@ async fn next_step(conn: &mut Connection, session: &mut Session, config: &crate:
         let progress = session.receive(&conn.input[conn.start..]);
         if let Some(log) = &mut conn.log {
             log.received(&conn.input[conn.start..conn.start + progress.used], in_data);
+            if in_data && session.state() != State::Data {
+                log.end_line();
+            }
         }
         conn.start += progress.used;
         if let Some(step) = progress.step {
@@ -401,15 +405,14 @@ impl Connection {
         let Some(log) = &mut self.log else {
             return Ok(session.data_appended());
         };
-        if let Some(buffer) = session.data_buffer(0) {
-            self.raw_read.clear();
-            self.raw_read.extend_from_slice(&buffer[before..before + n]);
-        }
+        self.raw_read.clear();
+        self.raw_read.extend_from_slice(&buffer[before..before + n]);
         let done = session.data_appended();
         // What came after the terminator is logged as commands, when used.
         let rest = done.as_ref().map_or(0, |(_, rest)| rest.len());
         log.received(&self.raw_read[..n - rest], true);
         if done.is_some() {
+            log.end_line();
             // Large messages are rare in a session: do not hold on to a
             // read's worth of memory until the next one.
             self.raw_read = Vec::new();

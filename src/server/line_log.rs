@@ -65,7 +65,10 @@ impl LineLog {
         self.partial_len += piece.len();
     }
 
-    fn end_line(&mut self) {
+    /// Ends the line being assembled: the message ended without a line
+    /// end (a BDAT chunk need not end in CRLF), and what follows is a
+    /// command.
+    pub(super) fn end_line(&mut self) {
         if self.partial_len == 0 {
             return;
         }

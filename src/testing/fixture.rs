@@ -224,8 +224,8 @@ impl Builder {
         self
     }
 
-    /// Announce exactly the reference's EHLO extensions: no PIPELINING, no
-    /// DSN (see [`Config::with_reference_extensions`]).
+    /// Announce exactly the reference's EHLO extensions: no PIPELINING,
+    /// DSN, CHUNKING or REQUIRETLS (see [`Config::with_reference_extensions`]).
     pub fn reference_extensions(mut self) -> Builder {
         self.config = self.config.with_reference_extensions();
         self
@@ -234,6 +234,20 @@ impl Builder {
     /// Announce DSN and accept its parameters (default `true`).
     pub fn dsn(mut self, on: bool) -> Builder {
         self.config.dsn = on;
+        self
+    }
+
+    /// Announce CHUNKING and BINARYMIME and accept `BDAT` (RFC 3030;
+    /// default `true`).
+    pub fn chunking(mut self, on: bool) -> Builder {
+        self.config.chunking = on;
+        self
+    }
+
+    /// Announce REQUIRETLS inside TLS and accept it on MAIL (RFC 8689;
+    /// default `true`).
+    pub fn requiretls(mut self, on: bool) -> Builder {
+        self.config.requiretls = on;
         self
     }
 

@@ -25,6 +25,9 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+#[cfg(test)]
+mod bdat_tests;
+mod chunking;
 mod security;
 #[cfg(test)]
 mod tests;
@@ -32,6 +35,7 @@ mod transaction;
 
 use super::address::parse_path;
 use super::auth::{Credentials, Exchange};
+use super::chunking::ChunkedBody;
 use super::command::{supported_commands, Command, Verb};
 use super::config::{Config, AUTH_LINE_LIMIT};
 use super::data::DataDecoder;
@@ -64,6 +68,9 @@ pub enum Step {
     /// Carry out the step with a fault below SMTP: the link misbehaves
     /// (see [`LinkFault`]).
     Fault(LinkFault, Box<Step>),
+    /// Nothing to write: go on feeding input (a `BDAT` chunk is being
+    /// read; its reply comes at its end).
+    Continue,
 }
 
 /// A fault of the connection under the SMTP dialogue, for testing how a
@@ -165,7 +172,7 @@ pub struct Progress {
 pub enum State {
     /// Reading command lines.
     Command,
-    /// Reading the message after `354`.
+    /// Reading the message: after `354`, or a `BDAT` chunk.
     Data,
     /// The session is over; input is ignored.
     Closed,
@@ -182,6 +189,8 @@ enum Phase {
         exchange: Exchange,
     },
     Data(DataDecoder),
+    /// Reading the bytes of a BDAT chunk.
+    Chunk(chunking::ChunkRead),
     Closed,
 }
 
@@ -208,6 +217,8 @@ pub struct Session {
 #[derive(Debug)]
 struct Transaction {
     envelope: Envelope,
+    /// The message so far, once a BDAT chunk was accepted.
+    body: Option<ChunkedBody>,
 }
 
 impl Session {
@@ -262,15 +273,17 @@ impl Session {
     pub fn state(&self) -> State {
         match self.phase {
             Phase::Command { .. } | Phase::Auth { .. } => State::Command,
-            Phase::Data(_) => State::Data,
+            Phase::Data(_) | Phase::Chunk(_) => State::Data,
             Phase::Closed => State::Closed,
         }
     }
 
-    /// Bytes received in the current DATA section so far.
+    /// Bytes received of the message so far: in the DATA section, or in
+    /// all BDAT chunks of the transaction.
     pub fn data_received(&self) -> u64 {
         match &self.phase {
             Phase::Data(decoder) => decoder.size(),
+            Phase::Chunk(_) => self.chunks_received(),
             _ => 0,
         }
     }
@@ -302,6 +315,9 @@ impl Session {
     /// assert_eq!(rest, b"QUIT\r\n");
     /// ```
     pub fn data_buffer(&mut self, room: usize) -> Option<&mut Vec<u8>> {
+        if matches!(self.phase, Phase::Chunk(_)) {
+            return self.chunk_buffer(room);
+        }
         match &mut self.phase {
             Phase::Data(decoder) => Some(decoder.buffer(room)),
             _ => None,
@@ -313,11 +329,14 @@ impl Session {
     /// after the terminator (feed them to [`Session::receive`]). `None` while
     /// more of the message is to come.
     pub fn data_appended(&mut self) -> Option<(Step, Vec<u8>)> {
-        let Phase::Data(decoder) = &mut self.phase else {
-            return None;
+        let (step, rest) = match &mut self.phase {
+            Phase::Data(decoder) => {
+                let rest = decoder.decode_appended()?;
+                (self.finish_data(), rest)
+            }
+            Phase::Chunk(_) => self.chunk_appended()?,
+            _ => return None,
         };
-        let rest = decoder.decode_appended()?;
-        let step = self.finish_data();
         Some((self.enhanced(step), rest))
     }
 
@@ -342,6 +361,7 @@ impl Session {
                 let step = done.then(|| self.finish_data());
                 Progress { used, step }
             }
+            Phase::Chunk(_) => self.receive_chunk(input),
             Phase::Command { discarding_long_line }
             | Phase::Auth {
                 discarding_long_line, ..
@@ -408,7 +428,7 @@ impl Session {
                 self.reply_exempt_from_status = exempt;
                 Step::Fault(fault, Box::new(self.enhanced(*step)))
             }
-            other @ (Step::Ask(_) | Step::Raw(_)) => other,
+            other @ (Step::Ask(_) | Step::Raw(_) | Step::Continue) => other,
         }
     }
 
@@ -427,7 +447,7 @@ impl Session {
         match question {
             Question::Connect => self.greet(reply),
             Question::Command(command) => match reply {
-                Some(reply) => Step::Reply(reply),
+                Some(reply) => self.replace_command(&command, reply),
                 None => self.dispatch(command),
             },
             Question::Auth(credentials) => match reply {
@@ -469,6 +489,7 @@ impl Session {
                         dsn: std::mem::take(&mut self.pending_mail_dsn),
                         ..Envelope::default()
                     },
+                    body: None,
                 });
                 Step::Reply(reply.unwrap_or_else(replies::ok))
             }
@@ -583,6 +604,20 @@ impl Session {
             Verb::Expn => self.refuse(replies::expn_not_implemented()),
             Verb::StartTls => self.starttls(&command),
             Verb::Auth => self.auth(&command),
+            Verb::Bdat => self.bdat(arg),
+        }
+    }
+
+    /// The handler answered a command line in its place. A BDAT chunk is
+    /// still read (and dropped), so that its bytes are not taken for
+    /// commands.
+    fn replace_command(&mut self, command: &Command, reply: Reply) -> Step {
+        let bdat = (command.verb == Some(Verb::Bdat) && self.config.chunking)
+            .then(|| super::chunking::Bdat::parse(command.arg.as_deref()).ok())
+            .flatten();
+        match bdat {
+            Some(bdat) => self.read_chunk(bdat, Some(reply)),
+            None => Step::Reply(reply),
         }
     }
 
@@ -595,7 +630,9 @@ impl Session {
         let Some(arg) = arg else {
             return Step::Reply(Reply::new(250, supported_commands()));
         };
-        let usage = Verb::from_name(&arg.to_uppercase()).and_then(|v| v.usage(self.info.extended));
+        let usage = Verb::from_name(&arg.to_uppercase())
+            .filter(|&verb| verb != Verb::Bdat || self.config.chunking)
+            .and_then(|v| v.usage(self.info.extended));
         match usage {
             Some(usage) => Step::Reply(Reply::new(250, format!("Syntax: {usage}"))),
             None => self.refuse(Reply::new(501, supported_commands())),

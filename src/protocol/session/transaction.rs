@@ -5,7 +5,7 @@ use crate::protocol::address::{parse_path, Path};
 use crate::protocol::command::Verb;
 use crate::protocol::data::DataOutcome;
 use crate::protocol::dsn::{MailDsn, RecipientDsn};
-use crate::protocol::envelope::Message;
+use crate::protocol::envelope::{Envelope, Message};
 use crate::protocol::params::{Param, Params};
 use crate::protocol::reply::{replies, Reply};
 
@@ -49,6 +49,7 @@ impl Session {
             return self.syntax_error(Verb::Mail);
         };
         let (mut body, mut smtputf8, mut size) = (None, None, None);
+        let mut requiretls = None;
         let mut unrecognized = false;
         let mut dsn = MailDsn::default();
         let mut dsn_error = None;
@@ -58,6 +59,9 @@ impl Session {
                 Param::SmtpUtf8(value) if self.config.enable_smtputf8 => smtputf8 = Some(value.is_none()),
                 Param::Size(value) => size = Some(Some(*value)),
                 Param::Other { keyword, .. } if keyword == "SIZE" => size = Some(None),
+                Param::Other { keyword, value } if keyword == "REQUIRETLS" && self.requiretls_offered() => {
+                    requiretls = Some(value.is_none());
+                }
                 Param::Other { keyword, .. } if self.config.dsn => {
                     match dsn.add(keyword, value_as_sent(as_sent)) {
                         Ok(known) => unrecognized |= !known,
@@ -67,11 +71,21 @@ impl Session {
                 _ => unrecognized = true,
             }
         }
-        if body.is_some_and(|body| body != "7BIT" && body != "8BITMIME") {
-            return self.refuse(replies::bad_body());
+        let binary = self.config.chunking && !self.config.decode_data;
+        if body.is_some_and(|body| body != "7BIT" && body != "8BITMIME" && !(binary && body == "BINARYMIME"))
+        {
+            let reply = if binary {
+                replies::bad_body_with_binarymime()
+            } else {
+                replies::bad_body()
+            };
+            return self.refuse(reply);
         }
         if smtputf8 == Some(false) {
             return self.refuse(replies::smtputf8_takes_no_arguments());
+        }
+        if requiretls == Some(false) {
+            return self.refuse(replies::requiretls_takes_no_arguments());
         }
         if size == Some(None) {
             return self.syntax_error(Verb::Mail);
@@ -104,6 +118,9 @@ impl Session {
         let Some(envelope) = self.envelope() else {
             return self.refuse(replies::need_mail());
         };
+        if self.transaction.as_ref().is_some_and(|t| t.body.is_some()) {
+            return self.refuse(replies::bdat_in_progress());
+        }
         let smtputf8 = envelope.smtputf8();
         let recipients = envelope.rcpt_to.len();
         let Some(path) = self.path("TO:", arg).filter(|path| !path.is_null()) else {
@@ -148,6 +165,15 @@ impl Session {
         if arg.is_some() {
             return self.syntax_error(Verb::Data);
         }
+        match &self.transaction {
+            Some(transaction) if transaction.body.is_some() => {
+                return self.refuse(replies::bdat_in_progress())
+            }
+            Some(transaction) if transaction.envelope.binary_mime() => {
+                return self.refuse(replies::binarymime_needs_bdat())
+            }
+            _ => {}
+        }
         Step::Ask(Question::Data)
     }
 
@@ -168,15 +194,31 @@ impl Session {
             DataOutcome::TooLarge => return Step::Reply(replies::too_much_data()),
             DataOutcome::Message(data) => data,
         };
+        self.complete_message(transaction.envelope, data, unstuffed_dot_lines)
+    }
+
+    /// The message is all there (after DATA's final dot or BDAT LAST): the
+    /// handler decides its reply.
+    pub(super) fn complete_message(
+        &mut self,
+        envelope: Envelope,
+        data: Vec<u8>,
+        unstuffed_dot_lines: usize,
+    ) -> Step {
         if self.config.decode_data && std::str::from_utf8(&data).is_err() {
             return Step::Reply(replies::data_not_utf8());
         }
         Step::Ask(Question::Message(Box::new(Message {
             session: self.info.clone(),
-            envelope: transaction.envelope,
+            envelope,
             data,
             unstuffed_dot_lines,
         })))
+    }
+
+    /// REQUIRETLS is announced, hence accepted: inside TLS (RFC 8689, 4).
+    fn requiretls_offered(&self) -> bool {
+        self.config.requiretls && self.info.tls.is_some()
     }
 }
 

@@ -1,0 +1,191 @@
+//! BDAT (RFC 3030): reading chunks into the open transaction's message.
+//!
+//! Every chunk announced by a BDAT line is read, also one that is refused
+//! (no transaction, a size past the limit, bad syntax after the size): the
+//! refusal comes once its bytes are gone, so the next command is read from
+//! where the client sent it.
+
+use super::{Phase, Progress, Session, Step};
+use crate::protocol::chunking::{Bdat, BdatError, ChunkedBody};
+use crate::protocol::command::Verb;
+use crate::protocol::reply::{replies, Reply};
+
+/// A chunk being read.
+#[derive(Debug)]
+pub(super) struct ChunkRead {
+    size: u64,
+    remaining: u64,
+    last: bool,
+    /// The reply for a refused chunk, given once its bytes are dropped.
+    refusal: Option<Reply>,
+    /// Where the bytes of a refused chunk are read into, to be dropped
+    /// (emptied whenever they are accounted for).
+    scratch: Vec<u8>,
+}
+
+impl Session {
+    pub(super) fn bdat(&mut self, arg: Option<&str>) -> Step {
+        if !self.config.chunking {
+            return self.refuse(replies::unknown_command(Verb::Bdat.name()));
+        }
+        match Bdat::parse(arg) {
+            Ok(bdat) => {
+                let refusal = self.bdat_refusal();
+                self.read_chunk(bdat, refusal)
+            }
+            Err(BdatError::NoSize) => self.syntax_error(Verb::Bdat),
+            Err(BdatError::Syntax { size }) => {
+                let usage = Verb::Bdat.usage(self.info.extended).unwrap_or_default();
+                let refusal = Reply::new(501, format!("Syntax: {usage}"));
+                self.read_chunk(Bdat { size, last: false }, Some(refusal))
+            }
+        }
+    }
+
+    /// Why a well-formed BDAT cannot add to a message now, if it cannot.
+    fn bdat_refusal(&self) -> Option<Reply> {
+        if self.info.helo.is_empty() {
+            return Some(replies::need_helo());
+        }
+        match self.envelope() {
+            None => Some(replies::need_mail()),
+            Some(envelope) if envelope.rcpt_to.is_empty() => Some(replies::need_rcpt()),
+            Some(_) => None,
+        }
+    }
+
+    /// Starts reading a chunk of `bdat.size` bytes, kept for the message
+    /// unless `refusal` says why not (then it is the reply at its end).
+    pub(super) fn read_chunk(&mut self, bdat: Bdat, refusal: Option<Reply>) -> Step {
+        if refusal.is_none() {
+            let limit = self.config.data_size_limit;
+            if let Some(transaction) = &mut self.transaction {
+                transaction.body.get_or_insert_with(|| ChunkedBody::new(limit));
+            }
+        }
+        self.phase = Phase::Chunk(ChunkRead {
+            size: bdat.size,
+            remaining: bdat.size,
+            last: bdat.last,
+            refusal,
+            scratch: Vec::new(),
+        });
+        if bdat.size == 0 {
+            self.end_chunk()
+        } else {
+            Step::Continue
+        }
+    }
+
+    /// Takes up to the rest of the chunk from `input`.
+    pub(super) fn receive_chunk(&mut self, input: &[u8]) -> Progress {
+        let Phase::Chunk(chunk) = &mut self.phase else {
+            return Progress { used: 0, step: None };
+        };
+        let used = usize::try_from(chunk.remaining).map_or(input.len(), |left| left.min(input.len()));
+        if chunk.refusal.is_none() {
+            if let Some(body) = self.transaction.as_mut().and_then(|t| t.body.as_mut()) {
+                body.append(&input[..used]);
+            }
+        }
+        chunk.remaining -= used as u64;
+        let step = (chunk.remaining == 0).then(|| self.end_chunk());
+        Progress { used, step }
+    }
+
+    /// The buffer to read the chunk's next bytes into (see
+    /// [`Session::data_buffer`]).
+    pub(super) fn chunk_buffer(&mut self, room: usize) -> Option<&mut Vec<u8>> {
+        let Phase::Chunk(chunk) = &mut self.phase else {
+            return None;
+        };
+        let body = self.transaction.as_mut().and_then(|t| t.body.as_mut());
+        match body {
+            Some(body) if chunk.refusal.is_none() => Some(body.buffer(room)),
+            _ => {
+                chunk.scratch.reserve(room);
+                Some(&mut chunk.scratch)
+            }
+        }
+    }
+
+    /// Accounts for the bytes appended to [`Session::chunk_buffer`]; at the
+    /// chunk's end, its step and the bytes that came after it.
+    pub(super) fn chunk_appended(&mut self) -> Option<(Step, Vec<u8>)> {
+        let Phase::Chunk(chunk) = &mut self.phase else {
+            return None;
+        };
+        let body = self.transaction.as_mut().and_then(|t| t.body.as_mut());
+        let (used, rest) = match body {
+            Some(body) if chunk.refusal.is_none() => {
+                let from = body.accounted();
+                let taken = split_appended(body.buffer(0), from, chunk.remaining);
+                body.appended();
+                taken
+            }
+            _ => {
+                let taken = split_appended(&mut chunk.scratch, 0, chunk.remaining);
+                chunk.scratch.clear();
+                taken
+            }
+        };
+        chunk.remaining -= used as u64;
+        if chunk.remaining > 0 {
+            return None;
+        }
+        Some((self.end_chunk(), rest))
+    }
+
+    /// Bytes of the transaction's chunks received so far.
+    pub(super) fn chunks_received(&self) -> u64 {
+        let body = self.transaction.as_ref().and_then(|t| t.body.as_ref());
+        body.map_or(0, ChunkedBody::received)
+    }
+
+    /// The chunk is read: refuse it, acknowledge it, or (LAST) complete the
+    /// message.
+    fn end_chunk(&mut self) -> Step {
+        let phase = std::mem::replace(
+            &mut self.phase,
+            Phase::Command {
+                discarding_long_line: false,
+            },
+        );
+        let Phase::Chunk(chunk) = phase else {
+            return Step::Continue;
+        };
+        if let Some(refusal) = chunk.refusal {
+            return self.refuse(refusal);
+        }
+        let too_large = self
+            .transaction
+            .as_ref()
+            .and_then(|t| t.body.as_ref())
+            .is_some_and(ChunkedBody::too_large);
+        if too_large {
+            // RFC 3030, 2: a failed BDAT fails the transaction.
+            self.transaction = None;
+            return Step::Reply(replies::too_much_data());
+        }
+        if !chunk.last {
+            return Step::Reply(replies::chunk_received(chunk.size));
+        }
+        let Some(mut transaction) = self.transaction.take() else {
+            return Step::Reply(replies::need_mail());
+        };
+        let data = transaction
+            .body
+            .take()
+            .map(ChunkedBody::into_data)
+            .unwrap_or_default();
+        self.complete_message(transaction.envelope, data, 0)
+    }
+}
+
+/// Of the bytes appended to `buffer` after `from`, the chunk's (at most
+/// `remaining`) stay; returns how many, and the bytes after them.
+fn split_appended(buffer: &mut Vec<u8>, from: usize, remaining: u64) -> (usize, Vec<u8>) {
+    let appended = buffer.len() - from;
+    let used = usize::try_from(remaining).map_or(appended, |left| left.min(appended));
+    (used, buffer.split_off(from + used))
+}
