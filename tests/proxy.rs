@@ -748,6 +748,7 @@ async fn routing_called_directly_asks_process_message_and_relays() {
         session: smtp_fixture::SessionInfo {
             id: 1,
             peer: "192.0.2.7:40000".parse().unwrap(),
+            proxy: None,
             hostname: "router.test".into(),
             helo: "client.test".into(),
             extended: true,

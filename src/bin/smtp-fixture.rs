@@ -130,6 +130,12 @@ struct Cli {
     #[arg(long = "smtps")]
     smtps: bool,
 
+    /// Take HAProxy's PROXY protocol (v1 and v2): each connection starts
+    /// with a PROXY header (within 5 s, else it is closed without a reply),
+    /// and the client it names is the peer (X-Peer). Only behind a proxy.
+    #[arg(long = "proxy-protocol")]
+    proxy_protocol: bool,
+
     /// Refuse MAIL and AUTH with 530 until STARTTLS.
     #[arg(long = "require-tls")]
     require_tls: bool,
@@ -310,7 +316,13 @@ impl Handler for CliHandler {
 
     fn session_log(&self, session: &SessionInfo) -> Option<Box<dyn SessionLog>> {
         self.debug.then(|| {
-            eprintln!("[session {}] connection from {}", session.id, session.peer);
+            match session.proxy {
+                Some(proxy) => eprintln!(
+                    "[session {}] connection from {} via proxy {proxy}",
+                    session.id, session.peer
+                ),
+                None => eprintln!("[session {}] connection from {}", session.id, session.peer),
+            }
             Box::new(StderrLog { id: session.id }) as Box<dyn SessionLog>
         })
     }
@@ -574,6 +586,9 @@ fn serve<H: Handler>(
         } else {
             server.with_starttls(tls)
         };
+    }
+    if cli.proxy_protocol {
+        server = server.with_proxy_protocol(smtp_fixture::server::PROXY_HEADER_TIMEOUT);
     }
     // One thread by default: a test server shares its machine with the client
     // that loads it, and a single-threaded runtime never pays a cross-CPU

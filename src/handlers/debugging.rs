@@ -26,6 +26,7 @@ const END: &str = "------------ END MESSAGE ------------";
 ///     session: SessionInfo {
 ///         id: 1,
 ///         peer: "127.0.0.1:40000".parse().unwrap(),
+///         proxy: None,
 ///         hostname: "localhost".into(),
 ///         helo: "client".into(),
 ///         extended: true,

@@ -79,8 +79,13 @@ impl Envelope {
 pub struct SessionInfo {
     /// A number unique to the session within its server.
     pub id: u64,
-    /// The client's address.
+    /// The client's address: with the PROXY protocol on, the client the
+    /// proxy's header named (the proxy itself for a `LOCAL` or `UNKNOWN`
+    /// header).
     pub peer: SocketAddr,
+    /// The proxy the connection came through, when the server takes the
+    /// PROXY protocol: the connection's own peer.
+    pub proxy: Option<SocketAddr>,
     /// The server's own name, sent in the greeting and EHLO reply (the
     /// reference's `fqdn`).
     pub hostname: String,

@@ -13,6 +13,7 @@ pub mod dsn;
 pub mod envelope;
 pub mod extension;
 pub mod params;
+pub mod proxy_header;
 pub mod reply;
 pub mod session;
 

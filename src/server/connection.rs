@@ -12,6 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::line_log::LineLog;
+use super::proxy_protocol;
 use super::stream::Stream;
 #[cfg(feature = "tls")]
 use super::tls::TlsConfig;
@@ -60,7 +61,7 @@ struct Connection {
 }
 pub(super) async fn serve<H: Handler>(
     server: SmtpServer<H>,
-    stream: TcpStream,
+    mut stream: TcpStream,
     id: u64,
     peer: SocketAddr,
     watchdog: Registration,
@@ -68,7 +69,14 @@ pub(super) async fn serve<H: Handler>(
     let _ = stream.set_nodelay(true);
     let config = server.config.clone();
     let handler = &*server.handler;
-    let mut session = Session::new(config.clone(), id, peer);
+    let arrival = match server.proxy_header_timeout {
+        Some(limit) => Some(proxy_protocol::receive(&mut stream, peer, limit, &watchdog).await),
+        None => None,
+    };
+    let mut session = Session::new(config.clone(), id, arrival.as_ref().map_or(peer, |a| a.peer));
+    if let Some(proxy) = arrival.as_ref().and_then(|a| a.proxy) {
+        session = session.behind_proxy(proxy);
+    }
     let log = handler.session_log(session.info()).map(LineLog::new);
     let mut conn = Connection {
         stream: Stream::Plain(stream),
@@ -83,6 +91,12 @@ pub(super) async fn serve<H: Handler>(
         fault: None,
         reading_stopped: false,
     };
+    if let Some(arrival) = arrival {
+        conn.note(&arrival.note);
+        if arrival.refused {
+            return;
+        }
+    }
     #[cfg(feature = "tls")]
     if let Some(tls) = server.tls.as_ref().filter(|tls| tls.implicit) {
         if !conn

@@ -7,6 +7,7 @@
 
 mod connection;
 mod line_log;
+mod proxy_protocol;
 mod stream;
 #[cfg(feature = "tls")]
 mod tls;
@@ -56,9 +57,16 @@ pub struct SmtpServer<H> {
     config: Arc<Config>,
     handler: Arc<H>,
     next_session: Arc<AtomicU64>,
+    /// With the PROXY protocol: how long a connection may take to send its
+    /// header.
+    proxy_header_timeout: Option<Duration>,
     #[cfg(feature = "tls")]
     tls: Option<Tls>,
 }
+
+/// How long a connection may take to send its PROXY header by default
+/// (the spec asks for at least 3 seconds, to cover a TCP retransmit).
+pub const PROXY_HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How a server uses its certificate.
 #[cfg(feature = "tls")]
@@ -75,6 +83,7 @@ impl<H> Clone for SmtpServer<H> {
             config: self.config.clone(),
             handler: self.handler.clone(),
             next_session: self.next_session.clone(),
+            proxy_header_timeout: self.proxy_header_timeout,
             #[cfg(feature = "tls")]
             tls: self.tls.clone(),
         }
@@ -90,6 +99,7 @@ impl<H: Handler> SmtpServer<H> {
             config: Arc::new(config),
             handler: Arc::new(handler),
             next_session: Arc::new(AtomicU64::new(1)),
+            proxy_header_timeout: None,
             #[cfg(feature = "tls")]
             tls: None,
         })
@@ -117,6 +127,35 @@ impl<H: Handler> SmtpServer<H> {
             implicit: true,
         });
         self
+    }
+
+    /// Takes HAProxy's PROXY protocol (versions 1 and 2): every connection
+    /// must start with a PROXY header, sent within `header_timeout` (e.g.
+    /// [`PROXY_HEADER_TIMEOUT`]), before implicit TLS and before the
+    /// greeting. The session's [`peer`](crate::SessionInfo::peer) is then
+    /// the client the header names, and
+    /// [`proxy`](crate::SessionInfo::proxy) the proxy's address. A
+    /// connection whose header is malformed or late is closed without a
+    /// reply. Only for a port that proxies alone can reach: any client can
+    /// claim any address with a header of its own.
+    ///
+    /// ```
+    /// use smtp_fixture::server::PROXY_HEADER_TIMEOUT;
+    /// use smtp_fixture::{handlers::Sink, Config, SmtpServer};
+    ///
+    /// let server = SmtpServer::new(Config::default(), Sink)
+    ///     .expect("valid config")
+    ///     .with_proxy_protocol(PROXY_HEADER_TIMEOUT);
+    /// assert_eq!(server.proxy_header_timeout(), Some(PROXY_HEADER_TIMEOUT));
+    /// ```
+    pub fn with_proxy_protocol(mut self, header_timeout: Duration) -> SmtpServer<H> {
+        self.proxy_header_timeout = Some(header_timeout);
+        self
+    }
+
+    /// With the PROXY protocol on, how long a connection has for its header.
+    pub fn proxy_header_timeout(&self) -> Option<Duration> {
+        self.proxy_header_timeout
     }
 
     /// The configuration.

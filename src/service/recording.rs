@@ -59,7 +59,7 @@ impl<H: Handler> Handler for Recorded<H> {
     }
 
     fn session_log(&self, session: &SessionInfo) -> Option<Box<dyn SessionLog>> {
-        let (log, shared) = TranscriptLog::new(session.id, session.peer);
+        let (log, shared) = TranscriptLog::new(session.id, session.peer, session.proxy);
         self.store.push_transcript(session.id, shared);
         Some(match self.inner.session_log(session) {
             Some(other) => Box::new(Tee(Box::new(log), other)),

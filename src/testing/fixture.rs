@@ -141,6 +141,8 @@ pub struct Builder {
     pub(crate) tls: Option<TlsChoice>,
     pub(crate) auth: AuthPolicy,
     keep_artifacts: bool,
+    /// With the PROXY protocol: the time a connection has for its header.
+    proxy_header_timeout: Option<Duration>,
     /// Starts the HTTP API beside the server (set by `http_api()`).
     #[cfg(feature = "http")]
     pub(crate) http_api: Option<HttpStarter>,
@@ -168,6 +170,7 @@ impl Default for Builder {
             tls: None,
             auth: AuthPolicy::Off,
             keep_artifacts: true,
+            proxy_header_timeout: None,
             #[cfg(feature = "http")]
             http_api: None,
         }
@@ -277,6 +280,24 @@ impl Builder {
         self
     }
 
+    /// Take HAProxy's PROXY protocol (v1 and v2): each connection must
+    /// start with a PROXY header (within 5 s); the recorded
+    /// [`peer`](ReceivedMessage::peer) is the client it names, and
+    /// [`proxy`](ReceivedMessage::proxy) the proxy (see
+    /// [`SmtpServer::with_proxy_protocol`]).
+    pub fn proxy_protocol(self) -> Builder {
+        let timeout = self
+            .proxy_header_timeout
+            .unwrap_or(crate::server::PROXY_HEADER_TIMEOUT);
+        self.proxy_header_timeout(timeout)
+    }
+
+    /// Take the PROXY protocol, with `timeout` for the header.
+    pub fn proxy_header_timeout(mut self, timeout: Duration) -> Builder {
+        self.proxy_header_timeout = Some(timeout);
+        self
+    }
+
     /// Whether a failing test keeps the messages and transcripts in a
     /// temporary directory (default `true`). Tests that fail on purpose
     /// (`#[should_panic]`) turn it off, so a suite leaves nothing behind.
@@ -309,9 +330,11 @@ impl Builder {
             },
             script: script.clone(),
         };
-        #[cfg_attr(not(feature = "tls"), allow(unused_mut))]
         let mut server = SmtpServer::new(self.config, handler)
             .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error))?;
+        if let Some(timeout) = self.proxy_header_timeout {
+            server = server.with_proxy_protocol(timeout);
+        }
         #[cfg(feature = "tls")]
         let mut certificate = None;
         #[cfg(feature = "tls")]

@@ -30,8 +30,11 @@ pub struct ReceivedMessage {
     /// Derefs to `[u8]` and compares with byte strings; clones share it
     /// (see [`MessageData`]).
     pub data: MessageData,
-    /// The client's address.
+    /// The client's address (with the PROXY protocol, the client the proxy
+    /// named).
     pub peer: SocketAddr,
+    /// The proxy the session came through (PROXY protocol), if any.
+    pub proxy: Option<SocketAddr>,
     /// The name the client gave in HELO/EHLO.
     pub helo: String,
     /// The session the message arrived on (see [`TestSmtpServer::transcripts`](crate::TestSmtpServer::transcripts)).
@@ -72,6 +75,7 @@ impl ReceivedMessage {
             envelope: message.envelope,
             data: MessageData::from(message.data),
             peer: message.session.peer,
+            proxy: message.session.proxy,
             helo: message.session.helo,
             session_id: message.session.id,
             received_at: SystemTime::now(),
@@ -105,6 +109,7 @@ impl ReceivedMessage {
             envelope,
             data: data.into(),
             peer: SocketAddr::from(([127, 0, 0, 1], 0)),
+            proxy: None,
             helo: String::new(),
             session_id: 0,
             received_at: SystemTime::now(),

@@ -33,7 +33,7 @@ impl Handler for Recorder {
     }
 
     fn session_log(&self, session: &SessionInfo) -> Option<Box<dyn SessionLog>> {
-        let (log, shared) = TranscriptLog::new(session.id, session.peer);
+        let (log, shared) = TranscriptLog::new(session.id, session.peer, session.proxy);
         self.store.push_transcript(session.id, shared);
         Some(Box::new(log))
     }

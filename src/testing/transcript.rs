@@ -87,8 +87,11 @@ pub struct TranscriptLine {
 pub struct Transcript {
     /// The session number (also on [`ReceivedMessage::session_id`](crate::ReceivedMessage::session_id)).
     pub session_id: u64,
-    /// The client's address.
+    /// The client's address (with the PROXY protocol, the client the
+    /// proxy named).
     pub peer: SocketAddr,
+    /// The proxy the connection came through (PROXY protocol), if any.
+    pub proxy: Option<SocketAddr>,
     /// When the session started.
     pub started: SystemTime,
     /// The lines, in order.
@@ -136,6 +139,7 @@ impl Transcript {
         Transcript {
             session_id: self.session_id,
             peer: self.peer,
+            proxy: self.proxy,
             started: self.started,
             lines,
             closed: self.closed,
@@ -155,7 +159,11 @@ impl Transcript {
 impl fmt::Display for Transcript {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = if self.closed { "closed" } else { "open" };
-        writeln!(f, "session {} from {} ({state}):", self.session_id, self.peer)?;
+        write!(f, "session {} from {}", self.session_id, self.peer)?;
+        if let Some(proxy) = self.proxy {
+            write!(f, " via proxy {proxy}")?;
+        }
+        writeln!(f, " ({state}):")?;
         for line in &self.lines {
             let who = match line.direction {
                 Direction::Client => "C:",
@@ -225,6 +233,7 @@ impl SharedTranscript {
             None => Transcript {
                 session_id: 0,
                 peer: SocketAddr::from(([127, 0, 0, 1], 0)),
+                proxy: None,
                 started: SystemTime::UNIX_EPOCH,
                 lines: Vec::new(),
                 closed: true,
@@ -263,10 +272,15 @@ pub(crate) struct TranscriptLog {
 }
 
 impl TranscriptLog {
-    pub(crate) fn new(session_id: u64, peer: SocketAddr) -> (TranscriptLog, SharedTranscript) {
+    pub(crate) fn new(
+        session_id: u64,
+        peer: SocketAddr,
+        proxy: Option<SocketAddr>,
+    ) -> (TranscriptLog, SharedTranscript) {
         let head = Transcript {
             session_id,
             peer,
+            proxy,
             started: SystemTime::now(),
             lines: Vec::new(),
             closed: false,
@@ -408,7 +422,7 @@ mod tests {
 
     #[test]
     fn a_long_session_keeps_its_first_and_last_lines() {
-        let (mut log, shared) = TranscriptLog::new(7, SocketAddr::from(([127, 0, 0, 1], 2525)));
+        let (mut log, shared) = TranscriptLog::new(7, SocketAddr::from(([127, 0, 0, 1], 2525)), None);
         let total = HEAD_LINES + TAIL_LINES + 2_500;
         for n in 0..total {
             log.received(format!("NOOP {n}\r\n").as_bytes());

@@ -258,3 +258,39 @@ macro_rules! needs_python {
         }
     };
 }
+
+/// Set by `.ci/run`: a test whose external tool (haproxy, ...) is missing
+/// fails instead of skipping.
+pub const REQUIRE_TOOLS_ENV: &str = "SMTP_FIXTURE_REQUIRE_TOOLS";
+
+/// Where the program `name` is: on `PATH`, or in the `sbin` directories
+/// Debian installs daemons to (not on a normal user's `PATH`).
+pub fn tool(name: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/sbin", "/usr/local/sbin"].map(std::path::PathBuf::from))
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
+/// The path of the program `name`; returns from the test, saying so, when
+/// it is not installed, unless `.ci/run` asked for the tools to be required.
+#[macro_export]
+macro_rules! needs_tool {
+    ($name:expr) => {
+        match $crate::support::tool($name) {
+            Some(path) => path,
+            None => {
+                if std::env::var_os($crate::support::REQUIRE_TOOLS_ENV).is_some() {
+                    panic!(
+                        "{} is not installed, and {} is set",
+                        $name,
+                        $crate::support::REQUIRE_TOOLS_ENV
+                    );
+                }
+                eprintln!("SKIPPED: {} not installed", $name);
+                return;
+            }
+        }
+    };
+}

@@ -227,6 +227,7 @@ impl Session {
         let info = SessionInfo {
             id,
             peer,
+            proxy: None,
             hostname: config.hostname.clone(),
             helo: String::new(),
             extended: false,
@@ -246,6 +247,15 @@ impl Session {
             pending_mail_dsn: MailDsn::default(),
             pending_rcpt_dsn: None,
         }
+    }
+
+    /// The session of a connection that came through the proxy at `proxy`
+    /// (PROXY protocol); `peer` given to [`Session::new`] is the client the
+    /// proxy named.
+    #[must_use]
+    pub fn behind_proxy(mut self, proxy: SocketAddr) -> Session {
+        self.info.proxy = Some(proxy);
+        self
     }
 
     /// The first step: ask the handler about the connection (then the
