@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use lettre::transport::smtp::client::TlsVersion;
 use support::tls_clients::{
-    assert_contains, assert_fails_with, lettre_send, python_send, unverified, verified,
+    assert_contains, assert_fails_with, lettre_send, python_send, self_signed_files, unverified, verified,
 };
 use support::Binary;
 
@@ -175,16 +175,12 @@ fn tls_versions_flag() {
 #[test]
 fn tls_versions_with_a_certificate_of_ones_own() {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("a certificate");
-    let cert = dir.path().join("cert.pem");
-    let key = dir.path().join("key.pem");
-    std::fs::write(&cert, generated.cert.pem()).expect("write the certificate");
-    std::fs::write(&key, generated.signing_key.serialize_pem()).expect("write the key");
+    let (cert, key, own) = self_signed_files(dir.path());
     let server = start(&[
         "--tls-cert",
-        &cert.to_string_lossy(),
+        &cert,
         "--tls-key",
-        &key.to_string_lossy(),
+        &key,
         "--tls-versions",
         "TLSv1.3",
     ]);
@@ -194,7 +190,6 @@ fn tls_versions_with_a_certificate_of_ones_own() {
         "{}",
         server.faults
     );
-    let own = generated.cert.pem();
     lettre_send(server.port(), &own, false, verified).expect("a TLS 1.3 session");
     needs_python!("smtplib, ssl");
     assert_contains(

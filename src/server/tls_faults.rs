@@ -17,7 +17,7 @@ use rcgen::{
 
 /// A TLS protocol version a server can be limited to, with
 /// [`TlsConfig::with_versions`](super::TlsConfig::with_versions) or the
-/// fixture's [`tls_versions`](crate::testing::Builder::tls_versions).
+/// fixture builder's `tls_versions`.
 /// rustls speaks these two; older versions are refused by every client
 /// worth testing.
 ///

@@ -197,8 +197,9 @@ impl Builder {
         self
     }
 
-    /// Speak only these TLS versions, e.g. `&[TlsVersion::Tls12]` for a
-    /// server stuck on TLS 1.2 (default: 1.2 and 1.3). A client that
+    /// Speak only these TLS versions ([`TlsVersion`]), e.g.
+    /// `&[TlsVersion::Tls12]` for a server stuck on TLS 1.2 (default: 1.2
+    /// and 1.3). A client that
     /// offers none of them gets a `protocol_version` alert (rustls:
     /// `ProtocolVersion`, OpenSSL: `tlsv1 alert protocol version`); the
     /// version a session used is in

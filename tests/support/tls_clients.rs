@@ -131,6 +131,22 @@ pub fn python_send(port: u16, ca_pem: &str, mode: &str, options: &[&str]) -> Str
     )
 }
 
+/// A fresh self-signed certificate for `localhost` written to `dir` as
+/// `cert.pem` and `key.pem`: their paths, and the certificate's PEM.
+#[cfg(feature = "tls")]
+pub fn self_signed_files(dir: &std::path::Path) -> (String, String, String) {
+    let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("a certificate");
+    let cert = dir.join("cert.pem");
+    let key = dir.join("key.pem");
+    std::fs::write(&cert, generated.cert.pem()).expect("write the certificate");
+    std::fs::write(&key, generated.signing_key.serialize_pem()).expect("write the key");
+    (
+        cert.to_string_lossy().into_owned(),
+        key.to_string_lossy().into_owned(),
+        generated.cert.pem(),
+    )
+}
+
 #[track_caller]
 pub fn assert_contains(output: &str, needle: &str) {
     assert!(output.contains(needle), "expected {needle:?} in: {output}");
