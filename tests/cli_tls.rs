@@ -46,15 +46,7 @@ print("sent")
 fn python_smtplib_starttls_and_login_against_the_binary() {
     needs_python!("smtplib, ssl");
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("a certificate");
-    let cert = dir.path().join("cert.pem");
-    let key = dir.path().join("key.pem");
-    std::fs::write(&cert, generated.cert.pem()).expect("write the certificate");
-    std::fs::write(&key, generated.signing_key.serialize_pem()).expect("write the key");
-    let (cert_arg, key_arg) = (
-        cert.to_string_lossy().into_owned(),
-        key.to_string_lossy().into_owned(),
-    );
+    let (cert_arg, key_arg, _) = support::tls_clients::self_signed_files(dir.path());
     let (_binary, port) = start(&[
         "--tls-cert",
         &cert_arg,

@@ -15,5 +15,7 @@ fn binary_suites_skipped_without_feature_cli() {
 #[cfg(not(feature = "tls"))]
 #[test]
 fn tls_auth_skipped_without_feature_tls() {
-    eprintln!("skipped: tests/tls_auth.rs needs feature `tls`; `cargo test --all-features` runs it");
+    eprintln!(
+        "skipped: tests/tls_auth.rs and tests/tls_faults.rs need feature `tls`; `cargo test --all-features` runs them"
+    );
 }

@@ -1,5 +1,8 @@
 //! The command line, mirroring `python -m smtpd`.
 
+#[path = "smtp-fixture/tls_flags.rs"]
+mod tls_flags;
+
 use std::io::Write;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
@@ -113,8 +116,9 @@ struct Cli {
     #[arg(long = "times", value_name = "N")]
     times: Vec<usize>,
 
-    /// Offer STARTTLS with a fresh self-signed certificate for localhost
-    /// (its PEM is printed to standard error at start).
+    /// Offer STARTTLS with a fresh certificate for localhost, issued by a
+    /// test CA made at start (the CA's PEM, to trust, is printed to
+    /// standard error).
     #[arg(long = "tls")]
     tls: bool,
 
@@ -192,6 +196,10 @@ struct Cli {
     /// The upstream server (used by relaying classes).
     #[arg(value_name = "REMOTEHOST:PORT", value_parser = parse_host_port)]
     remote: Option<SocketAddr>,
+
+    /// Last: the flags under their own heading in --help.
+    #[command(flatten)]
+    tls_faults: tls_flags::TlsFaultFlags,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -505,11 +513,9 @@ fn main() -> ExitCode {
     } else {
         config
     };
-    let tls = match (&cli.tls_cert, &cli.tls_key) {
-        (Some(cert), Some(key)) => Some(TlsConfig::from_pem_files(cert, key)),
-        _ if cli.tls || cli.smtps || cli.require_tls => Some(TlsConfig::self_signed()),
-        _ => None,
-    };
+    let files = cli.tls_cert.as_ref().zip(cli.tls_key.as_ref());
+    let tls_on = files.is_some() || cli.tls || cli.smtps || cli.require_tls || cli.tls_faults.any();
+    let tls = tls_on.then(|| cli.tls_faults.config(files));
     let tls = match tls.transpose() {
         Ok(tls) => tls,
         Err(error) => {
@@ -575,12 +581,7 @@ fn serve<H: Handler>(
         }
     };
     if let Some(tls) = tls {
-        if cli.tls_cert.is_none() {
-            eprintln!(
-                "smtp-fixture: self-signed certificate for localhost:\n{}",
-                tls.certificate_pem()
-            );
-        }
+        eprint!("{}", cli.tls_faults.banner(&tls, cli.tls_cert.is_some()));
         server = if cli.smtps {
             server.with_implicit_tls(tls)
         } else {

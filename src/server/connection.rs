@@ -15,7 +15,7 @@ use super::line_log::LineLog;
 use super::proxy_protocol;
 use super::stream::Stream;
 #[cfg(feature = "tls")]
-use super::tls::TlsConfig;
+use super::tls::{Handshake, TlsConfig};
 use super::watchdog::{Alarm, Registration};
 use super::SmtpServer;
 use crate::handler::{decide, Handler};
@@ -316,7 +316,7 @@ impl Connection {
             return false;
         };
         match tokio::time::timeout(limit, tls.accept(tcp)).await {
-            Ok(Ok((stream, info))) => {
+            Ok(Ok(Handshake::Done(stream, info))) => {
                 self.stream = stream;
                 let sni = info
                     .sni
@@ -326,6 +326,10 @@ impl Connection {
                 self.note(&format!("TLS started: {} {}{sni}", info.version, info.cipher));
                 session.tls_started(info);
                 true
+            }
+            Ok(Ok(Handshake::Aborted(note))) => {
+                self.note(&note);
+                false
             }
             Ok(Err(error)) => {
                 self.note(&format!("TLS handshake failed: {error}"));

@@ -11,10 +11,14 @@ mod proxy_protocol;
 mod stream;
 #[cfg(feature = "tls")]
 mod tls;
+#[cfg(feature = "tls")]
+mod tls_faults;
 mod watchdog;
 
 #[cfg(feature = "tls")]
 pub use tls::TlsConfig;
+#[cfg(feature = "tls")]
+pub use tls_faults::{TlsFaults, TlsVersion, Validity};
 
 use std::future::Future;
 use std::io;

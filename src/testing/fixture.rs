@@ -412,15 +412,19 @@ impl TestSmtpServer {
         self.addr.port()
     }
 
-    /// The server's certificate as PEM, when TLS is on: the root a client
-    /// must trust (lettre: `Certificate::from_pem`).
+    /// The certificate a client should trust, as PEM, when TLS is on: the
+    /// CA made for this server, which issued the server's certificate (with
+    /// [`Builder::tls_untrusted`], not the one that issued it), or the
+    /// chain given to [`Builder::tls_certificate`] (lettre:
+    /// `Certificate::from_pem`).
     #[cfg(feature = "tls")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn certificate_pem(&self) -> Option<&str> {
         self.certificate.as_ref().map(|(pem, _)| pem.as_str())
     }
 
-    /// The server's certificate as DER, when TLS is on.
+    /// The certificate a client should trust, as DER, when TLS is on (see
+    /// [`certificate_pem`](Self::certificate_pem)).
     #[cfg(feature = "tls")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn certificate_der(&self) -> Option<&[u8]> {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::fixture::Builder;
 use crate::protocol::auth::{Credentials, Mechanism};
 #[cfg(feature = "tls")]
-use crate::server::TlsConfig;
+use crate::server::{TlsConfig, TlsFaults, TlsVersion, Validity};
 
 /// Which credentials a fixture accepts.
 #[derive(Clone, Default)]
@@ -50,36 +50,51 @@ impl std::fmt::Debug for AuthPolicy {
     }
 }
 
-/// TLS for a fixture: STARTTLS or implicit, with which certificate.
+/// TLS for a fixture: STARTTLS or implicit, with which certificate, and
+/// what is wrong with it on purpose.
 #[cfg(feature = "tls")]
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct TlsChoice {
     pub(crate) config: Option<TlsConfig>,
     pub(crate) implicit: bool,
+    pub(crate) faults: TlsFaults,
 }
 
 #[cfg(feature = "tls")]
 impl TlsChoice {
-    /// The certificate, generated now if none was given.
+    /// The certificate, issued now by a fresh test CA if none was given.
     pub(crate) fn certificate(&self) -> io::Result<TlsConfig> {
+        let faults = &self.faults;
         match &self.config {
-            Some(config) => Ok(config.clone()),
-            None => TlsConfig::self_signed(),
+            None => TlsConfig::test_ca(faults),
+            Some(_) if faults.touches_certificate() => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "tls_certificate() and a certificate fault (tls_certificate_expired(), \
+                 tls_certificate_not_yet_valid(), tls_certificate_for(), tls_untrusted()) do not go \
+                 together: the fixture issues the faulty certificate itself",
+            )),
+            Some(own) => Ok(own
+                .clone()
+                .with_versions(&faults.versions)?
+                .with_handshake_abort(faults.abort_handshake)),
         }
     }
 }
 
 impl Builder {
-    /// Offer STARTTLS with a fresh self-signed certificate for `localhost`,
-    /// `127.0.0.1` and `::1` (trust it with
+    /// TLS as chosen so far, STARTTLS if nothing was.
+    #[cfg(feature = "tls")]
+    fn tls_choice(&mut self) -> &mut TlsChoice {
+        self.tls.get_or_insert_with(TlsChoice::default)
+    }
+
+    /// Offer STARTTLS with a fresh certificate for `localhost`, `127.0.0.1`
+    /// and `::1`, issued by a CA made for this server (trust the CA with
     /// [`TestSmtpServer::certificate_pem`](crate::TestSmtpServer::certificate_pem)).
     #[cfg(feature = "tls")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn starttls(mut self) -> Builder {
-        self.tls = Some(TlsChoice {
-            config: self.tls.and_then(|t| t.config),
-            implicit: false,
-        });
+        self.tls_choice().implicit = false;
         self
     }
 
@@ -88,15 +103,12 @@ impl Builder {
     #[cfg(feature = "tls")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn implicit_tls(mut self) -> Builder {
-        self.tls = Some(TlsChoice {
-            config: self.tls.and_then(|t| t.config),
-            implicit: true,
-        });
+        self.tls_choice().implicit = true;
         self
     }
 
-    /// Use this certificate chain and key (PEM) instead of a self-signed
-    /// one; implies [`starttls`](Self::starttls) unless
+    /// Use this certificate chain and key (PEM) instead of a fresh one;
+    /// implies [`starttls`](Self::starttls) unless
     /// [`implicit_tls`](Self::implicit_tls) is chosen.
     ///
     /// # Panics
@@ -108,11 +120,111 @@ impl Builder {
     pub fn tls_certificate(mut self, certificate_chain_pem: &str, private_key_pem: &str) -> Builder {
         let config = TlsConfig::from_pem(certificate_chain_pem, private_key_pem)
             .unwrap_or_else(|error| panic!("smtp-fixture: unusable TLS certificate: {error}"));
-        let implicit = self.tls.as_ref().is_some_and(|t| t.implicit);
-        self.tls = Some(TlsChoice {
-            config: Some(config),
-            implicit,
-        });
+        self.tls_choice().config = Some(config);
+        self
+    }
+
+    /// Present a certificate that expired yesterday (issued by the CA a
+    /// client is given, for the right names: only its dates are wrong).
+    /// Implies [`starttls`](Self::starttls) unless
+    /// [`implicit_tls`](Self::implicit_tls) is chosen. A verifying client
+    /// fails the handshake: rustls (lettre) with `certificate expired`,
+    /// OpenSSL (Python `ssl`) with `certificate has expired`.
+    ///
+    /// ```
+    /// # #[cfg(feature = "tls")] {
+    /// use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+    /// use lettre::{Message, SmtpTransport, Transport};
+    /// use smtp_fixture::TestSmtpServer;
+    ///
+    /// let server = TestSmtpServer::builder().tls_certificate_expired().start();
+    /// let root = Certificate::from_pem(server.certificate_pem().unwrap().as_bytes()).unwrap();
+    /// let tls = TlsParameters::builder("localhost".into()).add_root_certificate(root);
+    /// let mailer = SmtpTransport::builder_dangerous(server.host())
+    ///     .port(server.port())
+    ///     .tls(Tls::Required(tls.build_rustls().unwrap()))
+    ///     .build();
+    /// let email = Message::builder()
+    ///     .from("app@example.com".parse().unwrap())
+    ///     .to("ann@example.com".parse().unwrap())
+    ///     .body(String::from("hi"))
+    ///     .unwrap();
+    /// let error = mailer.send(&email).unwrap_err();
+    /// assert!(format!("{error:?}").contains("Expired"), "{error:?}");
+    /// assert!(server.messages().is_empty());
+    /// # }
+    /// ```
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls_certificate_expired(mut self) -> Builder {
+        self.tls_choice().faults.validity = Validity::Expired;
+        self
+    }
+
+    /// Present a certificate that becomes valid only tomorrow (otherwise
+    /// sound). rustls reports `certificate not valid yet`, OpenSSL
+    /// `certificate is not yet valid`. Implies `starttls()` unless
+    /// `implicit_tls()` is chosen.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls_certificate_not_yet_valid(mut self) -> Builder {
+        self.tls_choice().faults.validity = Validity::NotYetValid;
+        self
+    }
+
+    /// Present a valid certificate for `name` (e.g. `other.example`)
+    /// instead of `localhost`: a hostname mismatch. rustls reports
+    /// `certificate not valid for name "localhost"` (`NotValidForName`),
+    /// OpenSSL `Hostname mismatch`. Implies `starttls()` unless
+    /// `implicit_tls()` is chosen.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls_certificate_for(mut self, name: &str) -> Builder {
+        self.tls_choice().faults.certificate_for = Some(name.to_string());
+        self
+    }
+
+    /// Present a certificate from a CA that no client is given:
+    /// [`certificate_pem`](crate::TestSmtpServer::certificate_pem) is still
+    /// the fixture's own CA, but another one issued the server's
+    /// certificate (and the server does not send it). rustls reports
+    /// `UnknownIssuer`, OpenSSL `unable to get local issuer certificate`.
+    /// Implies `starttls()` unless `implicit_tls()` is chosen.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls_untrusted(mut self) -> Builder {
+        self.tls_choice().faults.untrusted = true;
+        self
+    }
+
+    /// Speak only these TLS versions ([`TlsVersion`]), e.g.
+    /// `&[TlsVersion::Tls12]` for a server stuck on TLS 1.2 (default: 1.2
+    /// and 1.3). A client that
+    /// offers none of them gets a `protocol_version` alert (rustls:
+    /// `ProtocolVersion`, OpenSSL: `tlsv1 alert protocol version`); the
+    /// version a session used is in
+    /// [`ReceivedMessage::tls`](crate::ReceivedMessage::tls). Implies
+    /// `starttls()` unless `implicit_tls()` is chosen.
+    ///
+    /// [`TlsVersion`]: crate::server::TlsVersion
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls_versions(mut self, versions: &[TlsVersion]) -> Builder {
+        self.tls_choice().faults.versions = versions.to_vec();
+        self
+    }
+
+    /// End every TLS handshake right after reading the ClientHello: the
+    /// server closes the connection without sending anything (no alert),
+    /// as a crashing or misconfigured server does. The client reads
+    /// end-of-file mid-handshake (rustls: `tls handshake eof`, OpenSSL:
+    /// `EOF occurred in violation of protocol`); the transcript notes
+    /// `scripted: TLS handshake aborted after the ClientHello`. Implies
+    /// `starttls()` unless `implicit_tls()` is chosen.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls_abort_handshake(mut self) -> Builder {
+        self.tls_choice().faults.abort_handshake = true;
         self
     }
 
