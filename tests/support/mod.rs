@@ -258,3 +258,58 @@ macro_rules! needs_python {
         }
     };
 }
+
+/// Set by `.ci/run`: a test whose external tool (exim, postfix, swaks,
+/// haproxy...) is missing fails instead of skipping.
+pub const REQUIRE_TOOLS_ENV: &str = "SMTP_FIXTURE_REQUIRE_TOOLS";
+
+/// Where `name` is: on `PATH`, in the sbin directories (which a non-root
+/// `PATH` may lack), or unpacked under `target/tools/*/usr/{sbin,bin}` (how
+/// `.ci/run` brings Exim beside Postfix: both cannot be installed as the
+/// system MTA). `Err` says where it looked.
+pub fn tool(name: &str) -> Result<std::path::PathBuf, String> {
+    use std::path::PathBuf;
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).collect())
+        .unwrap_or_default();
+    dirs.extend(["/usr/local/sbin", "/usr/sbin", "/sbin"].map(PathBuf::from));
+    let unpacked = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools");
+    if let Ok(entries) = std::fs::read_dir(&unpacked) {
+        for entry in entries.flatten() {
+            dirs.push(entry.path().join("usr/sbin"));
+            dirs.push(entry.path().join("usr/bin"));
+        }
+    }
+    dirs.into_iter()
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
+        .ok_or_else(|| {
+            format!(
+                "{name} not installed (not on PATH, in /usr/sbin or under {})",
+                unpacked.display()
+            )
+        })
+}
+
+/// The tool's path, or returns from the test saying `SKIPPED: <why>`, unless
+/// `.ci/run` asked for tools to be required. Takes a program name, or any
+/// `Result<T, String>` (a tool found and usable, or why not):
+/// `let swaks = needs_tool!("swaks");`.
+#[macro_export]
+macro_rules! needs_tool {
+    ($name:literal) => {
+        $crate::needs_tool!($crate::support::tool($name))
+    };
+    ($found:expr) => {
+        match $found {
+            Ok(found) => found,
+            Err(why) => {
+                if std::env::var_os($crate::support::REQUIRE_TOOLS_ENV).is_some() {
+                    panic!("{why}, and {} is set", $crate::support::REQUIRE_TOOLS_ENV);
+                }
+                eprintln!("SKIPPED: {why}");
+                return;
+            }
+        }
+    };
+}
