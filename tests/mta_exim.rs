@@ -13,6 +13,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use mta::RCPTS;
+use smtp_fixture::testing::Violation;
 use smtp_fixture::{on, ReceivedMessage, Reply, TestSmtpServer};
 use tempfile::TempDir;
 
@@ -188,6 +189,8 @@ fn exim_relays_the_message_byte_for_byte_with_the_dsn_requests() {
     // declared and the server announces 8BITMIME (its smtp transport never
     // sends BODY=): the bytes arrive intact all the same.
     assert!(!message.envelope.eight_bit_mime(), "{:?}", message.envelope);
+    // ... which the client lint reports, and only that.
+    assert_eq!(message.lint(), [Violation::EightBitWithoutBody]);
     // Exim passes each recipient's DSN parameters on as given, and adds none.
     let carol = message.envelope.recipient_dsn("carol@example.com");
     assert!(

@@ -222,6 +222,7 @@ fn postfix_relays_the_message_byte_for_byte_with_the_dsn_requests() {
     mta::assert_relayed_unchanged(&message, "by postfix.test (Postfix)");
     mta::assert_envelope_and_dsn(&message);
     assert!(message.envelope.eight_bit_mime(), "{:?}", message.envelope);
+    message.assert_rfc_clean();
     // Postfix gives every recipient an ORCPT: the address as first given.
     let carol = message
         .envelope
