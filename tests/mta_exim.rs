@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use mta::RCPTS;
+use mta::Submission;
 use smtp_fixture::testing::Violation;
 use smtp_fixture::{on, ReceivedMessage, Reply, TestSmtpServer};
 use tempfile::TempDir;
@@ -135,24 +135,27 @@ fn run_with_input(mut command: Command, input: &Path, dir: &Path) -> (bool, Stri
     (success, std::fs::read_to_string(&out).unwrap_or_default())
 }
 
-/// The SMTP session the tests speak to Exim: EHLO, [`mta::MAIL`],
-/// [`RCPTS`], the message, QUIT.
-fn submission() -> Vec<u8> {
+/// The SMTP session the tests speak to Exim: EHLO, the submission's MAIL
+/// and RCPTs, the message, QUIT.
+fn session(submission: &Submission) -> Vec<u8> {
     let mut session = b"EHLO submitter.test\r\n".to_vec();
-    for line in std::iter::once(mta::MAIL).chain(RCPTS) {
+    for line in &submission.commands {
         session.extend_from_slice(line.as_bytes());
         session.extend_from_slice(b"\r\n");
     }
     session.extend_from_slice(b"DATA\r\n");
-    session.extend_from_slice(&mta::dot_stuffed(&mta::message()));
+    session.extend_from_slice(&mta::dot_stuffed(&submission.message));
     session.extend_from_slice(b"QUIT\r\n");
     session
 }
 
+/// Submits to Exim, which must take the message.
 #[track_caller]
-fn assert_accepted(replies: &str, exim: &Exim) {
+fn submit(exim: &Exim, submission: &Submission) {
+    let replies = exim.submit(&session(submission));
     assert!(
-        replies.contains("\n250 OK id=") && replies.matches("250 Accepted").count() == 3,
+        replies.contains("\n250 OK id=")
+            && replies.matches("250 Accepted").count() == submission.recipients(),
         "Exim did not take the message:\n{replies}\n{}",
         exim.log()
     );
@@ -179,11 +182,12 @@ fn exim_relays_the_message_byte_for_byte_with_the_dsn_requests() {
     let server = mta::fixture().start();
     let exim = Exim::relaying_to(binary, &server);
 
-    assert_accepted(&exim.submit(&submission()), &exim);
+    let submission = Submission::with_dsn();
+    submit(&exim, &submission);
     let message = exim.wait_for_delivery(&server, 1).remove(0);
 
     assert_eq!(message.helo, "exim.test");
-    mta::assert_relayed_unchanged(&message, "by exim.test");
+    mta::assert_relayed_unchanged(&message, "by exim.test", &submission.message);
     mta::assert_envelope_and_dsn(&message);
     // Exim sends 8-bit data without BODY=8BITMIME, even when it was
     // declared and the server announces 8BITMIME (its smtp transport never
@@ -212,7 +216,8 @@ fn exim_bounces_a_refused_recipient_with_the_envid_the_orcpt_and_headers_only() 
     );
     let exim = Exim::relaying_to(binary, &server);
 
-    assert_accepted(&exim.submit(&submission()), &exim);
+    let submission = Submission::with_dsn();
+    submit(&exim, &submission);
     let messages = exim.wait_for_delivery(&server, 2);
 
     let relayed = messages
@@ -220,7 +225,7 @@ fn exim_bounces_a_refused_recipient_with_the_envid_the_orcpt_and_headers_only() 
         .find(|m| m.envelope.mail_from == "shop@example.com")
         .expect("the message for the others");
     assert_eq!(relayed.envelope.rcpt_to, ["bob@example.com", "carol@example.com"]);
-    mta::assert_relayed_unchanged(relayed, "by exim.test");
+    mta::assert_relayed_unchanged(relayed, "by exim.test", &submission.message);
 
     let bounce = messages
         .iter()
@@ -254,14 +259,15 @@ fn exim_without_dsn_at_the_fixture_sends_no_dsn_parameters_and_notifies_the_send
     let server = mta::fixture().dsn(false).start();
     let exim = Exim::relaying_to(binary, &server);
 
-    assert_accepted(&exim.submit(&submission()), &exim);
+    let submission = Submission::with_dsn();
+    submit(&exim, &submission);
     let messages = exim.wait_for_delivery(&server, 2);
 
     let relayed = messages
         .iter()
         .find(|m| m.envelope.mail_from == "shop@example.com")
         .expect("the message");
-    mta::assert_relayed_unchanged(relayed, "by exim.test");
+    mta::assert_relayed_unchanged(relayed, "by exim.test", &submission.message);
     assert!(relayed.envelope.dsn.ret.is_none() && relayed.envelope.dsn.envid.is_none());
     assert!(relayed.envelope.rcpt_options.is_empty(), "{:?}", relayed.envelope);
     // NOTIFY=SUCCESS could not be passed on, so Exim sends the success
@@ -281,4 +287,22 @@ fn exim_without_dsn_at_the_fixture_sends_no_dsn_parameters_and_notifies_the_send
     ] {
         assert!(report.contains(expected), "no {expected:?} in:\n{report}");
     }
+}
+
+#[test]
+fn exim_passes_smtputf8_on_to_a_fixture_that_announces_it() {
+    let binary = needs_tool!(Exim::find());
+    let server = mta::fixture().enable_smtputf8(true).start();
+    let exim = Exim::relaying_to(binary, &server);
+
+    let submission = Submission::utf8();
+    submit(&exim, &submission);
+    let message = exim.wait_for_delivery(&server, 1).remove(0);
+
+    assert_eq!(message.envelope.mail_from, mta::UTF8_SENDER);
+    assert_eq!(message.envelope.rcpt_to, [mta::UTF8_RECIPIENT]);
+    assert!(message.envelope.smtputf8(), "{:?}", message.envelope);
+    assert!(!message.envelope.eight_bit_mime(), "Exim sends no BODY=");
+    mta::assert_relayed_unchanged(&message, "by exim.test", &submission.message);
+    assert_eq!(message.subject().as_deref(), Some("Grüße aus Köln"));
 }

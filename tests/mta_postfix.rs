@@ -15,6 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+use mta::Submission;
 use smtp_fixture::{on, ReceivedMessage, Reply, TestSmtpServer};
 use support::Client;
 use tempfile::TempDir;
@@ -184,17 +185,18 @@ impl Drop for Postfix {
     }
 }
 
-/// Submits the test message to Postfix over SMTP, one command at a time.
-fn submit(postfix: &Postfix) {
+/// Submits to Postfix over SMTP, one command at a time.
+#[track_caller]
+fn submit(postfix: &Postfix, submission: &Submission) {
     let mut client = Client::greeted(postfix.addr);
     let ehlo = client.command("EHLO submitter.test");
     assert!(ehlo.starts_with("250") && ehlo.contains("DSN"), "{ehlo}");
-    for line in std::iter::once(mta::MAIL).chain(mta::RCPTS) {
+    for line in &submission.commands {
         let reply = client.command(line);
         assert!(reply.starts_with("250"), "{line}: {reply}");
     }
     assert_eq!(client.code("DATA"), 354);
-    client.send(&mta::dot_stuffed(&mta::message()));
+    client.send(&mta::dot_stuffed(&submission.message));
     let reply = client.reply();
     assert!(reply.starts_with("250"), "{reply}\n{}", postfix.log());
     assert_eq!(client.code("QUIT"), 221);
@@ -215,11 +217,12 @@ fn postfix_relays_the_message_byte_for_byte_with_the_dsn_requests() {
     let server = mta::fixture().start();
     let postfix = Postfix::relaying_to(binary, &server);
 
-    submit(&postfix);
+    let submission = Submission::with_dsn();
+    submit(&postfix, &submission);
     let message = postfix.wait_for_delivery(&server, 1).remove(0);
 
     assert_eq!(message.helo, "postfix.test");
-    mta::assert_relayed_unchanged(&message, "by postfix.test (Postfix)");
+    mta::assert_relayed_unchanged(&message, "by postfix.test (Postfix)", &submission.message);
     mta::assert_envelope_and_dsn(&message);
     assert!(message.envelope.eight_bit_mime(), "{:?}", message.envelope);
     message.assert_rfc_clean();
@@ -248,7 +251,8 @@ fn postfix_bounces_a_refused_recipient_with_the_envid_the_orcpt_and_headers_only
     );
     let postfix = Postfix::relaying_to(binary, &server);
 
-    submit(&postfix);
+    let submission = Submission::with_dsn();
+    submit(&postfix, &submission);
     let messages = postfix.wait_for_delivery(&server, 2);
 
     let relayed = messages
@@ -256,7 +260,7 @@ fn postfix_bounces_a_refused_recipient_with_the_envid_the_orcpt_and_headers_only
         .find(|m| m.envelope.mail_from == "shop@example.com")
         .expect("the message for the others");
     assert_eq!(relayed.envelope.rcpt_to, ["bob@example.com", "carol@example.com"]);
-    mta::assert_relayed_unchanged(relayed, "by postfix.test (Postfix)");
+    mta::assert_relayed_unchanged(relayed, "by postfix.test (Postfix)", &submission.message);
 
     let bounce = messages
         .iter()
@@ -290,14 +294,15 @@ fn postfix_without_dsn_at_the_fixture_sends_no_dsn_parameters_and_reports_relaye
     let server = mta::fixture().dsn(false).start();
     let postfix = Postfix::relaying_to(binary, &server);
 
-    submit(&postfix);
+    let submission = Submission::with_dsn();
+    submit(&postfix, &submission);
     let messages = postfix.wait_for_delivery(&server, 2);
 
     let relayed = messages
         .iter()
         .find(|m| m.envelope.mail_from == "shop@example.com")
         .expect("the message");
-    mta::assert_relayed_unchanged(relayed, "by postfix.test (Postfix)");
+    mta::assert_relayed_unchanged(relayed, "by postfix.test (Postfix)", &submission.message);
     assert!(relayed.envelope.dsn.ret.is_none() && relayed.envelope.dsn.envid.is_none());
     assert!(relayed.envelope.rcpt_options.is_empty(), "{:?}", relayed.envelope);
     // NOTIFY=SUCCESS could not be passed on: Postfix reports "relayed"
@@ -315,4 +320,31 @@ fn postfix_without_dsn_at_the_fixture_sends_no_dsn_parameters_and_reports_relaye
     ] {
         assert!(report.contains(expected), "no {expected:?} in:\n{report}");
     }
+}
+
+#[test]
+fn postfix_passes_smtputf8_on_to_a_fixture_that_announces_it() {
+    let binary = needs_tool!(Postfix::find());
+    let server = mta::fixture().enable_smtputf8(true).start();
+    let postfix = Postfix::relaying_to(binary, &server);
+
+    let submission = Submission::utf8();
+    submit(&postfix, &submission);
+    let message = postfix.wait_for_delivery(&server, 1).remove(0);
+
+    assert_eq!(message.envelope.mail_from, mta::UTF8_SENDER);
+    assert_eq!(message.envelope.rcpt_to, [mta::UTF8_RECIPIENT]);
+    assert!(message.envelope.smtputf8(), "{:?}", message.envelope);
+    assert!(message.envelope.eight_bit_mime());
+    mta::assert_relayed_unchanged(&message, "by postfix.test (Postfix)", &submission.message);
+    assert_eq!(message.subject().as_deref(), Some("Grüße aus Köln"));
+    // Postfix adds an ORCPT in xtext: ORCPT=rfc822;zo+C3+AB@ex+C3+A4mple.com.
+    let dsn = message
+        .envelope
+        .recipient_dsn(mta::UTF8_RECIPIENT)
+        .expect("the ORCPT Postfix adds");
+    assert_eq!(
+        dsn.orcpt.as_ref().map(|o| o.address.as_str()),
+        Some(mta::UTF8_RECIPIENT)
+    );
 }

@@ -82,6 +82,60 @@ pub fn dot_stuffed(message: &[u8]) -> Vec<u8> {
     out
 }
 
+/// What a test gives an MTA: the MAIL and RCPT command lines, and the
+/// message.
+pub struct Submission {
+    /// MAIL first, then each RCPT.
+    pub commands: Vec<String>,
+    /// The message, not dot-stuffed.
+    pub message: Vec<u8>,
+}
+
+impl Submission {
+    /// [`MAIL`], [`RCPTS`] and [`message()`]: the DSN requests.
+    pub fn with_dsn() -> Submission {
+        Submission {
+            commands: std::iter::once(MAIL).chain(RCPTS).map(String::from).collect(),
+            message: message(),
+        }
+    }
+
+    /// A UTF-8 sender, recipient and headers, with `SMTPUTF8` (RFC 6531)
+    /// and `BODY=8BITMIME` on MAIL.
+    pub fn utf8() -> Submission {
+        Submission {
+            commands: vec![
+                format!("MAIL FROM:<{UTF8_SENDER}> SMTPUTF8 BODY=8BITMIME"),
+                format!("RCPT TO:<{UTF8_RECIPIENT}>"),
+            ],
+            message: format!(
+                "From: Jürgen <{UTF8_SENDER}>\r\n\
+                 To: Zoë <{UTF8_RECIPIENT}>\r\n\
+                 Subject: Grüße aus Köln\r\n\
+                 Date: Wed, 02 Dec 2026 10:00:00 +0000\r\n\
+                 Message-ID: <utf8-1@shop.example.com>\r\n\
+                 MIME-Version: 1.0\r\n\
+                 Content-Type: text/plain; charset=utf-8\r\n\
+                 Content-Transfer-Encoding: 8bit\r\n\
+                 \r\n\
+                 Hallo Zoë, schöne Grüße!\r\n\
+                 .\r\n"
+            )
+            .into_bytes(),
+        }
+    }
+
+    /// The number of RCPT commands.
+    pub fn recipients(&self) -> usize {
+        self.commands.len() - 1
+    }
+}
+
+/// The UTF-8 sender of [`Submission::utf8`].
+pub const UTF8_SENDER: &str = "jürgen@exämple.com";
+/// The UTF-8 recipient of [`Submission::utf8`].
+pub const UTF8_RECIPIENT: &str = "zoë@exämple.com";
+
 /// A relayed message split into the Received header the MTA put on top
 /// (with its continuation lines) and the rest, which must be what was
 /// submitted.
@@ -104,14 +158,13 @@ pub fn split_received(data: &[u8]) -> (&[u8], &[u8]) {
     }
 }
 
-/// Checks that `message` is [`message()`] relayed: one Received header
+/// Checks that `relayed` is `submitted` relayed: one Received header
 /// added on top by `host`, the rest byte for byte as submitted.
 #[track_caller]
-pub fn assert_relayed_unchanged(relayed: &ReceivedMessage, host: &str) {
+pub fn assert_relayed_unchanged(relayed: &ReceivedMessage, host: &str, submitted: &[u8]) {
     let (received, rest) = split_received(&relayed.data);
     let received = String::from_utf8_lossy(received);
     assert!(received.contains(host), "{received}");
-    let submitted = message();
     if rest != submitted {
         pretty_assertions::assert_eq!(String::from_utf8_lossy(rest), String::from_utf8_lossy(&submitted));
         panic!("the relayed bytes differ from the submitted ones (not as text)");
