@@ -166,7 +166,7 @@ pub fn assert_relayed_unchanged(relayed: &ReceivedMessage, host: &str, submitted
     let received = String::from_utf8_lossy(received);
     assert!(received.contains(host), "{received}");
     if rest != submitted {
-        pretty_assertions::assert_eq!(String::from_utf8_lossy(rest), String::from_utf8_lossy(&submitted));
+        pretty_assertions::assert_eq!(String::from_utf8_lossy(rest), String::from_utf8_lossy(submitted));
         panic!("the relayed bytes differ from the submitted ones (not as text)");
     }
 }
