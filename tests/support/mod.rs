@@ -261,36 +261,55 @@ macro_rules! needs_python {
     };
 }
 
-/// Set by `.ci/run`: a test whose external tool (haproxy, ...) is missing
-/// fails instead of skipping.
+/// Set by `.ci/run`: a test whose external tool (exim, postfix, swaks,
+/// haproxy...) is missing fails instead of skipping.
 pub const REQUIRE_TOOLS_ENV: &str = "SMTP_FIXTURE_REQUIRE_TOOLS";
 
-/// Where the program `name` is: on `PATH`, or in the `sbin` directories
-/// Debian installs daemons to (not on a normal user's `PATH`).
-pub fn tool(name: &str) -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin", "/sbin", "/usr/local/sbin"].map(std::path::PathBuf::from))
+/// Where `name` is: on `PATH`, in the sbin directories (which a non-root
+/// `PATH` may lack), or unpacked under `target/tools/*/usr/{sbin,bin}` (how
+/// `.ci/run` brings Exim beside Postfix: both cannot be installed as the
+/// system MTA). `Err` says where it looked.
+pub fn tool(name: &str) -> Result<std::path::PathBuf, String> {
+    use std::path::PathBuf;
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).collect())
+        .unwrap_or_default();
+    dirs.extend(["/usr/local/sbin", "/usr/sbin", "/sbin"].map(PathBuf::from));
+    let unpacked = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools");
+    if let Ok(entries) = std::fs::read_dir(&unpacked) {
+        for entry in entries.flatten() {
+            dirs.push(entry.path().join("usr/sbin"));
+            dirs.push(entry.path().join("usr/bin"));
+        }
+    }
+    dirs.into_iter()
         .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
+        .find(|path| path.is_file())
+        .ok_or_else(|| {
+            format!(
+                "{name} not installed (not on PATH, in /usr/sbin or under {})",
+                unpacked.display()
+            )
+        })
 }
 
-/// The path of the program `name`; returns from the test, saying so, when
-/// it is not installed, unless `.ci/run` asked for the tools to be required.
+/// The tool's path, or returns from the test saying `SKIPPED: <why>`, unless
+/// `.ci/run` asked for tools to be required. Takes a program name, or any
+/// `Result<T, String>` (a tool found and usable, or why not):
+/// `let swaks = needs_tool!("swaks");`.
 #[macro_export]
 macro_rules! needs_tool {
-    ($name:expr) => {
-        match $crate::support::tool($name) {
-            Some(path) => path,
-            None => {
+    ($name:literal) => {
+        $crate::needs_tool!($crate::support::tool($name))
+    };
+    ($found:expr) => {
+        match $found {
+            Ok(found) => found,
+            Err(why) => {
                 if std::env::var_os($crate::support::REQUIRE_TOOLS_ENV).is_some() {
-                    panic!(
-                        "{} is not installed, and {} is set",
-                        $name,
-                        $crate::support::REQUIRE_TOOLS_ENV
-                    );
+                    panic!("{why}, and {} is set", $crate::support::REQUIRE_TOOLS_ENV);
                 }
-                eprintln!("SKIPPED: {} not installed", $name);
+                eprintln!("SKIPPED: {why}");
                 return;
             }
         }
