@@ -31,6 +31,7 @@ pub(crate) enum TriggerKind {
     Data,
     Auth,
     Message(Option<Arc<MessagePredicate>>),
+    DeliveryTo(String),
     Command(String),
     CommandMatching(Arc<CommandPredicate>),
 }
@@ -71,6 +72,11 @@ impl Trigger {
             kind: TriggerKind::Message(predicate),
         }
     }
+    pub(crate) fn delivery_to(address: &str) -> Trigger {
+        Trigger {
+            kind: TriggerKind::DeliveryTo(address.to_string()),
+        }
+    }
     pub(crate) fn command(verb: &str) -> Trigger {
         Trigger {
             kind: TriggerKind::Command(verb.to_ascii_uppercase()),
@@ -96,6 +102,7 @@ impl fmt::Display for Trigger {
             TriggerKind::Auth => f.write_str("on::auth()"),
             TriggerKind::Message(None) => f.write_str("on::message()"),
             TriggerKind::Message(Some(_)) => f.write_str("on::message_matching(..)"),
+            TriggerKind::DeliveryTo(address) => write!(f, "on::delivery_to({address:?})"),
             TriggerKind::Command(verb) => write!(f, "on::command({verb:?})"),
             TriggerKind::CommandMatching(_) => f.write_str("on::command_matching(..)"),
         }
@@ -380,6 +387,8 @@ pub(crate) trait Refusals: Send + Sync {
     fn message(&self, message: &Message, reply: Option<&Reply>);
     /// A recipient refused at `RCPT TO` (`None`: as for `message`).
     fn recipient(&self, session: &SessionInfo, address: &str, reply: Option<&Reply>);
+    /// A recipient refused by its own final reply (LMTP), after the message.
+    fn recipient_after_data(&self, session: &SessionInfo, address: &str, reply: &Reply);
 }
 
 /// The rules of one server, in the order added.
@@ -464,6 +473,40 @@ impl Script {
             .map(|rule| rule.response.clone())
     }
 
+    /// The `on::delivery_to` rules applied to `decision`, the answer to
+    /// a complete message: each recipient a rule matches gets the rule's
+    /// reply, as long as the message as a whole is accepted. A rule that
+    /// disconnects or sends raw bytes answers the whole message.
+    async fn deliveries(&self, message: &Message, mut decision: Decision) -> Decision {
+        let recipients = message.rcpt_tos();
+        for (index, recipient) in recipients.iter().enumerate() {
+            if !decision.goes_per_recipient() {
+                break;
+            }
+            let matches = |t: &TriggerKind| match t {
+                TriggerKind::DeliveryTo(rule) => same_address(rule, recipient),
+                _ => false,
+            };
+            let Some(response) = self.first_match(matches) else {
+                continue;
+            };
+            if !response.delay.is_zero() {
+                tokio::time::sleep(response.delay).await;
+            }
+            decision = match response.action {
+                Action::Reply(ref reply) => {
+                    decision.with_recipient_reply(recipients.len(), index, reply.clone())
+                }
+                Action::Proceed => decision,
+                _ => response.decision(),
+            };
+            if let Some(fault) = response.fault {
+                decision = Decision::Fault(fault, Box::new(decision));
+            }
+        }
+        decision
+    }
+
     async fn decide(
         &self,
         matches: impl Fn(&TriggerKind) -> bool,
@@ -515,7 +558,35 @@ fn refusal(decision: &Decision, refuses: impl Fn(&Reply) -> bool) -> Option<Opti
         Decision::Reply(reply) if refuses(reply) => Some(Some(reply)),
         Decision::Disconnect(reply) => Some(reply.as_ref()),
         Decision::Raw(_) => Some(None),
+        // Only a complete message has recipients to answer: elsewhere the
+        // first reply counts.
+        Decision::PerRecipient(replies) => replies.first().filter(|reply| refuses(reply)).map(Some),
         Decision::Reply(_) | Decision::Proceed => None,
+    }
+}
+
+/// Tells `refusals` what the final answer to `message` refused: in LMTP
+/// each refused recipient, and the message when nobody got it; in SMTP the
+/// message when its one reply refuses it.
+fn report_final(refusals: &dyn Refusals, session: &Session, message: &Message, decision: &Decision) {
+    let recipients = message.rcpt_tos();
+    let replies = decision.recipient_replies(recipients.len());
+    match replies {
+        Some(replies) if session.config().lmtp && !recipients.is_empty() => {
+            for (recipient, reply) in recipients.iter().zip(&replies) {
+                if !reply.is_positive() {
+                    refusals.recipient_after_data(session.info(), recipient, reply);
+                }
+            }
+            if !replies.iter().any(Reply::is_positive) {
+                refusals.message(message, replies.first());
+            }
+        }
+        _ => {
+            if let Some(reply) = refusal(&decision.clone().combined(), |reply| !reply.is_positive()) {
+                refusals.message(message, reply);
+            }
+        }
     }
 }
 
@@ -605,11 +676,9 @@ impl<H: Handler> Handler for Scripted<H> {
             _ => false,
         };
         let decision = self.script.decide(matches, normal).await;
-        if let (Some(refusals), Some(reply)) = (
-            &self.script.refusals,
-            refusal(&decision, |reply| !reply.is_positive()),
-        ) {
-            refusals.message(message, reply);
+        let decision = self.script.deliveries(message, decision).await;
+        if let Some(refusals) = &self.script.refusals {
+            report_final(&**refusals, session, message, &decision);
         }
         decision
     }
