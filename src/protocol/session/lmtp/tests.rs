@@ -174,9 +174,8 @@ fn the_lhlo_reply_is_the_ehlo_list_with_what_lmtp_requires() {
         lmtp(),
         &["LHLO client", "MAIL FROM:<a@b>", "RCPT TO:<c@d> NOTIFY=NEVER"],
         &|q| {
-            match q {
-                Question::Helo { name, extended } => assert!(*extended && name == "client"),
-                _ => {}
+            if let Question::Helo { name, extended } = q {
+                assert!(*extended && name == "client");
             }
             Decision::Proceed
         },
@@ -205,17 +204,17 @@ fn full() -> Reply {
 fn the_final_dot_gets_one_reply_per_recipient_in_rcpt_order() {
     let ok = "250 2.0.0 OK";
     let full_text = "452 4.2.2 Mailbox full";
-    type Answer = fn(&Question) -> Decision;
-    let at_message = |decision: fn() -> Decision| -> Box<dyn Fn(&Question) -> Decision> {
+    type Answer = Box<dyn Fn(&Question) -> Decision>;
+    let at_message = |decision: fn() -> Decision| -> Answer {
         Box::new(move |q| match q {
             Question::Message(_) => decision(),
             _ => Decision::Proceed,
         })
     };
-    let cases: Vec<(&str, Box<dyn Fn(&Question) -> Decision>, Vec<&str>, Vec<&str>)> = vec![
+    let cases: Vec<(&str, Answer, Vec<&str>, Vec<&str>)> = vec![
         (
             "proceed",
-            Box::new(proceed as Answer),
+            Box::new(proceed),
             vec![ok, ok, ok],
             vec!["a", "b", "c"],
         ),
