@@ -27,13 +27,18 @@ fn send_to_three(client: &mut Client, body: &str) -> Vec<String> {
     (0..accepted).map(|_| client.reply()).collect()
 }
 
-#[test]
-fn a_rule_fails_one_mailbox_of_three_and_the_others_get_the_message() {
-    let server = TestSmtpServer::builder().lmtp().start();
+/// `server` with a rule that fails the delivery to b@example.com.
+fn b_is_full(server: TestSmtpServer) -> TestSmtpServer {
     server.respond(
         on::delivery_to("b@example.com"),
         Reply::new(452, "4.2.2 Mailbox full"),
     );
+    server
+}
+
+#[test]
+fn a_rule_fails_one_mailbox_of_three_and_the_others_get_the_message() {
+    let server = b_is_full(TestSmtpServer::builder().lmtp().start());
     let mut client = Client::greeted(server.addr());
     let finals = send_to_three(&mut client, "Subject: three\r\n\r\nhello");
     assert_eq!(
@@ -195,11 +200,7 @@ fn lhlo_in_lmtp_helo_and_ehlo_refused_and_the_other_way_round_in_smtp() {
 
 #[test]
 fn in_smtp_a_delivery_rule_refuses_the_whole_message() {
-    let server = TestSmtpServer::start();
-    server.respond(
-        on::delivery_to("b@example.com"),
-        Reply::new(452, "4.2.2 Mailbox full"),
-    );
+    let server = b_is_full(TestSmtpServer::start());
     let mut client = Client::greeted(server.addr());
     assert_eq!(client.code("EHLO client.test"), 250);
     assert_eq!(client.code("MAIL FROM:<shop@example.com>"), 250);
@@ -315,11 +316,7 @@ fn python(script: &str, port: u16) -> String {
 #[test]
 fn smtplib_lmtp_delivers_and_reads_per_recipient_replies_with_getreply() {
     needs_python!("smtplib");
-    let server = TestSmtpServer::builder().lmtp().start();
-    server.respond(
-        on::delivery_to("b@example.com"),
-        Reply::new(452, "4.2.2 Mailbox full"),
-    );
+    let server = b_is_full(TestSmtpServer::builder().lmtp().start());
     // smtplib.LMTP's sendmail() reads one reply after the data, the first
     // recipient's: fine for one recipient. For several, a client reads the
     // others itself with getreply(), one per accepted recipient.
@@ -351,11 +348,7 @@ with smtplib.LMTP("127.0.0.1", int(sys.argv[1]), timeout=10) as s:
 #[test]
 fn smtplib_lmtp_sendmail_with_several_recipients_reads_only_the_first_reply() {
     needs_python!("smtplib");
-    let server = TestSmtpServer::builder().lmtp().start();
-    server.respond(
-        on::delivery_to("b@example.com"),
-        Reply::new(452, "4.2.2 Mailbox full"),
-    );
+    let server = b_is_full(TestSmtpServer::builder().lmtp().start());
     // What Python's smtplib does (LMTP inherits SMTP's sendmail): it reports
     // no refusal, and each later command reads the reply before its own
     // (so `with` would fail at QUIT, which reads NOOP's 250).
