@@ -95,15 +95,28 @@ pub trait Handler: Send + Sync + 'static {
     }
 
     /// The message is complete: decides its final reply. The default asks
-    /// [`process_message`](Handler::process_message); override this one to
-    /// see the session too, or to disconnect.
+    /// [`process_message`](Handler::process_message) and, when that accepts
+    /// the message, [`process_recipient`](Handler::process_recipient) for
+    /// each recipient; override this one to see the session too, or to
+    /// disconnect. [`Decision::PerRecipient`] answers each recipient
+    /// (LMTP).
     fn on_message(&self, session: &Session, message: &Message) -> impl Future<Output = Decision> + Send {
         let _ = session;
         async move {
-            match self.process_message(message).await {
+            let mut decision = match self.process_message(message).await {
                 Some(reply) => Decision::Reply(reply),
                 None => Decision::Proceed,
+            };
+            let recipients = message.rcpt_tos();
+            for (index, recipient) in recipients.iter().enumerate() {
+                if !decision.goes_per_recipient() {
+                    break;
+                }
+                if let Some(reply) = self.process_recipient(message, recipient).await {
+                    decision = decision.with_recipient_reply(recipients.len(), index, reply);
+                }
             }
+            decision
         }
     }
 
@@ -111,6 +124,35 @@ pub trait Handler: Send + Sync + 'static {
     /// instead (a 2xx reply still accepts the message).
     fn process_message(&self, message: &Message) -> impl Future<Output = Option<Reply>> + Send {
         let _ = message;
+        async { None }
+    }
+
+    /// The message is complete and `process_message` accepted it: the reply
+    /// for one of its recipients, asked for each in RCPT order. `None` (the
+    /// default) keeps `process_message`'s reply.
+    ///
+    /// In LMTP (RFC 2033) each recipient gets its own final reply, and the
+    /// message is delivered to those whose reply is a 2xx. SMTP has one
+    /// final reply: a refusal here refuses the whole message.
+    ///
+    /// ```
+    /// use smtp_fixture::{Handler, Message, Reply};
+    ///
+    /// /// An LMTP delivery agent with one full mailbox.
+    /// struct Mailboxes;
+    ///
+    /// impl Handler for Mailboxes {
+    ///     async fn process_recipient(&self, _message: &Message, recipient: &str) -> Option<Reply> {
+    ///         (recipient == "full@example.com").then(|| Reply::new(452, "4.2.2 Mailbox full"))
+    ///     }
+    /// }
+    /// ```
+    fn process_recipient(
+        &self,
+        message: &Message,
+        recipient: &str,
+    ) -> impl Future<Output = Option<Reply>> + Send {
+        let _ = (message, recipient);
         async { None }
     }
 
@@ -209,6 +251,13 @@ impl<H: Handler> Handler for Arc<H> {
     }
     fn process_message(&self, message: &Message) -> impl Future<Output = Option<Reply>> + Send {
         (**self).process_message(message)
+    }
+    fn process_recipient(
+        &self,
+        message: &Message,
+        recipient: &str,
+    ) -> impl Future<Output = Option<Reply>> + Send {
+        (**self).process_recipient(message, recipient)
     }
     fn message_accepted(&self, message: Message) {
         (**self).message_accepted(message)

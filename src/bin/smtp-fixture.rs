@@ -73,7 +73,8 @@ struct Cli {
     /// 'RCPT TO:bounce@example.com=550 5.1.1 No such user' or
     /// 'DATA=451 4.3.0 Try later'. TRIGGER is CONNECT, HELO, MAIL,
     /// 'MAIL FROM:addr', RCPT, 'RCPT TO:addr', DATA, MESSAGE (the reply
-    /// after the final dot) or any other verb. \n in the text starts a new
+    /// after the final dot), 'MESSAGE TO:addr' (that recipient's final
+    /// reply, for --lmtp) or any other verb. \n in the text starts a new
     /// line. Rules are checked in the order given.
     #[arg(long = "reply", value_name = "TRIGGER=REPLY")]
     reply: Vec<String>,
@@ -160,6 +161,13 @@ struct Cli {
     /// Announce ENHANCEDSTATUSCODES and put RFC 3463 codes on replies.
     #[arg(long = "enhanced-status-codes")]
     enhanced_status_codes: bool,
+
+    /// Speak LMTP (RFC 2033): LHLO instead of HELO/EHLO, and one final
+    /// reply per recipient after the message ('--reply MESSAGE TO:addr=..'
+    /// fails one); with ENHANCEDSTATUSCODES and PIPELINING, as LMTP
+    /// requires.
+    #[arg(long = "lmtp")]
+    lmtp: bool,
     /// Service mode: serve Mailpit's HTTP API (v1), scripted rules over
     /// HTTP and a web page on ADDR (e.g. 127.0.0.1:8026), from the messages
     /// this server accepts. Give a loopback address unless the API should be
@@ -501,6 +509,7 @@ fn main() -> ExitCode {
         enhanced_status_codes: cli.enhanced_status_codes,
         chunking: !cli.no_chunking,
         dsn: !cli.no_dsn,
+        lmtp: cli.lmtp,
         auth_mechanisms: if offer_auth {
             Mechanism::ALL.to_vec()
         } else {

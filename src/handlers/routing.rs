@@ -154,6 +154,9 @@ impl<L: Handler> RoutingProxy<L> {
                     None => Decision::Proceed,
                 },
             };
+            // Replies per local recipient count as one, as in SMTP: the
+            // local part is delivered whole or not at all.
+            let decision = decision.combined();
             match decision {
                 Decision::Proceed => {
                     outcome.delivered(local.len(), None);
@@ -205,6 +208,7 @@ fn final_reply(decision: Decision) -> Option<Reply> {
         )),
         // A fault of the link means nothing without a link: its decision counts.
         Decision::Fault(_, decision) => final_reply(*decision),
+        decision @ Decision::PerRecipient(_) => final_reply(decision.combined()),
     }
 }
 

@@ -26,6 +26,8 @@ pub enum Verb {
     Help,
     /// `EXPN list` (not implemented, as in the reference)
     Expn,
+    /// `LHLO hostname`: LMTP's greeting (RFC 2033, 4.1), in LMTP mode only.
+    Lhlo,
     /// `STARTTLS` (RFC 3207), when the server has a certificate.
     StartTls,
     /// `AUTH mechanism [initial-response]` (RFC 4954), when offered.
@@ -59,6 +61,7 @@ const SYNTAX: &[Syntax] = &[
     Syntax { verb: Verb::Vrfy, name: "VRFY", usage: Some("VRFY <address>"), takes_parameters: false },
     Syntax { verb: Verb::Help, name: "HELP", usage: None, takes_parameters: false },
     Syntax { verb: Verb::Expn, name: "EXPN", usage: None, takes_parameters: false },
+    Syntax { verb: Verb::Lhlo, name: "LHLO", usage: Some("LHLO hostname"), takes_parameters: false },
     Syntax { verb: Verb::StartTls, name: "STARTTLS", usage: Some("STARTTLS"), takes_parameters: false },
     Syntax { verb: Verb::Auth, name: "AUTH", usage: Some("AUTH <mechanism> [<initial-response>]"), takes_parameters: false },
     Syntax { verb: Verb::Bdat, name: "BDAT", usage: Some("BDAT <size> [LAST]"), takes_parameters: false },
@@ -99,12 +102,25 @@ impl Verb {
 
 /// `Supported commands: EHLO HELO MAIL ...`: the verbs HELP lists.
 pub fn supported_commands() -> String {
+    supported_commands_in(false)
+}
+
+/// The verbs HELP lists in SMTP, or in LMTP (`lmtp`), where `LHLO` stands
+/// in for `EHLO` and `HELO`.
+///
+/// ```
+/// use smtp_fixture::protocol::command::supported_commands_in;
+/// assert_eq!(supported_commands_in(true), "Supported commands: LHLO MAIL RCPT DATA RSET NOOP QUIT VRFY");
+/// ```
+pub fn supported_commands_in(lmtp: bool) -> String {
+    let greetings: &[&str] = if lmtp { &["LHLO"] } else { &[] };
     let names: Vec<&str> = SYNTAX[..HELP_LISTS]
         .iter()
         .filter(|row| row.usage.is_some())
+        .filter(|row| !(lmtp && matches!(row.verb, Verb::Ehlo | Verb::Helo)))
         .map(|row| row.name)
         .collect();
-    format!("Supported commands: {}", names.join(" "))
+    format!("Supported commands: {}", [greetings, &names].concat().join(" "))
 }
 
 /// A command line split into its verb and argument, as the reference splits

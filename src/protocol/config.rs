@@ -113,6 +113,14 @@ pub struct Config {
     /// How long a stopping server waits for sessions busy in a hook before
     /// cutting them off (idle sessions get `421` at once).
     pub shutdown_grace: Duration,
+    /// Speak LMTP (RFC 2033) instead of SMTP: the client greets with
+    /// `LHLO` (`HELO` and `EHLO` get `500`), and the message gets one
+    /// final reply per accepted recipient, in RCPT order (see
+    /// [`Decision::PerRecipient`](super::Decision::PerRecipient)). LMTP
+    /// servers must implement PIPELINING and ENHANCEDSTATUSCODES (RFC 2033,
+    /// 5), so both are on in LMTP whatever `pipelining` and
+    /// `enhanced_status_codes` say. Off by default.
+    pub lmtp: bool,
 }
 
 impl Default for Config {
@@ -131,6 +139,7 @@ impl Default for Config {
             session_timeout: None,
             max_pending_output: 64 * 1024,
             shutdown_grace: Duration::from_secs(2),
+            lmtp: false,
             tls_handshake_timeout: Duration::from_secs(10),
             starttls: false,
             require_tls: false,
@@ -220,6 +229,16 @@ impl Config {
             requiretls: false,
             ..self
         }
+    }
+
+    /// Whether PIPELINING is announced: asked for, or implied by LMTP.
+    pub fn announces_pipelining(&self) -> bool {
+        self.pipelining || self.lmtp
+    }
+
+    /// Whether ENHANCEDSTATUSCODES is on: asked for, or implied by LMTP.
+    pub fn announces_enhanced_status_codes(&self) -> bool {
+        self.enhanced_status_codes || self.lmtp
     }
 
     /// The longest command line any verb may send after EHLO.

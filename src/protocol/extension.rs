@@ -31,7 +31,7 @@ pub fn ehlo_reply_for(config: &Config, encrypted: bool) -> Reply {
     if config.enable_smtputf8 {
         lines.push("SMTPUTF8".to_string());
     }
-    if config.pipelining {
+    if config.announces_pipelining() {
         lines.push("PIPELINING".to_string());
     }
     if config.dsn {
@@ -53,7 +53,7 @@ pub fn ehlo_reply_for(config: &Config, encrypted: bool) -> Reply {
         let names: Vec<&str> = config.auth_mechanisms.iter().map(|m| m.name()).collect();
         lines.push(format!("AUTH {}", names.join(" ")));
     }
-    if config.enhanced_status_codes {
+    if config.announces_enhanced_status_codes() {
         lines.push("ENHANCEDSTATUSCODES".to_string());
     }
     lines.push("HELP".to_string());

@@ -390,6 +390,18 @@ pub mod replies {
             format!("{hostname} Service shutting down, closing connection"),
         )
     }
+    /// `500 Error: this is an LMTP server, send LHLO instead of <verb>`:
+    /// HELO or EHLO in LMTP (RFC 2033, 4.1: never a 2xx, 500 recommended).
+    pub fn lmtp_needs_lhlo(verb: &str) -> Reply {
+        Reply::new(
+            500,
+            format!("Error: this is an LMTP server, send LHLO instead of {verb}"),
+        )
+    }
+    /// `503 Error: send LHLO first`: [`need_helo`] in LMTP.
+    pub fn need_lhlo() -> Reply {
+        Reply::new(503, "Error: send LHLO first")
+    }
 }
 
 #[cfg(test)]

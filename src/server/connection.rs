@@ -137,6 +137,23 @@ pub(super) async fn serve<H: Handler>(
                 handler.message_accepted(*message);
                 None
             }
+            Step::PerRecipient(replies, message) => {
+                // LMTP: one reply per recipient, written together; the
+                // message is delivered once they all reached the client.
+                for reply in &replies {
+                    conn.queue(reply);
+                }
+                if let Some(message) = message {
+                    if conn.flush().await.is_err() {
+                        conn.note(
+                            "connection lost before the final replies were written; message not delivered",
+                        );
+                        break;
+                    }
+                    handler.message_accepted(*message);
+                }
+                None
+            }
             Step::StartTls(reply) => {
                 conn.queue(&reply);
                 if conn.flush().await.is_err() {

@@ -239,6 +239,7 @@ pub(crate) async fn rejected(State(shared): State<Arc<Shared>>) -> Response {
                 "Code": r.reply.as_ref().map(|r| r.code()),
                 "Reply": r.reply.as_ref().map(|r| r.to_string().trim_end().to_string()),
                 "Session": r.session_id,
+                "AfterData": r.after_data,
             })
         })
         .collect();

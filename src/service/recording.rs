@@ -51,6 +51,9 @@ impl<H: Handler> Handler for Recorded<H> {
     async fn process_message(&self, message: &Message) -> Option<Reply> {
         self.inner.process_message(message).await
     }
+    async fn process_recipient(&self, message: &Message, recipient: &str) -> Option<Reply> {
+        self.inner.process_recipient(message, recipient).await
+    }
 
     fn message_accepted(&self, message: Message) {
         let transcript = self.store.transcript(message.session.id).unwrap_or_default();

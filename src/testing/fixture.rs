@@ -254,6 +254,23 @@ impl Builder {
         self
     }
 
+    /// Speak LMTP (RFC 2033) instead of SMTP: `LHLO` greets (`HELO` and
+    /// `EHLO` get `500`), and each recipient gets its own final reply after
+    /// the message, so [`on::delivery_to`](crate::on::delivery_to) can fail
+    /// one mailbox of several (the guide's LMTP section shows a session).
+    /// Also turns on ENHANCEDSTATUSCODES and PIPELINING, which LMTP
+    /// requires (see [`Config::lmtp`]).
+    ///
+    /// ```
+    /// use smtp_fixture::{on, Reply, TestSmtpServer};
+    /// let server = TestSmtpServer::builder().lmtp().start();
+    /// server.respond(on::delivery_to("b@example.com"), Reply::new(452, "4.2.2 Mailbox full"));
+    /// ```
+    pub fn lmtp(mut self) -> Builder {
+        self.config.lmtp = true;
+        self
+    }
+
     /// All other engine options at once.
     pub fn config(mut self, config: Config) -> Builder {
         self.config = config;
@@ -487,7 +504,10 @@ impl TestSmtpServer {
 
     /// Recipients refused at `RCPT TO` by a scripted rule (or the handler),
     /// in order: they are in no envelope. Refusals the server makes itself
-    /// (bad syntax, the recipient limit) are only in the transcripts.
+    /// (bad syntax, the recipient limit) are only in the transcripts. In
+    /// LMTP also the recipients refused by their own final reply after the
+    /// message ([`RefusedRecipient::after_data`]): the message recorded for
+    /// the others does not name them.
     pub fn refused_recipients(&self) -> Vec<RefusedRecipient> {
         self.store.lock().refused_recipients.iter().cloned().collect()
     }

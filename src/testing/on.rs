@@ -69,6 +69,27 @@ pub fn message_matching(predicate: impl Fn(&Message) -> bool + Send + Sync + 'st
     Trigger::message(Some(Arc::new(predicate)))
 }
 
+/// The final reply for this recipient of a message (case-insensitive,
+/// angle brackets optional), when the message as a whole is accepted.
+///
+/// In LMTP (RFC 2033; [`Builder::lmtp`](crate::testing::Builder::lmtp))
+/// each recipient gets a final reply of its own, so this fails one mailbox
+/// of several: the message is recorded for the others, and the refused
+/// recipient is in `refused_recipients()` (with `after_data` set). SMTP has
+/// one final reply: there a refusal here refuses the whole message (it is in
+/// `rejected()`), as [`on::rcpt_to`](rcpt_to) refuses the recipient alone
+/// earlier.
+///
+/// ```
+/// use smtp_fixture::{on, Reply, TestSmtpServer};
+///
+/// let server = TestSmtpServer::builder().lmtp().start();
+/// server.respond(on::delivery_to("b@example.com"), Reply::new(452, "4.2.2 Mailbox full"));
+/// ```
+pub fn delivery_to(address: &str) -> Trigger {
+    Trigger::delivery_to(address)
+}
+
 /// Any command line with this verb, known to the server or not (e.g.
 /// `XCLIENT`): the reply replaces the command.
 pub fn command(verb: &str) -> Trigger {

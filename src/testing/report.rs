@@ -49,10 +49,17 @@ pub(crate) fn received(store: &Store) -> String {
             let _ = writeln!(text, "  {}. {} => {answer}", index + 1, refused.message.summary());
         }
     }
-    if !refused_recipients.is_empty() {
+    let (after_data, at_rcpt): (Vec<_>, Vec<_>) = refused_recipients.iter().partition(|r| r.after_data);
+    for (refused_recipients, when) in [
+        (at_rcpt, "at RCPT TO"),
+        (after_data, "at their final reply (LMTP)"),
+    ] {
+        if refused_recipients.is_empty() {
+            continue;
+        }
         let _ = writeln!(
             text,
-            "\nRecipients refused at RCPT TO ({}):",
+            "\nRecipients refused {when} ({}):",
             refused_recipients.len()
         );
         for (index, refused) in refused_recipients.iter().enumerate() {

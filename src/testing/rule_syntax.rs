@@ -11,15 +11,19 @@ impl std::str::FromStr for Trigger {
     type Err = String;
 
     /// The command line's spelling of a trigger (case-insensitive):
-    /// `CONNECT`, `HELO` (or `EHLO`), `MAIL`, `MAIL FROM:addr`, `RCPT`,
-    /// `RCPT TO:addr`, `DATA`, `MESSAGE` (the reply after the final dot),
-    /// or any other verb (`VRFY`, `XCLIENT`) for that command.
+    /// `CONNECT`, `HELO` (or `EHLO`, `LHLO`), `MAIL`, `MAIL FROM:addr`,
+    /// `RCPT`, `RCPT TO:addr`, `DATA`, `MESSAGE` (the reply after the final
+    /// dot), `MESSAGE TO:addr` (that recipient's final reply:
+    /// [`on::delivery_to`](crate::on::delivery_to)), or any other verb
+    /// (`VRFY`, `XCLIENT`) for that command.
     ///
     /// ```
     /// use smtp_fixture::testing::Trigger;
     /// let trigger: Trigger = "RCPT TO:bounce@example.com".parse().unwrap();
     /// assert_eq!(trigger.to_string(), r#"on::rcpt_to("bounce@example.com")"#);
     /// assert!("MAIL TO:x".parse::<Trigger>().is_err());
+    /// let trigger: Trigger = "MESSAGE TO:b@example.com".parse().unwrap();
+    /// assert_eq!(trigger.to_string(), r#"on::delivery_to("b@example.com")"#);
     /// ```
     fn from_str(text: &str) -> Result<Trigger, String> {
         let text = text.trim();
@@ -43,12 +47,16 @@ impl std::str::FromStr for Trigger {
         let kind = match verb.as_str() {
             "" => return Err("empty trigger".to_string()),
             "CONNECT" if rest.is_empty() => TriggerKind::Connect,
-            "HELO" | "EHLO" if rest.is_empty() => TriggerKind::Helo,
+            "HELO" | "EHLO" | "LHLO" if rest.is_empty() => TriggerKind::Helo,
             "MAIL" => TriggerKind::MailFrom(address("FROM:")?),
             "RCPT" => TriggerKind::RcptTo(address("TO:")?),
             "DATA" if rest.is_empty() => TriggerKind::Data,
             "AUTH" if rest.is_empty() => TriggerKind::Auth,
             "MESSAGE" | "." if rest.is_empty() => TriggerKind::Message(None),
+            "MESSAGE" => match address("TO:")? {
+                Some(address) => TriggerKind::DeliveryTo(address),
+                None => TriggerKind::Message(None),
+            },
             verb if rest.is_empty()
                 && verb
                     .chars()
@@ -162,6 +170,8 @@ mod tests {
             ("DATA", "on::data()"),
             ("message", "on::message()"),
             (".", "on::message()"),
+            ("lhlo", "on::helo()"),
+            ("MESSAGE TO:b@example.com", "on::delivery_to(\"b@example.com\")"),
             ("xclient", "on::command(\"XCLIENT\")"),
         ];
         for (text, shown) in cases {
@@ -178,6 +188,8 @@ mod tests {
             "DATA now",
             "two words",
             "RCPT TO:",
+            "MESSAGE FROM:a@b",
+            "MESSAGE TO:",
         ] {
             assert!(bad.parse::<Trigger>().is_err(), "{bad:?} should be refused");
         }

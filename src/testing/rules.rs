@@ -13,6 +13,10 @@ use crate::handler::{Handler, SessionLog};
 use crate::protocol::auth::Credentials;
 use crate::protocol::{Command, Decision, LinkFault, Message, Reply, Session, SessionInfo};
 
+mod deliveries;
+
+use deliveries::report_final;
+
 type CommandPredicate = dyn Fn(&Command) -> bool + Send + Sync;
 type MessagePredicate = dyn Fn(&Message) -> bool + Send + Sync;
 
@@ -31,6 +35,7 @@ pub(crate) enum TriggerKind {
     Data,
     Auth,
     Message(Option<Arc<MessagePredicate>>),
+    DeliveryTo(String),
     Command(String),
     CommandMatching(Arc<CommandPredicate>),
 }
@@ -71,6 +76,11 @@ impl Trigger {
             kind: TriggerKind::Message(predicate),
         }
     }
+    pub(crate) fn delivery_to(address: &str) -> Trigger {
+        Trigger {
+            kind: TriggerKind::DeliveryTo(address.to_string()),
+        }
+    }
     pub(crate) fn command(verb: &str) -> Trigger {
         Trigger {
             kind: TriggerKind::Command(verb.to_ascii_uppercase()),
@@ -96,6 +106,7 @@ impl fmt::Display for Trigger {
             TriggerKind::Auth => f.write_str("on::auth()"),
             TriggerKind::Message(None) => f.write_str("on::message()"),
             TriggerKind::Message(Some(_)) => f.write_str("on::message_matching(..)"),
+            TriggerKind::DeliveryTo(address) => write!(f, "on::delivery_to({address:?})"),
             TriggerKind::Command(verb) => write!(f, "on::command({verb:?})"),
             TriggerKind::CommandMatching(_) => f.write_str("on::command_matching(..)"),
         }
@@ -380,6 +391,8 @@ pub(crate) trait Refusals: Send + Sync {
     fn message(&self, message: &Message, reply: Option<&Reply>);
     /// A recipient refused at `RCPT TO` (`None`: as for `message`).
     fn recipient(&self, session: &SessionInfo, address: &str, reply: Option<&Reply>);
+    /// A recipient refused by its own final reply (LMTP), after the message.
+    fn recipient_after_data(&self, session: &SessionInfo, address: &str, reply: &Reply);
 }
 
 /// The rules of one server, in the order added.
@@ -515,6 +528,9 @@ fn refusal(decision: &Decision, refuses: impl Fn(&Reply) -> bool) -> Option<Opti
         Decision::Reply(reply) if refuses(reply) => Some(Some(reply)),
         Decision::Disconnect(reply) => Some(reply.as_ref()),
         Decision::Raw(_) => Some(None),
+        // Only a complete message has recipients to answer: elsewhere the
+        // first reply counts.
+        Decision::PerRecipient(replies) => replies.first().filter(|reply| refuses(reply)).map(Some),
         Decision::Reply(_) | Decision::Proceed => None,
     }
 }
@@ -605,11 +621,9 @@ impl<H: Handler> Handler for Scripted<H> {
             _ => false,
         };
         let decision = self.script.decide(matches, normal).await;
-        if let (Some(refusals), Some(reply)) = (
-            &self.script.refusals,
-            refusal(&decision, |reply| !reply.is_positive()),
-        ) {
-            refusals.message(message, reply);
+        let decision = self.script.deliveries(message, decision).await;
+        if let Some(refusals) = &self.script.refusals {
+            report_final(&**refusals, session, message, &decision);
         }
         decision
     }

@@ -59,6 +59,9 @@ pub struct RefusedRecipient {
     /// The session it was refused in (see
     /// [`TestSmtpServer::transcripts`](crate::TestSmtpServer::transcripts)).
     pub session_id: u64,
+    /// Refused by its own final reply after the message (LMTP, see
+    /// [`on::delivery_to`](crate::on::delivery_to)), not at `RCPT TO`.
+    pub after_data: bool,
 }
 
 /// What the service keeps beside each stored message.
@@ -351,6 +354,16 @@ impl Refusals for Store {
             address: address.to_string(),
             reply: reply.cloned(),
             session_id: session.id,
+            after_data: false,
+        });
+    }
+
+    fn recipient_after_data(&self, session: &SessionInfo, address: &str, reply: &crate::Reply) {
+        self.push_refused_recipient(RefusedRecipient {
+            address: address.to_string(),
+            reply: Some(reply.clone()),
+            session_id: session.id,
+            after_data: true,
         });
     }
 }

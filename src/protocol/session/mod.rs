@@ -28,6 +28,7 @@ use std::sync::Arc;
 #[cfg(test)]
 mod bdat_tests;
 mod chunking;
+mod lmtp;
 mod security;
 #[cfg(test)]
 mod tests;
@@ -71,6 +72,11 @@ pub enum Step {
     /// Nothing to write: go on feeding input (a `BDAT` chunk is being
     /// read; its reply comes at its end).
     Continue,
+    /// LMTP's final answer to a message (RFC 2033, 4.2): write every reply,
+    /// one per recipient in RCPT order. With a message (some recipient got
+    /// a 2xx; its envelope holds only those), make sure the replies reached
+    /// the client, then deliver it, as for [`Step::Accepted`].
+    PerRecipient(Vec<Reply>, Option<Box<Message>>),
 }
 
 /// A fault of the connection under the SMTP dialogue, for testing how a
@@ -156,6 +162,13 @@ pub enum Decision {
     /// Decide as the inner decision does, and let the link misbehave while
     /// the answer goes out.
     Fault(LinkFault, Box<Decision>),
+    /// For [`Question::Message`]: one reply per recipient, in RCPT order
+    /// (missing ones are `250 OK`). In LMTP each recipient gets its own
+    /// (RFC 2033, 4.2) and the message is delivered to those that got a
+    /// 2xx; in SMTP, which has one reply, the first refusal refuses the
+    /// whole message. To any other question, the first reply.
+    /// [`Decision::with_recipient_reply`] builds one.
+    PerRecipient(Vec<Reply>),
 }
 /// The result of [`Session::receive`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -212,6 +225,9 @@ pub struct Session {
     /// about, for the envelope once it proceeds.
     pending_mail_dsn: MailDsn,
     pending_rcpt_dsn: Option<RecipientDsn>,
+    /// How many parameters each accepted RCPT of the transaction had, so
+    /// that LMTP can deliver a message to some recipients only.
+    recipient_params: Vec<usize>,
 }
 
 #[derive(Debug)]
@@ -246,6 +262,7 @@ impl Session {
             invalid_commands: 0,
             pending_mail_dsn: MailDsn::default(),
             pending_rcpt_dsn: None,
+            recipient_params: Vec::new(),
         }
     }
 
@@ -421,7 +438,7 @@ impl Session {
     /// RFC 2034 wants them on: not the greeting, not HELO/EHLO, not 3xx.
     fn enhanced(&mut self, step: Step) -> Step {
         let exempt = std::mem::take(&mut self.reply_exempt_from_status);
-        if !self.config.enhanced_status_codes || exempt {
+        if !self.config.announces_enhanced_status_codes() || exempt {
             return step;
         }
         let add = |reply: Reply| match Reply::default_enhanced_status(reply.code()) {
@@ -433,6 +450,9 @@ impl Session {
             Step::Accepted(reply, message) => Step::Accepted(add(reply), message),
             Step::Close(reply) => Step::Close(reply.map(add)),
             Step::StartTls(reply) => Step::StartTls(add(reply)),
+            Step::PerRecipient(replies, message) => {
+                Step::PerRecipient(replies.into_iter().map(add).collect(), message)
+            }
             Step::Fault(fault, step) => {
                 // The flag was taken above: hand it back for the inner step.
                 self.reply_exempt_from_status = exempt;
@@ -450,6 +470,7 @@ impl Session {
             }
             Decision::Disconnect(reply) => return self.close(reply),
             Decision::Raw(bytes) => return Step::Raw(bytes),
+            Decision::PerRecipient(replies) => return self.per_recipient_answer(question, replies),
             Decision::Reply(reply) => Some(reply),
             Decision::Proceed => None,
         };
@@ -470,14 +491,7 @@ impl Session {
                     Step::Reply(reply.unwrap_or_else(|| Reply::new(235, "2.7.0 Authentication successful")))
                 }
             },
-            Question::Message(message) => {
-                let reply = reply.unwrap_or_else(replies::ok);
-                if reply.is_positive() {
-                    Step::Accepted(reply, message)
-                } else {
-                    Step::Reply(reply)
-                }
-            }
+            Question::Message(message) => self.message_answer(message, reply),
             _ if !goes_ahead => Step::Reply(reply.unwrap_or_else(replies::ok)),
             Question::Helo { name, extended } => {
                 self.reply_exempt_from_status = true;
@@ -492,6 +506,7 @@ impl Session {
                 Step::Reply(reply.unwrap_or(normal))
             }
             Question::Mail { address, params } => {
+                self.recipient_params.clear();
                 self.transaction = Some(Transaction {
                     envelope: Envelope {
                         mail_from: address,
@@ -505,6 +520,7 @@ impl Session {
             }
             Question::Rcpt { address, params } => {
                 if let Some(transaction) = &mut self.transaction {
+                    self.recipient_params.push(params.len());
                     transaction.envelope.rcpt_to.push(address);
                     transaction.envelope.rcpt_options.extend(params);
                     transaction.envelope.rcpt_dsn.extend(self.pending_rcpt_dsn.take());
@@ -594,7 +610,10 @@ impl Session {
         }
         let arg = command.arg.as_deref();
         match verb {
-            Verb::Helo | Verb::Ehlo => self.helo(verb, arg),
+            Verb::Helo | Verb::Ehlo | Verb::Lhlo => self.greeting_command(verb, arg),
+            Verb::Mail | Verb::Rcpt | Verb::Data | Verb::Bdat if self.lhlo_missing() => {
+                self.refuse(replies::need_lhlo())
+            }
             Verb::Mail => self.mail(arg),
             Verb::Rcpt => self.rcpt(arg),
             Verb::Data => self.data(arg),
@@ -605,7 +624,7 @@ impl Session {
                 Step::Reply(replies::ok())
             }
             Verb::Quit => self.close(Some(replies::bye())),
-            Verb::Help => self.help(arg),
+            Verb::Help => self.help_in_protocol(arg),
             Verb::Vrfy => match arg {
                 None => self.syntax_error(verb),
                 Some(arg) if parse_path(arg).is_some() => Step::Reply(replies::cannot_vrfy()),
@@ -658,7 +677,7 @@ impl Session {
         }
         Step::Ask(Question::Helo {
             name: name.to_string(),
-            extended: verb == Verb::Ehlo,
+            extended: verb != Verb::Helo,
         })
     }
 }

@@ -21,6 +21,7 @@ fn replies_chunked(config: Config, lines: &[&str], chunk: usize) -> Vec<String> 
             Some(Step::Raw(bytes)) => out.push(String::from_utf8_lossy(&bytes).into_owned()),
             Some(Step::Fault(_, inner)) => step = Some(*inner),
             Some(Step::Continue) => {}
+            Some(Step::PerRecipient(replies, _)) => out.extend(replies.iter().map(Reply::to_string)),
             Some(Step::Reply(reply) | Step::Accepted(reply, _) | Step::StartTls(reply)) => {
                 out.push(reply.to_string())
             }

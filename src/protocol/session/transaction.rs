@@ -191,7 +191,7 @@ impl Session {
         };
         let unstuffed_dot_lines = decoder.unstuffed_dot_lines();
         let data = match decoder.finish() {
-            DataOutcome::TooLarge => return Step::Reply(replies::too_much_data()),
+            DataOutcome::TooLarge => return self.final_refusal(replies::too_much_data()),
             DataOutcome::Message(data) => data,
         };
         self.complete_message(transaction.envelope, data, unstuffed_dot_lines)
@@ -206,7 +206,7 @@ impl Session {
         unstuffed_dot_lines: usize,
     ) -> Step {
         if self.config.decode_data && std::str::from_utf8(&data).is_err() {
-            return Step::Reply(replies::data_not_utf8());
+            return self.final_refusal(replies::data_not_utf8());
         }
         Step::Ask(Question::Message(Box::new(Message {
             session: self.info.clone(),
