@@ -611,7 +611,7 @@ impl Session {
         let arg = command.arg.as_deref();
         match verb {
             Verb::Helo | Verb::Ehlo | Verb::Lhlo => self.greeting_command(verb, arg),
-            Verb::Mail | Verb::Rcpt | Verb::Data | Verb::Bdat if self.lhlo_missing() => {
+            Verb::Mail | Verb::Rcpt | Verb::Data if self.lhlo_missing() => {
                 self.refuse(replies::need_lhlo())
             }
             Verb::Mail => self.mail(arg),
