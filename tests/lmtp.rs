@@ -185,7 +185,7 @@ fn lhlo_in_lmtp_helo_and_ehlo_refused_and_the_other_way_round_in_smtp() {
     assert_eq!(
         client.command("LHLO client.test"),
         "250-lmtp.test\r\n250-SIZE 33554432\r\n250-8BITMIME\r\n250-PIPELINING\r\n250-DSN\r\n\
-         250-ENHANCEDSTATUSCODES\r\n250 HELP\r\n"
+         250-CHUNKING\r\n250-BINARYMIME\r\n250-ENHANCEDSTATUSCODES\r\n250 HELP\r\n"
     );
     assert_eq!(client.code("LHLO again"), 503);
 

@@ -167,7 +167,7 @@ fn the_lhlo_reply_is_the_ehlo_list_with_what_lmtp_requires() {
     assert_eq!(
         replies[0],
         "250-lmtp.test\n250-SIZE 33554432\n250-8BITMIME\n250-PIPELINING\n250-DSN\n\
-         250-ENHANCEDSTATUSCODES\n250 HELP"
+         250-CHUNKING\n250-BINARYMIME\n250-ENHANCEDSTATUSCODES\n250 HELP"
     );
     // The handler hears LHLO as an extended greeting.
     let (replies, _) = run(
