@@ -611,9 +611,7 @@ impl Session {
         let arg = command.arg.as_deref();
         match verb {
             Verb::Helo | Verb::Ehlo | Verb::Lhlo => self.greeting_command(verb, arg),
-            Verb::Mail | Verb::Rcpt | Verb::Data if self.lhlo_missing() => {
-                self.refuse(replies::need_lhlo())
-            }
+            Verb::Mail | Verb::Rcpt | Verb::Data if self.lhlo_missing() => self.refuse(replies::need_lhlo()),
             Verb::Mail => self.mail(arg),
             Verb::Rcpt => self.rcpt(arg),
             Verb::Data => self.data(arg),
