@@ -5,7 +5,7 @@
 //! standard input) and delivered by Exim's smtp transport. Checked: the
 //! bytes, the envelope, the DSN requests Exim passes on, the bounces it
 //! makes from the fixture's refusals, and BDAT exactly when CHUNKING is
-//! announced. `.ci/run` unpacks Exim into `target/tools/exim` (installed
+//! announced. `.ci/run` unpacks Exim into `/usr/local/lib/smtp-fixture-tools/exim` (installed
 //! it would replace Postfix as the system MTA).
 
 use std::path::{Path, PathBuf};

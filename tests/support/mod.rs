@@ -266,7 +266,8 @@ macro_rules! needs_python {
 pub const REQUIRE_TOOLS_ENV: &str = "SMTP_FIXTURE_REQUIRE_TOOLS";
 
 /// Where `name` is: on `PATH`, in the sbin directories (which a non-root
-/// `PATH` may lack), or unpacked under `target/tools/*/usr/{sbin,bin}` (how
+/// `PATH` may lack), or unpacked under `target/tools/*/usr/{sbin,bin}` or
+/// `/usr/local/lib/smtp-fixture-tools/*/usr/{sbin,bin}` (how
 /// `.ci/run` brings Exim beside Postfix: both cannot be installed as the
 /// system MTA). `Err` says where it looked.
 pub fn tool(name: &str) -> Result<std::path::PathBuf, String> {
@@ -276,10 +277,17 @@ pub fn tool(name: &str) -> Result<std::path::PathBuf, String> {
         .unwrap_or_default();
     dirs.extend(["/usr/local/sbin", "/usr/sbin", "/sbin"].map(PathBuf::from));
     let unpacked = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools");
-    if let Ok(entries) = std::fs::read_dir(&unpacked) {
-        for entry in entries.flatten() {
-            dirs.push(entry.path().join("usr/sbin"));
-            dirs.push(entry.path().join("usr/bin"));
+    // Where .ci/run unpacks Exim: outside the checkout, reachable for the
+    // user Exim re-executes itself as.
+    for place in [
+        unpacked.as_path(),
+        std::path::Path::new("/usr/local/lib/smtp-fixture-tools"),
+    ] {
+        if let Ok(entries) = std::fs::read_dir(place) {
+            for entry in entries.flatten() {
+                dirs.push(entry.path().join("usr/sbin"));
+                dirs.push(entry.path().join("usr/bin"));
+            }
         }
     }
     dirs.into_iter()
