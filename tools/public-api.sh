@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Writes docs/public-api.txt: the crate's public API, one path per line, with
+# the count of public items on its last line (see tools/public_api.py for what
+# counts). Needs the nightly toolchain (rustdoc's JSON output is unstable).
+# `tools/public-api.sh --check` fails when docs/public-api.txt is out of date.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target=${CARGO_TARGET_DIR:-target}/public-api
+CARGO_TARGET_DIR="$target" cargo +nightly rustdoc -q --lib --all-features -- -Z unstable-options --output-format json
+listing=$(python3 tools/public_api.py "$target/doc/smtp_fixture.json")
+if [ "${1:-}" = "--check" ]; then
+  if ! diff -u docs/public-api.txt <(printf '%s\n' "$listing"); then
+    echo "public-api: docs/public-api.txt is out of date; run tools/public-api.sh" >&2
+    exit 1
+  fi
+else
+  printf '%s\n' "$listing" > docs/public-api.txt
+  tail -n 1 docs/public-api.txt
+fi
