@@ -13,7 +13,7 @@ use super::relay::{
     self, deferred, deliver, headers_need_utf8, key, lost_after_data, mail_command, unavailable,
     utf8_address_refused, utf8_headers_refused, with_x_peer, Delivery, Outcome, SessionEnd, SessionKey,
 };
-use super::upstream::{one_line, Client, Extensions, Failure, Upstream};
+use crate::client::{one_line, Client, Extensions, Failure, Upstream};
 use crate::handler::{Handler, SessionLog};
 use crate::protocol::{Command, Decision, Message, Reply, Session, SessionInfo, Verb};
 
@@ -345,7 +345,7 @@ enum Unanswered {
 impl Unanswered {
     fn failure(self) -> Failure {
         match self {
-            Unanswered::NotSent => Failure("the upstream session had already closed".to_string()),
+            Unanswered::NotSent => Failure::SessionClosed,
             Unanswered::Failed(failure) => failure,
         }
     }
@@ -360,7 +360,7 @@ impl Transaction {
         match reply.await {
             Ok(result) => result.map_err(Unanswered::Failed),
             // The task was cancelled (the runtime is shutting down).
-            Err(_) => Err(Unanswered::Failed(Failure("upstream session ended".to_string()))),
+            Err(_) => Err(Unanswered::Failed(Failure::SessionEnded)),
         }
     }
 }

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::relay::{deliver, key, with_x_peer, Delivery, Outcome, SessionEnd, SessionKey};
-use super::upstream::Upstream;
+use crate::client::Upstream;
 use crate::handler::{Handler, SessionLog};
 use crate::protocol::auth::Credentials;
 use crate::protocol::{Command, Decision, Envelope, Message, Reply, Session, SessionInfo};

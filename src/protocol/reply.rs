@@ -1,6 +1,14 @@
 //! SMTP replies: a code and one or more text lines.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::hash::{Hash, Hasher};
+
+mod code;
+mod parser;
+
+pub use code::{InvalidReplyCode, ReplyCode};
+pub use parser::{ReplyError, ReplyParser};
 
 /// An SMTP reply: a three-digit code and one or more lines of text.
 ///
@@ -17,94 +25,195 @@ use std::fmt;
 ///     b"250-mail.example\r\n250-SIZE 1000\r\n250 HELP\r\n".to_vec()
 /// );
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// The code is checked when the reply is made: [`Reply::new`] panics for a
+/// number that is no reply code (a mistake in the program), and
+/// [`Reply::try_new`] returns the error for codes that come from outside.
+#[derive(Clone)]
 pub struct Reply {
-    code: u16,
-    lines: Vec<String>,
+    code: ReplyCode,
+    lines: Lines,
+}
+
+/// The text lines. Each line is free of CR and LF. Borrowed lines let a
+/// fixed reply live in a `const` or `static` without allocating; `Many`
+/// always holds two lines or more, so that each reply has one
+/// representation.
+#[derive(Clone)]
+enum Lines {
+    One(Cow<'static, str>),
+    Many(Cow<'static, [Cow<'static, str>]>),
 }
 
 impl Reply {
     /// A reply with `code` and `text`; a `\n` in `text` starts a new line of
     /// a multi-line reply. CR and LF never reach the wire inside a line.
+    ///
+    /// # Panics
+    ///
+    /// If `code` is not from 200 to 599: a reply code written into the
+    /// program is the program's mistake. Use [`Reply::try_new`] for a code
+    /// read from elsewhere.
+    #[track_caller]
     pub fn new(code: u16, text: impl AsRef<str>) -> Reply {
-        let text = text.as_ref();
+        Reply::with_text(checked(code), text.as_ref())
+    }
+
+    /// [`Reply::new`] for a code that may be wrong.
+    ///
+    /// ```
+    /// use smtp_fixture::Reply;
+    /// assert_eq!(Reply::try_new(550, "No").map(|r| r.code()), Ok(550));
+    /// assert!(Reply::try_new(1000, "No").is_err());
+    /// ```
+    pub fn try_new(code: u16, text: impl AsRef<str>) -> Result<Reply, InvalidReplyCode> {
+        Ok(Reply::with_text(ReplyCode::new(code)?, text.as_ref()))
+    }
+
+    /// A one-line reply whose text is borrowed for ever: no allocation, and
+    /// usable in a `const`.
+    ///
+    /// ```
+    /// use smtp_fixture::Reply;
+    /// const FULL: Reply = Reply::from_static(452, "4.2.2 Mailbox full");
+    /// assert_eq!(FULL.to_wire(), b"452 4.2.2 Mailbox full\r\n");
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `code` is not from 200 to 599, or `text` holds a CR or LF (use
+    /// [`Reply::new`] or [`Reply::multiline`] for several lines). In a
+    /// `const` the panic is a compile error.
+    #[track_caller]
+    pub const fn from_static(code: u16, text: &'static str) -> Reply {
+        let Ok(code) = ReplyCode::new(code) else {
+            panic!("Reply::from_static: the code is not from 200 to 599");
+        };
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        while at < bytes.len() {
+            if bytes[at] == b'\r' || bytes[at] == b'\n' {
+                panic!("Reply::from_static: the text holds a CR or LF (one line only)");
+            }
+            at += 1;
+        }
+        Reply {
+            code,
+            lines: Lines::One(Cow::Borrowed(text)),
+        }
+    }
+
+    fn with_text(code: ReplyCode, text: &str) -> Reply {
         // Most replies are one clean line: no splitting, one allocation.
         if !text.contains(['\n', '\r']) {
             return Reply {
                 code,
-                lines: vec![text.to_owned()],
+                lines: Lines::One(Cow::Owned(text.to_owned())),
             };
         }
         let lines = text
             .split('\n')
-            .map(|line| line.trim_end_matches('\r').replace('\r', " "))
+            .map(|line| Cow::Owned(line.trim_end_matches('\r').replace('\r', " ")))
             .collect();
-        Reply { code, lines }
+        Reply::from_lines(code, lines)
     }
 
     /// A reply made of `lines`, each sent with the same code.
+    ///
+    /// # Panics
+    ///
+    /// As [`Reply::new`], if `code` is not from 200 to 599.
+    #[track_caller]
     pub fn multiline<I, S>(code: u16, lines: I) -> Reply
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let lines: Vec<String> = lines
+        let code = checked(code);
+        let lines: Vec<Cow<'static, str>> = lines
             .into_iter()
-            .map(|line| line.as_ref().replace(['\r', '\n'], " "))
+            .map(|line| Cow::Owned(line.as_ref().replace(['\r', '\n'], " ")))
             .collect();
         if lines.is_empty() {
-            return Reply::new(code, "");
+            return Reply::with_text(code, "");
         }
+        Reply::from_lines(code, lines)
+    }
+
+    /// A reply from lines already free of CR and LF; no lines is one empty
+    /// line.
+    pub(crate) fn from_lines(code: ReplyCode, mut lines: Vec<Cow<'static, str>>) -> Reply {
+        let lines = match lines.len() {
+            0 => Lines::One(Cow::Borrowed("")),
+            1 => Lines::One(lines.pop().unwrap_or_default()),
+            _ => Lines::Many(Cow::Owned(lines)),
+        };
         Reply { code, lines }
     }
 
     /// Parses a reply written as the reference's `process_message` returns
-    /// it: `"550 No such user"`. Returns `None` unless the text starts with
-    /// a code from 200 to 599.
+    /// it: `"550 No such user"`, the code, a space (or a hyphen) and the
+    /// text, in which a `\n` starts a new line. A bare code is a reply with
+    /// an empty text.
     ///
     /// ```
     /// use smtp_fixture::Reply;
-    /// assert_eq!(Reply::parse("451 Try later"), Some(Reply::new(451, "Try later")));
-    /// assert_eq!(Reply::parse("hello"), None);
+    /// use smtp_fixture::protocol::ReplyError;
+    /// assert_eq!(Reply::parse("451 Try later"), Ok(Reply::new(451, "Try later")));
+    /// assert_eq!(Reply::parse("hello"), Err(ReplyError::NotACode));
+    /// assert_eq!(Reply::parse("250OK"), Err(ReplyError::MissingSeparator));
     /// ```
-    pub fn parse(text: &str) -> Option<Reply> {
-        let code: u16 = text.get(..3)?.parse().ok()?;
-        if !(200..600).contains(&code) {
-            return None;
-        }
+    pub fn parse(text: &str) -> Result<Reply, ReplyError> {
+        let (code, _) = parser::split_code(text.as_bytes())?;
+        // The code is three ASCII digits, so 3 is a character boundary.
         let rest = &text[3..];
-        let rest = rest.strip_prefix([' ', '-']).unwrap_or(rest);
-        Some(Reply::new(code, rest))
+        let rest = match rest.chars().next() {
+            None => rest,
+            Some(' ' | '-') => &rest[1..],
+            Some(_) => return Err(ReplyError::MissingSeparator),
+        };
+        Ok(Reply::with_text(code, rest))
     }
 
-    /// The three-digit reply code.
+    /// The three-digit reply code. A number, so that `reply.code() == 250`
+    /// and `match reply.code() { 200..=299 => ... }` read plainly; it is
+    /// always from 200 to 599. [`reply_code`](Reply::reply_code) gives the
+    /// typed code.
     pub fn code(&self) -> u16 {
+        self.code.get()
+    }
+
+    /// The typed reply code.
+    pub fn reply_code(&self) -> ReplyCode {
         self.code
     }
 
     /// The text lines, without codes.
-    pub fn lines(&self) -> &[String] {
-        &self.lines
+    pub fn lines(&self) -> &[Cow<'static, str>] {
+        match &self.lines {
+            Lines::One(line) => std::slice::from_ref(line),
+            Lines::Many(lines) => lines,
+        }
     }
 
     /// The text of all lines joined with `\n`.
     pub fn text(&self) -> String {
-        self.lines.join("\n")
+        self.lines().join("\n")
     }
 
     /// 2xx: the command succeeded.
     pub fn is_positive(&self) -> bool {
-        (200..300).contains(&self.code)
+        self.code.is_positive()
     }
 
     /// 4xx: a transient failure, the client may retry.
     pub fn is_transient(&self) -> bool {
-        (400..500).contains(&self.code)
+        self.code.is_transient()
     }
 
     /// 5xx: a permanent failure.
     pub fn is_permanent(&self) -> bool {
-        (500..600).contains(&self.code)
+        self.code.is_permanent()
     }
 
     /// This reply with the RFC 3463 enhanced status code `status` (e.g.
@@ -118,14 +227,18 @@ impl Reply {
     /// assert_eq!(kept.to_string(), "550 5.1.1 No such user");
     /// ```
     pub fn with_enhanced_status(mut self, status: &str) -> Reply {
-        for line in &mut self.lines {
+        let add = |line: &mut Cow<'static, str>| {
             if !starts_with_enhanced_status(line) {
-                *line = if line.is_empty() {
+                *line = Cow::Owned(if line.is_empty() {
                     status.to_string()
                 } else {
                     format!("{status} {line}")
-                };
+                });
             }
+        };
+        match &mut self.lines {
+            Lines::One(line) => add(line),
+            Lines::Many(lines) => lines.to_mut().iter_mut().for_each(add),
         }
         self
     }
@@ -158,9 +271,10 @@ impl Reply {
 
     /// Appends the wire form (CRLF line endings) to `out`.
     pub fn write_to(&self, out: &mut Vec<u8>) {
-        let last = self.lines.len().saturating_sub(1);
-        for (index, line) in self.lines.iter().enumerate() {
-            push_code(out, self.code);
+        let lines = self.lines();
+        let last = lines.len().saturating_sub(1);
+        for (index, line) in lines.iter().enumerate() {
+            out.extend_from_slice(&self.code.digits());
             out.push(if index == last { b' ' } else { b'-' });
             out.extend_from_slice(line.as_bytes());
             out.extend_from_slice(b"\r\n");
@@ -169,9 +283,43 @@ impl Reply {
 
     /// The wire form as bytes.
     pub fn to_wire(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.lines.iter().map(|l| l.len() + 6).sum());
+        let mut out = Vec::with_capacity(self.lines().iter().map(|l| l.len() + 6).sum());
         self.write_to(&mut out);
         out
+    }
+}
+
+/// `code` as a reply code, or a panic that names the caller's mistake.
+#[track_caller]
+fn checked(code: u16) -> ReplyCode {
+    match ReplyCode::new(code) {
+        Ok(code) => code,
+        Err(invalid) => panic!("Reply::new({code}, ..): {invalid}"),
+    }
+}
+
+/// Equal when code and lines are: how the text is stored does not count.
+impl PartialEq for Reply {
+    fn eq(&self, other: &Reply) -> bool {
+        self.code == other.code && self.lines() == other.lines()
+    }
+}
+
+impl Eq for Reply {}
+
+impl Hash for Reply {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.code.hash(state);
+        self.lines().hash(state);
+    }
+}
+
+impl fmt::Debug for Reply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reply")
+            .field("code", &self.code.get())
+            .field("lines", &self.lines())
+            .finish()
     }
 }
 
@@ -187,25 +335,17 @@ fn starts_with_enhanced_status(line: &str) -> bool {
     class_ok && number(parts.next()) && number(parts.next()) && parts.next().is_none()
 }
 
-fn push_code(out: &mut Vec<u8>, code: u16) {
-    let code = code.min(999);
-    out.extend_from_slice(&[
-        b'0' + (code / 100) as u8,
-        b'0' + (code / 10 % 10) as u8,
-        b'0' + (code % 10) as u8,
-    ]);
-}
-
 impl fmt::Display for Reply {
     /// The wire form without the final CRLF, lines separated by `\n`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let last = self.lines.len().saturating_sub(1);
-        for (index, line) in self.lines.iter().enumerate() {
+        let lines = self.lines();
+        let last = lines.len().saturating_sub(1);
+        for (index, line) in lines.iter().enumerate() {
             let sep = if index == last { ' ' } else { '-' };
             if index > 0 {
                 f.write_str("\n")?;
             }
-            write!(f, "{:03}{sep}{line}", self.code)?;
+            write!(f, "{}{sep}{line}", self.code)?;
         }
         Ok(())
     }
@@ -443,10 +583,75 @@ mod tests {
             let reply = Reply::parse(text).expect(text);
             assert_eq!(reply.to_string(), text);
         }
-        assert_eq!(Reply::parse("99 x"), None);
-        assert_eq!(Reply::parse("600 x"), None);
-        assert_eq!(Reply::parse("25"), None);
-        assert_eq!(Reply::parse("250").map(|r| r.text()), Some(String::new()));
+        assert_eq!(Reply::parse("250").map(|r| r.text()), Ok(String::new()));
+        assert_eq!(Reply::parse("250-x"), Ok(Reply::new(250, "x")));
+        assert_eq!(Reply::parse("550 a\nb").map(|r| r.lines().len()), Ok(2));
+    }
+
+    #[test]
+    fn parse_errors_name_the_fault() {
+        let cases = [
+            ("25", ReplyError::TooShort),
+            ("99 x", ReplyError::NotACode),
+            ("hello", ReplyError::NotACode),
+            ("600 x", ReplyError::BadCode(ReplyCode::new(600).unwrap_err())),
+            ("199 x", ReplyError::BadCode(ReplyCode::new(199).unwrap_err())),
+            ("250OK", ReplyError::MissingSeparator),
+            ("2500 x", ReplyError::MissingSeparator),
+        ];
+        for (text, error) in cases {
+            assert_eq!(Reply::parse(text), Err(error), "{text:?}");
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "Reply::new(999, ..): 999 is not an SMTP reply code")]
+    fn an_impossible_code_is_the_programs_mistake() {
+        let _ = Reply::new(999, "x");
+    }
+
+    #[test]
+    fn codes_from_outside_are_checked() {
+        for code in [0, 199, 600, 999, u16::MAX] {
+            assert_eq!(
+                Reply::try_new(code, "x").map_err(InvalidReplyCode::value),
+                Err(code)
+            );
+            assert!(std::panic::catch_unwind(|| Reply::multiline(code, ["x"])).is_err());
+        }
+        assert_eq!(Reply::try_new(250, "a\nb"), Ok(Reply::new(250, "a\nb")));
+    }
+
+    #[test]
+    fn how_the_text_is_stored_does_not_show() {
+        const OK: Reply = Reply::from_static(250, "OK");
+        let built = [
+            Reply::new(250, "OK"),
+            Reply::multiline(250, ["OK"]),
+            Reply::from_lines(ReplyCode::new(250).unwrap(), vec!["OK".into()]),
+        ];
+        for reply in built {
+            assert_eq!(reply, OK);
+            assert_eq!(format!("{reply:?}"), r#"Reply { code: 250, lines: ["OK"] }"#);
+            let hash = |reply: &Reply| {
+                let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                reply.hash(&mut hasher);
+                hasher.finish()
+            };
+            assert_eq!(hash(&reply), hash(&OK));
+        }
+        assert_eq!(Reply::multiline(250, Vec::<String>::new()), Reply::new(250, ""));
+        assert_eq!(OK.with_enhanced_status("2.0.0").to_wire(), b"250 2.0.0 OK\r\n");
+        assert_eq!(
+            Reply::new(250, "a\nb").with_enhanced_status("2.0.0").lines(),
+            ["2.0.0 a", "2.0.0 b"]
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "one line only")]
+    fn a_static_reply_is_one_line() {
+        let _ = Reply::from_static(250, "a\nb");
     }
 
     #[test]
