@@ -336,7 +336,7 @@ impl Outcome {
             return Reply::multiline(base.code(), lines);
         }
         let Some((_, first)) = self.refused.first() else {
-            return Reply::new(554, "5.5.1 No valid recipients");
+            return replies::no_valid_recipients();
         };
         if self.refused.iter().all(|(_, reply)| reply == first) {
             return first.clone();
