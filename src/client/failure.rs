@@ -98,3 +98,45 @@ impl Error for Failure {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::ReplyParser;
+
+    /// The texts reach the proxy's client inside a `451`: they stay as
+    /// they were when the failure was a string.
+    #[test]
+    fn texts_on_the_wire() {
+        let bad = |lines: &[&[u8]]| {
+            let mut parser = ReplyParser::new();
+            let error = lines
+                .iter()
+                .find_map(|line| parser.line(line).err())
+                .expect("an error");
+            let line = String::from_utf8_lossy(lines[lines.len() - 1]).into_owned();
+            Failure::BadReply { error, line }.to_string()
+        };
+        assert_eq!(bad(&[b"25O x"]), r#"malformed reply line "25O x""#);
+        assert_eq!(bad(&[b"250-a", b"251 b"]), "reply lines with different codes");
+        let many = vec![&b"250-x"[..]; ReplyParser::MAX_LINES];
+        assert_eq!(bad(&many), "reply with too many lines");
+        let refused = Failure::Refused {
+            command: "EHLO",
+            reply: Reply::new(421, "4.3.2 busy"),
+        };
+        let retried = Failure::Attempts {
+            attempts: 3,
+            last: Box::new(refused),
+        };
+        assert_eq!(
+            retried.to_string(),
+            "EHLO answered 421 4.3.2 busy (after 3 attempts)"
+        );
+        assert!(retried.source().is_some());
+        assert_eq!(
+            Failure::Greeting(Reply::new(554, "no")).to_string(),
+            "greeting was 554 no"
+        );
+    }
+}
