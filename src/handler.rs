@@ -10,7 +10,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::protocol::auth::Credentials;
-use crate::protocol::{Command, Decision, Message, Question, Reply, Session, SessionInfo};
+use crate::protocol::{replies, Command, Decision, Message, Question, Reply, Session, SessionInfo};
 
 /// What a server does with sessions and messages (the reference's
 /// `SMTPServer` subclass with its `process_message`, plus the channel's
@@ -85,7 +85,7 @@ pub trait Handler: Send + Sync + 'static {
     /// (`535`); `Decision::Proceed` accepts them (`235`).
     fn on_auth(&self, session: &Session, credentials: &Credentials) -> impl Future<Output = Decision> + Send {
         let _ = (session, credentials);
-        async { Decision::Reply(Reply::new(535, "5.7.8 Authentication credentials invalid")) }
+        async { Decision::Reply(replies::auth_invalid()) }
     }
 
     /// A valid `DATA`, before `354`.

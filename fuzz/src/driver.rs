@@ -549,7 +549,7 @@ impl<'a> Driver<'a> {
         self.last_line = self.line_start..end.saturating_sub(2).max(self.line_start);
         let line = &self.stream[self.last_line.clone()];
         if let Step::Reply(reply) = step {
-            let too_long = |text: &String| text.ends_with("Error: line too long");
+            let too_long = |text: &std::borrow::Cow<'static, str>| text.ends_with("Error: line too long");
             if reply.code() == 500 && reply.lines().first().is_some_and(too_long) {
                 let allowed = self.line_allowance(line, extended);
                 assert!(

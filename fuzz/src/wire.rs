@@ -65,7 +65,7 @@ pub fn check_reply(reply: &Reply, longest: usize) -> Result<(), String> {
 /// new reply line, whose text is the client's (reported as an open finding
 /// in docs/fuzzing.md).
 pub fn check_status_class(reply: &Reply) -> Result<(), String> {
-    let first = reply.lines().first().map(String::as_str).unwrap_or("");
+    let first = reply.lines().first().map(|line| &**line).unwrap_or("");
     let quotes_the_client = first.contains("Error: command \"") || first.contains("Could not VRFY");
     let checked = if quotes_the_client { 1 } else { reply.lines().len() };
     for line in &reply.lines()[..checked] {

@@ -12,7 +12,7 @@ use clap::error::{ContextKind, ContextValue};
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, ValueEnum};
 use smtp_fixture::handlers::{DebuggingServer, PureProxy, Sink};
 use smtp_fixture::protocol::auth::{Credentials, Mechanism};
-use smtp_fixture::protocol::{Session, SessionInfo};
+use smtp_fixture::protocol::{replies, Session, SessionInfo};
 use smtp_fixture::server::TlsConfig;
 use smtp_fixture::testing::{
     parse_cut_rule, parse_delay_rule, parse_disconnect_rule, parse_reply_rule, parse_reset_rule,
@@ -318,7 +318,7 @@ impl Handler for CliHandler {
         if accepted {
             Decision::Proceed
         } else {
-            Decision::Reply(Reply::new(535, "5.7.8 Authentication credentials invalid"))
+            Decision::Reply(replies::auth_invalid())
         }
     }
     async fn process_message(&self, message: &Message) -> Option<Reply> {

@@ -6,11 +6,10 @@ mod recording;
 mod relay;
 mod routing;
 mod sink;
-mod upstream;
 
+pub use crate::client::Upstream;
 pub use debugging::DebuggingServer;
 pub use proxy::PureProxy;
 pub use recording::Recording;
 pub use routing::RoutingProxy;
 pub use sink::Sink;
-pub use upstream::Upstream;

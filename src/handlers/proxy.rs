@@ -13,9 +13,9 @@ use super::relay::{
     self, deferred, deliver, headers_need_utf8, key, lost_after_data, mail_command, unavailable,
     utf8_address_refused, utf8_headers_refused, with_x_peer, Delivery, Outcome, SessionEnd, SessionKey,
 };
-use super::upstream::{one_line, Client, Extensions, Failure, Upstream};
+use crate::client::{one_line, Client, Extensions, Failure, Upstream};
 use crate::handler::{Handler, SessionLog};
-use crate::protocol::{Command, Decision, Message, Reply, Session, SessionInfo, Verb};
+use crate::protocol::{replies, Command, Decision, Message, Reply, Session, SessionInfo, Verb};
 
 /// Relays every message to an upstream server (the reference's
 /// `PureProxy`), adding an `X-Peer: <client ip>` header after the last
@@ -227,7 +227,7 @@ impl PureProxy {
     async fn forward(&self, session: &Session, line: String, expected: u16) -> Reply {
         let key = key(session.info());
         let Some(transaction) = self.transaction(key) else {
-            return no_transaction();
+            return replies::upstream_transaction_closed();
         };
         let command = line.clone();
         match transaction.ask(Request::Command(line)).await {
@@ -261,7 +261,7 @@ impl PureProxy {
         // Taken out: whatever happens, the transaction ends here, and the
         // handle dropped at the end makes the upstream session quit.
         let Some(transaction) = self.close(key(&message.session)) else {
-            return no_transaction();
+            return replies::upstream_transaction_closed();
         };
         let needs_utf8 = message.envelope.smtputf8() && headers_need_utf8(&message.data);
         if needs_utf8 && !transaction.extensions.smtputf8 {
@@ -291,13 +291,6 @@ impl PureProxy {
             _ => unexpected(&self.upstream, command, &reply),
         }
     }
-}
-
-fn no_transaction() -> Reply {
-    Reply::new(
-        451,
-        "4.4.1 The upstream transaction is no longer open; try again later",
-    )
 }
 
 fn unexpected(upstream: &Upstream, command: &str, reply: &Reply) -> Reply {
@@ -345,7 +338,7 @@ enum Unanswered {
 impl Unanswered {
     fn failure(self) -> Failure {
         match self {
-            Unanswered::NotSent => Failure("the upstream session had already closed".to_string()),
+            Unanswered::NotSent => Failure::SessionClosed,
             Unanswered::Failed(failure) => failure,
         }
     }
@@ -360,7 +353,7 @@ impl Transaction {
         match reply.await {
             Ok(result) => result.map_err(Unanswered::Failed),
             // The task was cancelled (the runtime is shutting down).
-            Err(_) => Err(Unanswered::Failed(Failure("upstream session ended".to_string()))),
+            Err(_) => Err(Unanswered::Failed(Failure::SessionEnded)),
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use super::upstream::{one_line, Client, Extensions, Failure, Upstream};
+use crate::client::{one_line, Client, Extensions, Failure, Upstream};
 use crate::handler::SessionLog;
 use crate::protocol::{replies, Envelope, Reply, SessionInfo};
 
@@ -327,7 +327,7 @@ impl Outcome {
                 return base;
             }
             let total = self.delivered + self.refused.len();
-            let mut lines = base.lines().to_vec();
+            let mut lines: Vec<String> = base.lines().iter().map(|line| line.to_string()).collect();
             lines.push(format!(
                 "Not delivered to {} of {total} recipients:",
                 self.refused.len()
@@ -336,7 +336,7 @@ impl Outcome {
             return Reply::multiline(base.code(), lines);
         }
         let Some((_, first)) = self.refused.first() else {
-            return Reply::new(554, "5.5.1 No valid recipients");
+            return replies::no_valid_recipients();
         };
         if self.refused.iter().all(|(_, reply)| reply == first) {
             return first.clone();

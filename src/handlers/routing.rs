@@ -5,10 +5,10 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::relay::{deliver, key, with_x_peer, Delivery, Outcome, SessionEnd, SessionKey};
-use super::upstream::Upstream;
+use crate::client::Upstream;
 use crate::handler::{Handler, SessionLog};
 use crate::protocol::auth::Credentials;
-use crate::protocol::{Command, Decision, Envelope, Message, Reply, Session, SessionInfo};
+use crate::protocol::{replies, Command, Decision, Envelope, Message, Reply, Session, SessionInfo};
 
 /// Splits each message by recipient: the recipients a resolver calls local
 /// go to a local [`Handler`], the others are relayed upstream as
@@ -199,13 +199,8 @@ fn final_reply(decision: Decision) -> Option<Reply> {
     match decision {
         Decision::Proceed => None,
         Decision::Reply(reply) => Some(reply),
-        Decision::Disconnect(reply) => Some(reply.unwrap_or_else(|| {
-            Reply::new(451, "4.3.0 The local handler closed the session; try again later")
-        })),
-        Decision::Raw(_) => Some(Reply::new(
-            451,
-            "4.3.0 The local handler sent no reply; try again later",
-        )),
+        Decision::Disconnect(reply) => Some(reply.unwrap_or_else(replies::local_handler_closed)),
+        Decision::Raw(_) => Some(replies::local_handler_no_reply()),
         // A fault of the link means nothing without a link: its decision counts.
         Decision::Fault(_, decision) => final_reply(*decision),
         decision @ Decision::PerRecipient(_) => final_reply(decision.combined()),

@@ -6,7 +6,7 @@ use std::fmt;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 
-use super::reply::Reply;
+use super::reply::{replies, Reply};
 
 /// A SASL mechanism the server can offer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -181,24 +181,18 @@ pub struct Exchange {
     username: Option<String>,
 }
 
-fn malformed() -> Reply {
-    Reply::new(501, "5.5.2 Error: malformed authentication response")
-}
-
-fn cancelled() -> Reply {
-    Reply::new(501, "5.7.0 Authentication cancelled")
-}
-
 fn decode(text: &str) -> Result<Vec<u8>, Reply> {
     match text.trim() {
-        "*" => Err(cancelled()),
+        "*" => Err(replies::auth_cancelled()),
         "=" => Ok(Vec::new()),
-        text => BASE64.decode(text).map_err(|_| malformed()),
+        text => BASE64
+            .decode(text)
+            .map_err(|_| replies::malformed_auth_response()),
     }
 }
 
 fn text(bytes: Vec<u8>) -> Result<String, Reply> {
-    String::from_utf8(bytes).map_err(|_| malformed())
+    String::from_utf8(bytes).map_err(|_| replies::malformed_auth_response())
 }
 
 impl Exchange {
@@ -211,7 +205,7 @@ impl Exchange {
             username: None,
         };
         let step = match (mechanism, initial) {
-            (Mechanism::CramMd5, Some(_)) => AuthStep::Failed(malformed()),
+            (Mechanism::CramMd5, Some(_)) => AuthStep::Failed(replies::malformed_auth_response()),
             (Mechanism::CramMd5, None) => AuthStep::Challenge(BASE64.encode(exchange.challenge.as_bytes())),
             (Mechanism::Login, None) => AuthStep::Challenge(BASE64.encode("Username:")),
             (_, None) => AuthStep::Challenge(String::new()),
@@ -236,7 +230,7 @@ impl Exchange {
                 let (Some(authzid), Some(username), Some(password), None) =
                     (parts.next(), parts.next(), parts.next(), parts.next())
                 else {
-                    return Err(malformed());
+                    return Err(replies::malformed_auth_response());
                 };
                 AuthStep::Done(Credentials::Plain {
                     authzid: text(authzid.to_vec())?,
@@ -256,7 +250,9 @@ impl Exchange {
             },
             Mechanism::CramMd5 => {
                 let response = text(bytes)?;
-                let (username, digest) = response.rsplit_once(' ').ok_or_else(malformed)?;
+                let (username, digest) = response
+                    .rsplit_once(' ')
+                    .ok_or_else(replies::malformed_auth_response)?;
                 AuthStep::Done(Credentials::CramMd5 {
                     username: username.to_string(),
                     challenge: self.challenge.clone(),
@@ -279,7 +275,7 @@ impl Exchange {
                 }
                 match (username, token) {
                     (Some(username), Some(token)) => AuthStep::Done(Credentials::XOAuth2 { username, token }),
-                    _ => return Err(malformed()),
+                    _ => return Err(replies::malformed_auth_response()),
                 }
             }
         })
@@ -405,7 +401,7 @@ mod tests {
     #[test]
     fn cancel_and_garbage() {
         let (mut exchange, _) = Exchange::start(Mechanism::Login, None, String::new());
-        assert_eq!(exchange.respond("*"), AuthStep::Failed(cancelled()));
+        assert_eq!(exchange.respond("*"), AuthStep::Failed(replies::auth_cancelled()));
         for (mechanism, bad) in [
             (Mechanism::Plain, "not base64!"),
             (Mechanism::Plain, b64("only\0two").as_str()),

@@ -20,5 +20,6 @@ pub mod session;
 pub use command::{Command, Verb};
 pub use config::{Config, ConfigError};
 pub use envelope::{AuthInfo, Envelope, Message, SessionInfo, TlsInfo};
-pub use reply::{replies, Reply};
+pub use extension::Extension;
+pub use reply::{replies, InvalidReplyCode, Reply, ReplyCode, ReplyError, ReplyParser};
 pub use session::{Decision, LinkFault, Progress, Question, Session, State, Step};

@@ -1,6 +1,16 @@
 //! SMTP replies: a code and one or more text lines.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::hash::{Hash, Hasher};
+
+mod code;
+mod parser;
+#[cfg(test)]
+mod tests;
+
+pub use code::{InvalidReplyCode, ReplyCode};
+pub use parser::{ReplyError, ReplyParser};
 
 /// An SMTP reply: a three-digit code and one or more lines of text.
 ///
@@ -17,94 +27,195 @@ use std::fmt;
 ///     b"250-mail.example\r\n250-SIZE 1000\r\n250 HELP\r\n".to_vec()
 /// );
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// The code is checked when the reply is made: [`Reply::new`] panics for a
+/// number that is no reply code (a mistake in the program), and
+/// [`Reply::try_new`] returns the error for codes that come from outside.
+#[derive(Clone)]
 pub struct Reply {
-    code: u16,
-    lines: Vec<String>,
+    code: ReplyCode,
+    lines: Lines,
+}
+
+/// The text lines. Each line is free of CR and LF. Borrowed lines let a
+/// fixed reply live in a `const` or `static` without allocating; `Many`
+/// always holds two lines or more, so that each reply has one
+/// representation.
+#[derive(Clone)]
+enum Lines {
+    One(Cow<'static, str>),
+    Many(Cow<'static, [Cow<'static, str>]>),
 }
 
 impl Reply {
     /// A reply with `code` and `text`; a `\n` in `text` starts a new line of
     /// a multi-line reply. CR and LF never reach the wire inside a line.
+    ///
+    /// # Panics
+    ///
+    /// If `code` is not from 200 to 599: a reply code written into the
+    /// program is the program's mistake. Use [`Reply::try_new`] for a code
+    /// read from elsewhere.
+    #[track_caller]
     pub fn new(code: u16, text: impl AsRef<str>) -> Reply {
-        let text = text.as_ref();
+        Reply::with_text(checked(code), text.as_ref())
+    }
+
+    /// [`Reply::new`] for a code that may be wrong.
+    ///
+    /// ```
+    /// use smtp_fixture::Reply;
+    /// assert_eq!(Reply::try_new(550, "No").map(|r| r.code()), Ok(550));
+    /// assert!(Reply::try_new(1000, "No").is_err());
+    /// ```
+    pub fn try_new(code: u16, text: impl AsRef<str>) -> Result<Reply, InvalidReplyCode> {
+        Ok(Reply::with_text(ReplyCode::new(code)?, text.as_ref()))
+    }
+
+    /// A one-line reply whose text is borrowed for ever: no allocation, and
+    /// usable in a `const`.
+    ///
+    /// ```
+    /// use smtp_fixture::Reply;
+    /// const FULL: Reply = Reply::from_static(452, "4.2.2 Mailbox full");
+    /// assert_eq!(FULL.to_wire(), b"452 4.2.2 Mailbox full\r\n");
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `code` is not from 200 to 599, or `text` holds a CR or LF (use
+    /// [`Reply::new`] or [`Reply::multiline`] for several lines). In a
+    /// `const` the panic is a compile error.
+    #[track_caller]
+    pub const fn from_static(code: u16, text: &'static str) -> Reply {
+        let Ok(code) = ReplyCode::new(code) else {
+            panic!("Reply::from_static: the code is not from 200 to 599");
+        };
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        while at < bytes.len() {
+            if bytes[at] == b'\r' || bytes[at] == b'\n' {
+                panic!("Reply::from_static: the text holds a CR or LF (one line only)");
+            }
+            at += 1;
+        }
+        Reply {
+            code,
+            lines: Lines::One(Cow::Borrowed(text)),
+        }
+    }
+
+    fn with_text(code: ReplyCode, text: &str) -> Reply {
         // Most replies are one clean line: no splitting, one allocation.
         if !text.contains(['\n', '\r']) {
             return Reply {
                 code,
-                lines: vec![text.to_owned()],
+                lines: Lines::One(Cow::Owned(text.to_owned())),
             };
         }
         let lines = text
             .split('\n')
-            .map(|line| line.trim_end_matches('\r').replace('\r', " "))
+            .map(|line| Cow::Owned(line.trim_end_matches('\r').replace('\r', " ")))
             .collect();
-        Reply { code, lines }
+        Reply::from_lines(code, lines)
     }
 
     /// A reply made of `lines`, each sent with the same code.
+    ///
+    /// # Panics
+    ///
+    /// As [`Reply::new`], if `code` is not from 200 to 599.
+    #[track_caller]
     pub fn multiline<I, S>(code: u16, lines: I) -> Reply
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let lines: Vec<String> = lines
+        let code = checked(code);
+        let lines: Vec<Cow<'static, str>> = lines
             .into_iter()
-            .map(|line| line.as_ref().replace(['\r', '\n'], " "))
+            .map(|line| Cow::Owned(line.as_ref().replace(['\r', '\n'], " ")))
             .collect();
         if lines.is_empty() {
-            return Reply::new(code, "");
+            return Reply::with_text(code, "");
         }
+        Reply::from_lines(code, lines)
+    }
+
+    /// A reply from lines already free of CR and LF; no lines is one empty
+    /// line.
+    pub(crate) fn from_lines(code: ReplyCode, mut lines: Vec<Cow<'static, str>>) -> Reply {
+        let lines = match lines.len() {
+            0 => Lines::One(Cow::Borrowed("")),
+            1 => Lines::One(lines.pop().unwrap_or_default()),
+            _ => Lines::Many(Cow::Owned(lines)),
+        };
         Reply { code, lines }
     }
 
     /// Parses a reply written as the reference's `process_message` returns
-    /// it: `"550 No such user"`. Returns `None` unless the text starts with
-    /// a code from 200 to 599.
+    /// it: `"550 No such user"`, the code, a space (or a hyphen) and the
+    /// text, in which a `\n` starts a new line. A bare code is a reply with
+    /// an empty text.
     ///
     /// ```
     /// use smtp_fixture::Reply;
-    /// assert_eq!(Reply::parse("451 Try later"), Some(Reply::new(451, "Try later")));
-    /// assert_eq!(Reply::parse("hello"), None);
+    /// use smtp_fixture::protocol::ReplyError;
+    /// assert_eq!(Reply::parse("451 Try later"), Ok(Reply::new(451, "Try later")));
+    /// assert_eq!(Reply::parse("hello"), Err(ReplyError::NotACode));
+    /// assert_eq!(Reply::parse("250OK"), Err(ReplyError::MissingSeparator));
     /// ```
-    pub fn parse(text: &str) -> Option<Reply> {
-        let code: u16 = text.get(..3)?.parse().ok()?;
-        if !(200..600).contains(&code) {
-            return None;
-        }
+    pub fn parse(text: &str) -> Result<Reply, ReplyError> {
+        let (code, _) = parser::split_code(text.as_bytes())?;
+        // The code is three ASCII digits, so 3 is a character boundary.
         let rest = &text[3..];
-        let rest = rest.strip_prefix([' ', '-']).unwrap_or(rest);
-        Some(Reply::new(code, rest))
+        let rest = match rest.chars().next() {
+            None => rest,
+            Some(' ' | '-') => &rest[1..],
+            Some(_) => return Err(ReplyError::MissingSeparator),
+        };
+        Ok(Reply::with_text(code, rest))
     }
 
-    /// The three-digit reply code.
+    /// The three-digit reply code. A number, so that `reply.code() == 250`
+    /// and `match reply.code() { 200..=299 => ... }` read plainly; it is
+    /// always from 200 to 599. [`reply_code`](Reply::reply_code) gives the
+    /// typed code.
     pub fn code(&self) -> u16 {
+        self.code.get()
+    }
+
+    /// The typed reply code.
+    pub fn reply_code(&self) -> ReplyCode {
         self.code
     }
 
     /// The text lines, without codes.
-    pub fn lines(&self) -> &[String] {
-        &self.lines
+    pub fn lines(&self) -> &[Cow<'static, str>] {
+        match &self.lines {
+            Lines::One(line) => std::slice::from_ref(line),
+            Lines::Many(lines) => lines,
+        }
     }
 
     /// The text of all lines joined with `\n`.
     pub fn text(&self) -> String {
-        self.lines.join("\n")
+        self.lines().join("\n")
     }
 
     /// 2xx: the command succeeded.
     pub fn is_positive(&self) -> bool {
-        (200..300).contains(&self.code)
+        self.code.is_positive()
     }
 
     /// 4xx: a transient failure, the client may retry.
     pub fn is_transient(&self) -> bool {
-        (400..500).contains(&self.code)
+        self.code.is_transient()
     }
 
     /// 5xx: a permanent failure.
     pub fn is_permanent(&self) -> bool {
-        (500..600).contains(&self.code)
+        self.code.is_permanent()
     }
 
     /// This reply with the RFC 3463 enhanced status code `status` (e.g.
@@ -118,14 +229,18 @@ impl Reply {
     /// assert_eq!(kept.to_string(), "550 5.1.1 No such user");
     /// ```
     pub fn with_enhanced_status(mut self, status: &str) -> Reply {
-        for line in &mut self.lines {
+        let add = |line: &mut Cow<'static, str>| {
             if !starts_with_enhanced_status(line) {
-                *line = if line.is_empty() {
+                *line = Cow::Owned(if line.is_empty() {
                     status.to_string()
                 } else {
                     format!("{status} {line}")
-                };
+                });
             }
+        };
+        match &mut self.lines {
+            Lines::One(line) => add(line),
+            Lines::Many(lines) => lines.to_mut().iter_mut().for_each(add),
         }
         self
     }
@@ -158,9 +273,10 @@ impl Reply {
 
     /// Appends the wire form (CRLF line endings) to `out`.
     pub fn write_to(&self, out: &mut Vec<u8>) {
-        let last = self.lines.len().saturating_sub(1);
-        for (index, line) in self.lines.iter().enumerate() {
-            push_code(out, self.code);
+        let lines = self.lines();
+        let last = lines.len().saturating_sub(1);
+        for (index, line) in lines.iter().enumerate() {
+            out.extend_from_slice(&self.code.digits());
             out.push(if index == last { b' ' } else { b'-' });
             out.extend_from_slice(line.as_bytes());
             out.extend_from_slice(b"\r\n");
@@ -169,9 +285,43 @@ impl Reply {
 
     /// The wire form as bytes.
     pub fn to_wire(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.lines.iter().map(|l| l.len() + 6).sum());
+        let mut out = Vec::with_capacity(self.lines().iter().map(|l| l.len() + 6).sum());
         self.write_to(&mut out);
         out
+    }
+}
+
+/// `code` as a reply code, or a panic that names the caller's mistake.
+#[track_caller]
+fn checked(code: u16) -> ReplyCode {
+    match ReplyCode::new(code) {
+        Ok(code) => code,
+        Err(invalid) => panic!("Reply::new({code}, ..): {invalid}"),
+    }
+}
+
+/// Equal when code and lines are: how the text is stored does not count.
+impl PartialEq for Reply {
+    fn eq(&self, other: &Reply) -> bool {
+        self.code == other.code && self.lines() == other.lines()
+    }
+}
+
+impl Eq for Reply {}
+
+impl Hash for Reply {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.code.hash(state);
+        self.lines().hash(state);
+    }
+}
+
+impl fmt::Debug for Reply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reply")
+            .field("code", &self.code.get())
+            .field("lines", &self.lines())
+            .finish()
     }
 }
 
@@ -187,25 +337,17 @@ fn starts_with_enhanced_status(line: &str) -> bool {
     class_ok && number(parts.next()) && number(parts.next()) && parts.next().is_none()
 }
 
-fn push_code(out: &mut Vec<u8>, code: u16) {
-    let code = code.min(999);
-    out.extend_from_slice(&[
-        b'0' + (code / 100) as u8,
-        b'0' + (code / 10 % 10) as u8,
-        b'0' + (code % 10) as u8,
-    ]);
-}
-
 impl fmt::Display for Reply {
     /// The wire form without the final CRLF, lines separated by `\n`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let last = self.lines.len().saturating_sub(1);
-        for (index, line) in self.lines.iter().enumerate() {
+        let lines = self.lines();
+        let last = lines.len().saturating_sub(1);
+        for (index, line) in lines.iter().enumerate() {
             let sep = if index == last { ' ' } else { '-' };
             if index > 0 {
                 f.write_str("\n")?;
             }
-            write!(f, "{:03}{sep}{line}", self.code)?;
+            write!(f, "{}{sep}{line}", self.code)?;
         }
         Ok(())
     }
@@ -226,65 +368,65 @@ pub mod replies {
     use super::{quoting, Reply};
 
     /// `250 OK`
-    pub fn ok() -> Reply {
-        Reply::new(250, "OK")
+    pub const fn ok() -> Reply {
+        Reply::from_static(250, "OK")
     }
     /// `221 Bye`
-    pub fn bye() -> Reply {
-        Reply::new(221, "Bye")
+    pub const fn bye() -> Reply {
+        Reply::from_static(221, "Bye")
     }
     /// `354 End data with <CR><LF>.<CR><LF>`
-    pub fn start_data() -> Reply {
-        Reply::new(354, "End data with <CR><LF>.<CR><LF>")
+    pub const fn start_data() -> Reply {
+        Reply::from_static(354, "End data with <CR><LF>.<CR><LF>")
     }
     /// `500 Error: bad syntax` (an empty command line).
-    pub fn bad_syntax() -> Reply {
-        Reply::new(500, "Error: bad syntax")
+    pub const fn bad_syntax() -> Reply {
+        Reply::from_static(500, "Error: bad syntax")
     }
     /// `500 Error: line too long`
-    pub fn line_too_long() -> Reply {
-        Reply::new(500, "Error: line too long")
+    pub const fn line_too_long() -> Reply {
+        Reply::from_static(500, "Error: line too long")
     }
     /// `500 Error: command line is not valid UTF-8` (the reference closes the
     /// connection instead).
-    pub fn not_utf8_command() -> Reply {
-        Reply::new(500, "Error: command line is not valid UTF-8")
+    pub const fn not_utf8_command() -> Reply {
+        Reply::from_static(500, "Error: command line is not valid UTF-8")
     }
     /// `500 Error: command line contains a NUL byte`
-    pub fn nul_in_command() -> Reply {
-        Reply::new(500, "Error: command line contains a NUL byte")
+    pub const fn nul_in_command() -> Reply {
+        Reply::from_static(500, "Error: command line contains a NUL byte")
     }
     /// `500 Error: command "X" not recognized`
     pub fn unknown_command(verb: &str) -> Reply {
         quoting(500, format!("Error: command \"{verb}\" not recognized"))
     }
     /// `503 Duplicate HELO/EHLO`
-    pub fn duplicate_helo() -> Reply {
-        Reply::new(503, "Duplicate HELO/EHLO")
+    pub const fn duplicate_helo() -> Reply {
+        Reply::from_static(503, "Duplicate HELO/EHLO")
     }
     /// `503 Error: send HELO first`
-    pub fn need_helo() -> Reply {
-        Reply::new(503, "Error: send HELO first")
+    pub const fn need_helo() -> Reply {
+        Reply::from_static(503, "Error: send HELO first")
     }
     /// `503 Error: need MAIL command`
-    pub fn need_mail() -> Reply {
-        Reply::new(503, "Error: need MAIL command")
+    pub const fn need_mail() -> Reply {
+        Reply::from_static(503, "Error: need MAIL command")
     }
     /// `503 Error: need RCPT command`
-    pub fn need_rcpt() -> Reply {
-        Reply::new(503, "Error: need RCPT command")
+    pub const fn need_rcpt() -> Reply {
+        Reply::from_static(503, "Error: need RCPT command")
     }
     /// `503 Error: nested MAIL command`
-    pub fn nested_mail() -> Reply {
-        Reply::new(503, "Error: nested MAIL command")
+    pub const fn nested_mail() -> Reply {
+        Reply::from_static(503, "Error: nested MAIL command")
     }
     /// `502 EXPN not implemented`
-    pub fn expn_not_implemented() -> Reply {
-        Reply::new(502, "EXPN not implemented")
+    pub const fn expn_not_implemented() -> Reply {
+        Reply::from_static(502, "EXPN not implemented")
     }
     /// `252 Cannot VRFY user, but will accept message and attempt delivery`
-    pub fn cannot_vrfy() -> Reply {
-        Reply::new(
+    pub const fn cannot_vrfy() -> Reply {
+        Reply::from_static(
             252,
             "Cannot VRFY user, but will accept message and attempt delivery",
         )
@@ -294,20 +436,20 @@ pub mod replies {
         quoting(502, format!("Could not VRFY {arg}"))
     }
     /// `501 Error: BODY can only be one of 7BIT, 8BITMIME`
-    pub fn bad_body() -> Reply {
-        Reply::new(501, "Error: BODY can only be one of 7BIT, 8BITMIME")
+    pub const fn bad_body() -> Reply {
+        Reply::from_static(501, "Error: BODY can only be one of 7BIT, 8BITMIME")
     }
     /// `501 Error: SMTPUTF8 takes no arguments`
-    pub fn smtputf8_takes_no_arguments() -> Reply {
-        Reply::new(501, "Error: SMTPUTF8 takes no arguments")
+    pub const fn smtputf8_takes_no_arguments() -> Reply {
+        Reply::from_static(501, "Error: SMTPUTF8 takes no arguments")
     }
     /// `552 Error: message size exceeds fixed maximum message size`
-    pub fn size_exceeds_limit() -> Reply {
-        Reply::new(552, "Error: message size exceeds fixed maximum message size")
+    pub const fn size_exceeds_limit() -> Reply {
+        Reply::from_static(552, "Error: message size exceeds fixed maximum message size")
     }
     /// `552 Error: Too much mail data`
-    pub fn too_much_data() -> Reply {
-        Reply::new(552, "Error: Too much mail data")
+    pub const fn too_much_data() -> Reply {
+        Reply::from_static(552, "Error: Too much mail data")
     }
     /// `250 OK <n> octets received`: a BDAT chunk that is not the last.
     pub fn chunk_received(size: u64) -> Reply {
@@ -315,25 +457,25 @@ pub mod replies {
     }
     /// `503 Error: the message is being sent with BDAT`: DATA or RCPT
     /// after a BDAT chunk (RFC 3030, 3: DATA and BDAT do not mix).
-    pub fn bdat_in_progress() -> Reply {
-        Reply::new(503, "Error: the message is being sent with BDAT")
+    pub const fn bdat_in_progress() -> Reply {
+        Reply::from_static(503, "Error: the message is being sent with BDAT")
     }
     /// `503 Error: BODY=BINARYMIME needs BDAT` (RFC 3030, 3).
-    pub fn binarymime_needs_bdat() -> Reply {
-        Reply::new(503, "Error: BODY=BINARYMIME needs BDAT")
+    pub const fn binarymime_needs_bdat() -> Reply {
+        Reply::from_static(503, "Error: BODY=BINARYMIME needs BDAT")
     }
     /// `501 Error: BODY can only be one of 7BIT, 8BITMIME, BINARYMIME`:
     /// [`bad_body`] when CHUNKING is on.
-    pub fn bad_body_with_binarymime() -> Reply {
-        Reply::new(501, "Error: BODY can only be one of 7BIT, 8BITMIME, BINARYMIME")
+    pub const fn bad_body_with_binarymime() -> Reply {
+        Reply::from_static(501, "Error: BODY can only be one of 7BIT, 8BITMIME, BINARYMIME")
     }
     /// `501 Error: REQUIRETLS takes no arguments`
-    pub fn requiretls_takes_no_arguments() -> Reply {
-        Reply::new(501, "Error: REQUIRETLS takes no arguments")
+    pub const fn requiretls_takes_no_arguments() -> Reply {
+        Reply::from_static(501, "Error: REQUIRETLS takes no arguments")
     }
     /// `555 MAIL FROM parameters not recognized or not implemented`
-    pub fn mail_params_not_recognized() -> Reply {
-        Reply::new(555, "MAIL FROM parameters not recognized or not implemented")
+    pub const fn mail_params_not_recognized() -> Reply {
+        Reply::from_static(555, "MAIL FROM parameters not recognized or not implemented")
     }
     /// `501 5.5.4 ...`: a DSN parameter that breaks RFC 3461 (`detail`
     /// says how).
@@ -341,22 +483,61 @@ pub mod replies {
         Reply::new(501, format!("5.5.4 Invalid DSN parameter: {detail}"))
     }
     /// `555 RCPT TO parameters not recognized or not implemented`
-    pub fn rcpt_params_not_recognized() -> Reply {
-        Reply::new(555, "RCPT TO parameters not recognized or not implemented")
+    pub const fn rcpt_params_not_recognized() -> Reply {
+        Reply::from_static(555, "RCPT TO parameters not recognized or not implemented")
     }
     /// `553 Error: non-ASCII address requires SMTPUTF8` (RFC 6531, 3.4; the
     /// reference accepts such addresses without the parameter).
-    pub fn non_ascii_address() -> Reply {
-        Reply::new(553, "Error: non-ASCII address requires SMTPUTF8")
+    pub const fn non_ascii_address() -> Reply {
+        Reply::from_static(553, "Error: non-ASCII address requires SMTPUTF8")
     }
     /// `452 Error: too many recipients`
-    pub fn too_many_recipients() -> Reply {
-        Reply::new(452, "Error: too many recipients")
+    pub const fn too_many_recipients() -> Reply {
+        Reply::from_static(452, "Error: too many recipients")
     }
     /// `554 Error: message data is not valid UTF-8` (with `decode_data`;
     /// the reference drops the connection instead).
-    pub fn data_not_utf8() -> Reply {
-        Reply::new(554, "Error: message data is not valid UTF-8")
+    pub const fn data_not_utf8() -> Reply {
+        Reply::from_static(554, "Error: message data is not valid UTF-8")
+    }
+    /// `535 5.7.8 Authentication credentials invalid`: what the default
+    /// [`Handler::on_auth`](crate::Handler::on_auth) answers.
+    pub const fn auth_invalid() -> Reply {
+        Reply::from_static(535, "5.7.8 Authentication credentials invalid")
+    }
+    /// `501 5.5.2 Error: malformed authentication response` (not base64, or
+    /// not what the mechanism expects).
+    pub const fn malformed_auth_response() -> Reply {
+        Reply::from_static(501, "5.5.2 Error: malformed authentication response")
+    }
+    /// `501 5.7.0 Authentication cancelled`: the client answered `*`
+    /// (RFC 4954, 4).
+    pub const fn auth_cancelled() -> Reply {
+        Reply::from_static(501, "5.7.0 Authentication cancelled")
+    }
+    /// `554 5.5.1 No valid recipients`: a relayed message that reached
+    /// nobody, with no refusal to quote.
+    pub const fn no_valid_recipients() -> Reply {
+        Reply::from_static(554, "5.5.1 No valid recipients")
+    }
+    /// `451 4.4.1 The upstream transaction is no longer open; try again
+    /// later`: a per-recipient proxy whose upstream session has ended.
+    pub const fn upstream_transaction_closed() -> Reply {
+        Reply::from_static(
+            451,
+            "4.4.1 The upstream transaction is no longer open; try again later",
+        )
+    }
+    /// `451 4.3.0 The local handler closed the session; try again later`:
+    /// a routing proxy's local handler disconnected without a reply.
+    pub const fn local_handler_closed() -> Reply {
+        Reply::from_static(451, "4.3.0 The local handler closed the session; try again later")
+    }
+    /// `451 4.3.0 The local handler sent no reply; try again later`: a
+    /// routing proxy's local handler answered with raw bytes, which mean
+    /// nothing for a relayed message.
+    pub const fn local_handler_no_reply() -> Reply {
+        Reply::from_static(451, "4.3.0 The local handler sent no reply; try again later")
     }
     /// `421 <host> Error: too many invalid commands, closing connection`
     pub fn too_many_errors(hostname: &str) -> Reply {
@@ -380,8 +561,8 @@ pub mod replies {
         )
     }
     /// `530 5.7.0 Must issue a STARTTLS command first`
-    pub fn must_starttls() -> Reply {
-        Reply::new(530, "5.7.0 Must issue a STARTTLS command first")
+    pub const fn must_starttls() -> Reply {
+        Reply::from_static(530, "5.7.0 Must issue a STARTTLS command first")
     }
     /// `421 <host> Service shutting down, closing connection`
     pub fn shutting_down(hostname: &str) -> Reply {
@@ -399,60 +580,7 @@ pub mod replies {
         )
     }
     /// `503 Error: send LHLO first`: [`need_helo`] in LMTP.
-    pub fn need_lhlo() -> Reply {
-        Reply::new(503, "Error: send LHLO first")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_reply_that_quotes_the_client_stays_one_line() {
-        for reply in [
-            replies::unknown_command("FOO\nBAR"),
-            replies::could_not_vrfy("a\r\nb\nc"),
-        ] {
-            assert_eq!(reply.lines().len(), 1, "{reply:?}");
-            assert!(!reply.to_wire()[..reply.to_wire().len() - 2].contains(&b'\n'));
-        }
-    }
-
-    #[test]
-    fn wire_forms() {
-        let cases: &[(Reply, &[u8])] = &[
-            (Reply::new(250, "OK"), b"250 OK\r\n"),
-            (Reply::new(250, "a\nb"), b"250-a\r\n250 b\r\n"),
-            (Reply::new(250, "a\r\nb"), b"250-a\r\n250 b\r\n"),
-            (Reply::new(550, "bare\rcr"), b"550 bare cr\r\n"),
-            (
-                Reply::multiline(250, ["x", "y", "z"]),
-                b"250-x\r\n250-y\r\n250 z\r\n",
-            ),
-            (Reply::new(354, ""), b"354 \r\n"),
-        ];
-        for (reply, wire) in cases {
-            assert_eq!(reply.to_wire(), wire.to_vec(), "{reply:?}");
-        }
-    }
-
-    #[test]
-    fn parse_and_display_round_trip() {
-        for text in ["250 OK", "550 5.1.1 No such user", "451 Try later"] {
-            let reply = Reply::parse(text).expect(text);
-            assert_eq!(reply.to_string(), text);
-        }
-        assert_eq!(Reply::parse("99 x"), None);
-        assert_eq!(Reply::parse("600 x"), None);
-        assert_eq!(Reply::parse("25"), None);
-        assert_eq!(Reply::parse("250").map(|r| r.text()), Some(String::new()));
-    }
-
-    #[test]
-    fn classes() {
-        assert!(Reply::new(250, "").is_positive());
-        assert!(Reply::new(451, "").is_transient());
-        assert!(Reply::new(550, "").is_permanent());
+    pub const fn need_lhlo() -> Reply {
+        Reply::from_static(503, "Error: send LHLO first")
     }
 }

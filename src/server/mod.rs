@@ -16,7 +16,7 @@ mod tls_faults;
 mod watchdog;
 
 #[cfg(feature = "tls")]
-pub use tls::TlsConfig;
+pub use tls::{TlsConfig, TlsError};
 #[cfg(feature = "tls")]
 pub use tls_faults::{TlsFaults, TlsVersion, Validity};
 

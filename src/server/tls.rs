@@ -1,8 +1,10 @@
 //! TLS for the server (feature `tls`): the certificate (self-signed, from a
 //! test CA, or supplied), the protocol versions, and the acceptor.
 
+use std::error::Error;
 use std::fmt;
 use std::io;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustls::pki_types::pem::PemObject;
@@ -45,8 +47,68 @@ impl fmt::Debug for TlsConfig {
     }
 }
 
-fn invalid(error: impl fmt::Display) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidInput, error.to_string())
+/// Why a [`TlsConfig`] could not be made. A caller can tell a file it
+/// could not read from PEM text that is wrong and from a chain and key that
+/// rustls refuses. Converts into an [`io::Error`] (kind `NotFound` and the
+/// like for [`TlsError::Read`], `InvalidInput` otherwise), so `?` in a
+/// function returning [`io::Result`] still works.
+#[derive(Debug)]
+#[non_exhaustive]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub enum TlsError {
+    /// A PEM file could not be read.
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why not.
+        source: io::Error,
+    },
+    /// The certificate chain is not valid PEM.
+    CertificatePem(Box<dyn Error + Send + Sync>),
+    /// The certificate PEM holds no certificate.
+    NoCertificate,
+    /// The private key is not valid PEM, or holds no key.
+    KeyPem(Box<dyn Error + Send + Sync>),
+    /// rustls refused the chain and key (a key that does not match the
+    /// certificate, say) or the protocol versions.
+    Rejected(Box<dyn Error + Send + Sync>),
+    /// Making a certificate (self-signed or from a test CA) failed.
+    Generate(Box<dyn Error + Send + Sync>),
+}
+
+impl fmt::Display for TlsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TlsError::Read { path, source } => write!(f, "{}: {source}", path.display()),
+            TlsError::CertificatePem(error) => write!(f, "certificate PEM: {error}"),
+            TlsError::NoCertificate => f.write_str("the certificate PEM holds no certificate"),
+            TlsError::KeyPem(error) => write!(f, "private key PEM: {error}"),
+            TlsError::Rejected(error) | TlsError::Generate(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl Error for TlsError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            TlsError::Read { source, .. } => Some(source),
+            TlsError::CertificatePem(error)
+            | TlsError::KeyPem(error)
+            | TlsError::Rejected(error)
+            | TlsError::Generate(error) => Some(&**error),
+            TlsError::NoCertificate => None,
+        }
+    }
+}
+
+impl From<TlsError> for io::Error {
+    fn from(error: TlsError) -> io::Error {
+        let kind = match &error {
+            TlsError::Read { source, .. } => source.kind(),
+            _ => io::ErrorKind::InvalidInput,
+        };
+        io::Error::new(kind, error.to_string())
+    }
 }
 
 /// How a handshake ended when it did not fail.
@@ -61,13 +123,14 @@ pub(crate) enum Handshake {
 impl TlsConfig {
     /// A fresh self-signed certificate for `localhost`, `127.0.0.1` and
     /// `::1`.
-    pub fn self_signed() -> io::Result<TlsConfig> {
+    pub fn self_signed() -> Result<TlsConfig, TlsError> {
         let names = vec![
             "localhost".to_string(),
             "127.0.0.1".to_string(),
             "::1".to_string(),
         ];
-        let generated = rcgen::generate_simple_self_signed(names).map_err(invalid)?;
+        let generated =
+            rcgen::generate_simple_self_signed(names).map_err(|e| TlsError::Generate(Box::new(e)))?;
         TlsConfig::from_pem(&generated.cert.pem(), &generated.signing_key.serialize_pem())
     }
 
@@ -85,11 +148,11 @@ impl TlsConfig {
     /// let tls = TlsConfig::test_ca(&TlsFaults::default()).unwrap();
     /// assert!(tls.certificate_pem().starts_with("-----BEGIN CERTIFICATE-----"));
     /// ```
-    pub fn test_ca(faults: &TlsFaults) -> io::Result<TlsConfig> {
-        let issued = tls_faults::issue(faults).map_err(invalid)?;
+    pub fn test_ca(faults: &TlsFaults) -> Result<TlsConfig, TlsError> {
+        let issued = tls_faults::issue(faults).map_err(|e| TlsError::Generate(Box::new(e)))?;
         let mut config = TlsConfig::from_pem(&issued.server_pem, &issued.server_key_pem)?;
         config.certificate_der = CertificateDer::from_pem_slice(issued.ca_pem.as_bytes())
-            .map_err(|e| invalid(format!("CA certificate PEM: {e}")))?
+            .map_err(|e| TlsError::Generate(format!("CA certificate PEM: {e}").into()))?
             .to_vec();
         config.certificate_pem = issued.ca_pem;
         Ok(config
@@ -98,18 +161,16 @@ impl TlsConfig {
     }
 
     /// The certificate chain and private key given as PEM text.
-    pub fn from_pem(certificate_chain: &str, private_key: &str) -> io::Result<TlsConfig> {
+    pub fn from_pem(certificate_chain: &str, private_key: &str) -> Result<TlsConfig, TlsError> {
         let chain: Vec<CertificateDer<'static>> =
             CertificateDer::pem_slice_iter(certificate_chain.as_bytes())
                 .collect::<Result<_, _>>()
-                .map_err(|e| invalid(format!("certificate PEM: {e}")))?;
-        let first = chain
-            .first()
-            .ok_or_else(|| invalid("the certificate PEM holds no certificate"))?;
+                .map_err(|e| TlsError::CertificatePem(Box::new(e)))?;
+        let first = chain.first().ok_or(TlsError::NoCertificate)?;
         let certificate_der = first.to_vec();
         let certificate_pem = certificate_chain.to_string();
         let key = PrivateKeyDer::from_pem_slice(private_key.as_bytes())
-            .map_err(|e| invalid(format!("private key PEM: {e}")))?;
+            .map_err(|e| TlsError::KeyPem(Box::new(e)))?;
         let identity = Arc::new((chain, key));
         Ok(TlsConfig {
             acceptor: acceptor(&identity, &[])?,
@@ -122,10 +183,12 @@ impl TlsConfig {
     }
 
     /// Reads the PEM files.
-    pub fn from_pem_files(certificate: &std::path::Path, key: &std::path::Path) -> io::Result<TlsConfig> {
-        let read = |path: &std::path::Path| {
-            std::fs::read_to_string(path)
-                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+    pub fn from_pem_files(certificate: &Path, key: &Path) -> Result<TlsConfig, TlsError> {
+        let read = |path: &Path| {
+            std::fs::read_to_string(path).map_err(|source| TlsError::Read {
+                path: path.to_path_buf(),
+                source,
+            })
         };
         TlsConfig::from_pem(&read(certificate)?, &read(key)?)
     }
@@ -139,7 +202,7 @@ impl TlsConfig {
     /// let tls = TlsConfig::self_signed().unwrap().with_versions(&[TlsVersion::Tls12]).unwrap();
     /// # drop(tls);
     /// ```
-    pub fn with_versions(mut self, versions: &[TlsVersion]) -> io::Result<TlsConfig> {
+    pub fn with_versions(mut self, versions: &[TlsVersion]) -> Result<TlsConfig, TlsError> {
         self.acceptor = acceptor(&self.identity, versions)?;
         self.versions = versions.to_vec();
         Ok(self)
@@ -206,7 +269,7 @@ impl TlsConfig {
 fn acceptor(
     identity: &(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>),
     versions: &[TlsVersion],
-) -> io::Result<TlsAcceptor> {
+) -> Result<TlsAcceptor, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ServerConfig::builder_with_provider(provider);
     let builder = if versions.is_empty() {
@@ -216,9 +279,54 @@ fn acceptor(
         builder.with_protocol_versions(&versions)
     };
     let config = builder
-        .map_err(invalid)?
+        .map_err(|e| TlsError::Rejected(Box::new(e)))?
         .with_no_client_auth()
         .with_single_cert(identity.0.clone(), identity.1.clone_key())
-        .map_err(invalid)?;
+        .map_err(|e| TlsError::Rejected(Box::new(e)))?;
     Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pem_errors_say_which_part_is_wrong() {
+        let good = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+        let other = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+        let (cert, key) = (good.cert.pem(), good.signing_key.serialize_pem());
+        assert!(TlsConfig::from_pem(&cert, &key).is_ok());
+
+        let no_certificate = TlsConfig::from_pem("", &key).unwrap_err();
+        assert!(
+            matches!(no_certificate, TlsError::NoCertificate),
+            "{no_certificate:?}"
+        );
+        let bad_key = TlsConfig::from_pem(&cert, "no key here").unwrap_err();
+        assert!(matches!(bad_key, TlsError::KeyPem(_)), "{bad_key:?}");
+        assert!(bad_key.to_string().starts_with("private key PEM: "), "{bad_key}");
+        let mismatched = TlsConfig::from_pem(&cert, &other.signing_key.serialize_pem()).unwrap_err();
+        assert!(matches!(mismatched, TlsError::Rejected(_)), "{mismatched:?}");
+        let broken = cert.replace("MII", "M!I");
+        let bad_certificate = TlsConfig::from_pem(&broken, &key).unwrap_err();
+        assert!(
+            matches!(bad_certificate, TlsError::CertificatePem(_)),
+            "{bad_certificate:?}"
+        );
+    }
+
+    #[test]
+    fn a_missing_file_keeps_its_io_error_kind() {
+        let missing = Path::new("/nonexistent/smtp-fixture/cert.pem");
+        let error = TlsConfig::from_pem_files(missing, missing).unwrap_err();
+        let TlsError::Read { path, source } = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(path, missing);
+        assert_eq!(source.kind(), io::ErrorKind::NotFound);
+        assert!(error
+            .to_string()
+            .starts_with("/nonexistent/smtp-fixture/cert.pem: "));
+        assert_eq!(io::Error::from(error).kind(), io::ErrorKind::NotFound);
+    }
 }

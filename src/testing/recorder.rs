@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::handler::{Handler, SessionLog};
 use crate::protocol::auth::Credentials;
-use crate::protocol::{Decision, Message, Reply, Session, SessionInfo};
+use crate::protocol::{replies, Decision, Message, Session, SessionInfo};
 
 use super::message::ReceivedMessage;
 use super::secure::AuthPolicy;
@@ -22,7 +22,7 @@ impl Handler for Recorder {
         if self.auth.accepts(credentials) {
             Decision::Proceed
         } else {
-            Decision::Reply(Reply::new(535, "5.7.8 Authentication credentials invalid"))
+            Decision::Reply(replies::auth_invalid())
         }
     }
 

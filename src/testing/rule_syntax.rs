@@ -81,7 +81,7 @@ impl std::str::FromStr for Trigger {
 pub fn parse_reply_rule(text: &str) -> Result<(Trigger, Response), String> {
     let (trigger, reply) = split_rule(text, "TRIGGER=CODE TEXT")?;
     let reply = Reply::parse(&reply.replace("\\n", "\n"))
-        .ok_or_else(|| format!("`{reply}` is not a reply: want a code from 200 to 599 and a text"))?;
+        .map_err(|_| format!("`{reply}` is not a reply: want a code from 200 to 599 and a text"))?;
     Ok((trigger, Response::from(reply)))
 }
 

@@ -66,7 +66,7 @@ impl TlsChoice {
     pub(crate) fn certificate(&self) -> io::Result<TlsConfig> {
         let faults = &self.faults;
         match &self.config {
-            None => TlsConfig::test_ca(faults),
+            None => Ok(TlsConfig::test_ca(faults)?),
             Some(_) if faults.touches_certificate() => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "tls_certificate() and a certificate fault (tls_certificate_expired(), \

@@ -74,7 +74,7 @@ impl TlsFaultFlags {
             Some((certificate, key)) => Ok(TlsConfig::from_pem_files(certificate, key)?
                 .with_versions(&faults.versions)?
                 .with_handshake_abort(faults.abort_handshake)),
-            None => TlsConfig::test_ca(&faults),
+            None => Ok(TlsConfig::test_ca(&faults)?),
         }
     }
 
