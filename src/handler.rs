@@ -60,7 +60,7 @@ pub trait Handler: Send + Sync + 'static {
     }
 
     /// A valid `MAIL FROM`; `params` are upper-cased.
-    fn on_mail(
+    fn on_mail_from(
         &self,
         session: &Session,
         address: &str,
@@ -71,7 +71,7 @@ pub trait Handler: Send + Sync + 'static {
     }
 
     /// A valid `RCPT TO`. A refusal keeps the recipient out of the envelope.
-    fn on_rcpt(
+    fn on_rcpt_to(
         &self,
         session: &Session,
         address: &str,
@@ -201,8 +201,8 @@ pub async fn decide<H: Handler + ?Sized>(handler: &H, session: &Session, questio
         Question::Connect => handler.on_connect(session).await,
         Question::Command(command) => handler.on_command(session, command).await,
         Question::Helo { name, extended } => handler.on_helo(session, name, *extended).await,
-        Question::Mail { address, params } => handler.on_mail(session, address, params).await,
-        Question::Rcpt { address, params } => handler.on_rcpt(session, address, params).await,
+        Question::Mail { address, params } => handler.on_mail_from(session, address, params).await,
+        Question::Rcpt { address, params } => handler.on_rcpt_to(session, address, params).await,
         Question::Data => handler.on_data(session).await,
         Question::Auth(credentials) => handler.on_auth(session, credentials).await,
         Question::Message(message) => handler.on_message(session, message).await,
@@ -224,21 +224,21 @@ impl<H: Handler> Handler for Arc<H> {
     ) -> impl Future<Output = Decision> + Send {
         (**self).on_helo(session, name, extended)
     }
-    fn on_mail(
+    fn on_mail_from(
         &self,
         session: &Session,
         address: &str,
         params: &[String],
     ) -> impl Future<Output = Decision> + Send {
-        (**self).on_mail(session, address, params)
+        (**self).on_mail_from(session, address, params)
     }
-    fn on_rcpt(
+    fn on_rcpt_to(
         &self,
         session: &Session,
         address: &str,
         params: &[String],
     ) -> impl Future<Output = Decision> + Send {
-        (**self).on_rcpt(session, address, params)
+        (**self).on_rcpt_to(session, address, params)
     }
     fn on_data(&self, session: &Session) -> impl Future<Output = Decision> + Send {
         (**self).on_data(session)

@@ -560,7 +560,7 @@ struct Recording {
 }
 
 impl Handler for Recording {
-    async fn on_rcpt(&self, _session: &Session, address: &str, _params: &[String]) -> Decision {
+    async fn on_rcpt_to(&self, _session: &Session, address: &str, _params: &[String]) -> Decision {
         if address == "nobody@local.test" {
             Decision::Reply(Reply::new(550, "5.1.1 No such list"))
         } else {
@@ -710,11 +710,11 @@ impl Handler for NoSessionEnd {
     async fn on_command(&self, session: &Session, command: &Command) -> Decision {
         self.0.on_command(session, command).await
     }
-    async fn on_mail(&self, session: &Session, address: &str, params: &[String]) -> Decision {
-        self.0.on_mail(session, address, params).await
+    async fn on_mail_from(&self, session: &Session, address: &str, params: &[String]) -> Decision {
+        self.0.on_mail_from(session, address, params).await
     }
-    async fn on_rcpt(&self, session: &Session, address: &str, params: &[String]) -> Decision {
-        self.0.on_rcpt(session, address, params).await
+    async fn on_rcpt_to(&self, session: &Session, address: &str, params: &[String]) -> Decision {
+        self.0.on_rcpt_to(session, address, params).await
     }
     async fn on_data(&self, session: &Session) -> Decision {
         self.0.on_data(session).await

@@ -393,7 +393,7 @@ impl Handler for PureProxy {
     async fn on_command(&self, session: &Session, command: &Command) -> Decision {
         if self.per_recipient {
             // The commands that end the client's transaction end the
-            // upstream one (a new MAIL does too, in `on_mail`).
+            // upstream one (a new MAIL does too, in `on_mail_from`).
             let ends = match command.verb {
                 Some(Verb::Quit) => true,
                 Some(Verb::Rset) => command.arg.is_none(),
@@ -407,14 +407,14 @@ impl Handler for PureProxy {
         Decision::Proceed
     }
 
-    async fn on_mail(&self, session: &Session, address: &str, params: &[String]) -> Decision {
+    async fn on_mail_from(&self, session: &Session, address: &str, params: &[String]) -> Decision {
         if !self.per_recipient {
             return Decision::Proceed;
         }
         Decision::Reply(self.open_transaction(session, address, params).await)
     }
 
-    async fn on_rcpt(&self, session: &Session, address: &str, _params: &[String]) -> Decision {
+    async fn on_rcpt_to(&self, session: &Session, address: &str, _params: &[String]) -> Decision {
         if !self.per_recipient {
             return Decision::Proceed;
         }

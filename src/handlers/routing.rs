@@ -43,8 +43,8 @@ use crate::protocol::{Command, Decision, Envelope, Message, Reply, Session, Sess
 /// part, so a handler that delivers there sees each message once.
 ///
 /// **The local handler's other hooks.** It is the server for the session:
-/// `on_connect`, `on_command`, `on_helo`, `on_mail`, `on_auth` and
-/// `session_log` are its; `on_rcpt` is asked for local recipients only (a
+/// `on_connect`, `on_command`, `on_helo`, `on_mail_from`, `on_auth` and
+/// `session_log` are its; `on_rcpt_to` is asked for local recipients only (a
 /// refusal keeps the recipient out), `on_data` only when the transaction
 /// has a local recipient. Its answers there apply to the whole session or
 /// transaction.
@@ -230,13 +230,13 @@ impl<L: Handler> Handler for RoutingProxy<L> {
         self.local.on_helo(session, name, extended).await
     }
 
-    async fn on_mail(&self, session: &Session, address: &str, params: &[String]) -> Decision {
-        self.local.on_mail(session, address, params).await
+    async fn on_mail_from(&self, session: &Session, address: &str, params: &[String]) -> Decision {
+        self.local.on_mail_from(session, address, params).await
     }
 
-    async fn on_rcpt(&self, session: &Session, address: &str, params: &[String]) -> Decision {
+    async fn on_rcpt_to(&self, session: &Session, address: &str, params: &[String]) -> Decision {
         if self.is_local(address) {
-            self.local.on_rcpt(session, address, params).await
+            self.local.on_rcpt_to(session, address, params).await
         } else {
             Decision::Proceed
         }

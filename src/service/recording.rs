@@ -33,11 +33,11 @@ impl<H: Handler> Handler for Recorded<H> {
     async fn on_helo(&self, session: &Session, name: &str, extended: bool) -> Decision {
         self.inner.on_helo(session, name, extended).await
     }
-    async fn on_mail(&self, session: &Session, address: &str, params: &[String]) -> Decision {
-        self.inner.on_mail(session, address, params).await
+    async fn on_mail_from(&self, session: &Session, address: &str, params: &[String]) -> Decision {
+        self.inner.on_mail_from(session, address, params).await
     }
-    async fn on_rcpt(&self, session: &Session, address: &str, params: &[String]) -> Decision {
-        self.inner.on_rcpt(session, address, params).await
+    async fn on_rcpt_to(&self, session: &Session, address: &str, params: &[String]) -> Decision {
+        self.inner.on_rcpt_to(session, address, params).await
     }
     async fn on_auth(&self, session: &Session, credentials: &Credentials) -> Decision {
         self.inner.on_auth(session, credentials).await

@@ -576,8 +576,8 @@ impl<H: Handler> Handler for Scripted<H> {
             .await
     }
 
-    async fn on_mail(&self, session: &Session, address: &str, params: &[String]) -> Decision {
-        let normal = self.inner.on_mail(session, address, params);
+    async fn on_mail_from(&self, session: &Session, address: &str, params: &[String]) -> Decision {
+        let normal = self.inner.on_mail_from(session, address, params);
         let matches = |t: &TriggerKind| match t {
             TriggerKind::MailFrom(rule) => rule.as_deref().is_none_or(|rule| same_address(rule, address)),
             _ => false,
@@ -585,8 +585,8 @@ impl<H: Handler> Handler for Scripted<H> {
         self.script.decide(matches, normal).await
     }
 
-    async fn on_rcpt(&self, session: &Session, address: &str, params: &[String]) -> Decision {
-        let normal = self.inner.on_rcpt(session, address, params);
+    async fn on_rcpt_to(&self, session: &Session, address: &str, params: &[String]) -> Decision {
+        let normal = self.inner.on_rcpt_to(session, address, params);
         let matches = |t: &TriggerKind| match t {
             TriggerKind::RcptTo(rule) => rule.as_deref().is_none_or(|rule| same_address(rule, address)),
             _ => false,
