@@ -7,6 +7,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener as StdListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -14,8 +15,9 @@ use std::time::{Duration, Instant};
 use lettre::address::Envelope as LettreEnvelope;
 use lettre::{SmtpTransport, Transport};
 use pretty_assertions::assert_eq;
+use smtp_fixture::handler::Wrapper;
 use smtp_fixture::handlers::{PureProxy, RoutingProxy, Upstream};
-use smtp_fixture::protocol::{Command, Session};
+use smtp_fixture::protocol::{Question, Session};
 use smtp_fixture::{on, Config, Decision, Handler, Message, Reply, SmtpServer, TestSmtpServer};
 use tokio::sync::oneshot;
 
@@ -702,33 +704,66 @@ fn rset_and_quit_end_the_upstream_transaction() {
     assert_eq!(proxy.handler.open_transactions(), 0);
 }
 
-/// Forwards every hook to a per-recipient proxy except `session_log`, so
-/// the proxy never learns that a session ended.
-struct NoSessionEnd(PureProxy);
+/// A wrapper built the one way there is ([`Wrapper`]): it sees every
+/// question first, and writes out nothing about the session's end.
+struct Watching {
+    proxy: PureProxy,
+    questions: AtomicUsize,
+}
 
-impl Handler for NoSessionEnd {
-    async fn on_command(&self, session: &Session, command: &Command) -> Decision {
-        self.0.on_command(session, command).await
+impl Wrapper for Watching {
+    type Inner = PureProxy;
+    fn inner(&self) -> &PureProxy {
+        &self.proxy
     }
-    async fn on_mail_from(&self, session: &Session, address: &str, params: &[String]) -> Decision {
-        self.0.on_mail_from(session, address, params).await
+    async fn decide(&self, session: &Session, question: &Question) -> Decision {
+        self.questions.fetch_add(1, Ordering::SeqCst);
+        self.proxy.decide(session, question).await
     }
-    async fn on_rcpt_to(&self, session: &Session, address: &str, params: &[String]) -> Decision {
-        self.0.on_rcpt_to(session, address, params).await
+}
+
+#[test]
+fn a_wrapped_proxy_closes_the_upstream_session_of_a_vanished_client() {
+    let upstream = TestSmtpServer::start();
+    // Far beyond `eventually`'s bound: only `on_close` can end it in time.
+    let relay = Upstream::new(upstream.addr().to_string()).idle_timeout(Duration::from_secs(600));
+    let watching = Watching {
+        proxy: PureProxy::per_recipient(relay),
+        questions: AtomicUsize::new(0),
+    };
+    let proxy = serve(Config::default(), watching);
+    let mut client = Client::greeted(proxy.addr);
+    client.send("MAIL FROM:<ann@example.com>");
+    client.send("RCPT TO:<bob@example.com>");
+    assert_eq!(proxy.handler.proxy.open_transactions(), 1);
+    assert!(
+        proxy.handler.questions.load(Ordering::SeqCst) >= 3,
+        "the wrapper was asked"
+    );
+    drop(client);
+    eventually("the upstream session closed", || {
+        upstream.transcripts().len() == 1 && all_sessions_closed(&upstream)
+    });
+    assert_eq!(proxy.handler.proxy.open_transactions(), 0);
+}
+
+/// A wrapper that deliberately keeps the session's end from the proxy:
+/// what is left is the proxy's own backstop.
+struct ForgetsTheEnd(PureProxy);
+
+impl Wrapper for ForgetsTheEnd {
+    type Inner = PureProxy;
+    fn inner(&self) -> &PureProxy {
+        &self.0
     }
-    async fn on_data(&self, session: &Session) -> Decision {
-        self.0.on_data(session).await
-    }
-    async fn process_message(&self, message: &Message) -> Option<Reply> {
-        self.0.process_message(message).await
-    }
+    fn on_close(&self, _session: &smtp_fixture::SessionInfo) {}
 }
 
 #[test]
 fn the_idle_timeout_closes_an_upstream_session_nobody_ends() {
     let upstream = TestSmtpServer::start();
     let relay = Upstream::new(upstream.addr().to_string()).idle_timeout(Duration::from_millis(200));
-    let proxy = serve(Config::default(), NoSessionEnd(PureProxy::per_recipient(relay)));
+    let proxy = serve(Config::default(), ForgetsTheEnd(PureProxy::per_recipient(relay)));
     let mut client = Client::greeted(proxy.addr);
     client.send("MAIL FROM:<ann@example.com>");
     client.send("RCPT TO:<bob@example.com>");
@@ -736,6 +771,8 @@ fn the_idle_timeout_closes_an_upstream_session_nobody_ends() {
     eventually("the idle upstream session closed", || {
         upstream.transcripts().len() == 1 && all_sessions_closed(&upstream)
     });
+    // The proxy never heard of the end: its handle stays until its next use.
+    assert_eq!(proxy.handler.0.open_transactions(), 1);
 }
 
 #[tokio::test]
@@ -763,7 +800,7 @@ async fn routing_called_directly_asks_process_message_and_relays() {
         data: b"Subject: direct\r\n\r\nhi\r\n".to_vec(),
         unstuffed_dot_lines: 0,
     };
-    let reply = routing.process_message(&message).await;
+    let reply = Handler::process_message(&routing, &message).await;
     assert_eq!(reply.map(|r| r.code()), Some(250));
     assert_eq!(
         *routing.local().asked.lock().unwrap(),

@@ -10,11 +10,11 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use super::relay::{
-    self, deferred, deliver, headers_need_utf8, key, lost_after_data, mail_command, unavailable,
-    utf8_address_refused, utf8_headers_refused, with_x_peer, Delivery, Outcome, SessionEnd, SessionKey,
+    deferred, deliver, headers_need_utf8, key, lost_after_data, mail_command, unavailable,
+    utf8_address_refused, utf8_headers_refused, with_x_peer, Delivery, Outcome, SessionKey,
 };
 use super::upstream::{one_line, Client, Extensions, Failure, Upstream};
-use crate::handler::{Handler, SessionLog};
+use crate::handler::Handler;
 use crate::protocol::{Command, Decision, Message, Reply, Session, SessionInfo, Verb};
 
 /// Relays every message to an upstream server (the reference's
@@ -442,20 +442,9 @@ impl Handler for PureProxy {
         })
     }
 
-    fn session_log(&self, session: &SessionInfo) -> Option<Box<dyn SessionLog>> {
-        if !self.per_recipient {
-            return None;
-        }
-        // The log is dropped when the session ends, however it ends: then
-        // its upstream transaction, if any, is closed.
-        let open = Arc::clone(&self.open);
-        let key = relay::key(session);
-        Some(Box::new(SessionEnd {
-            inner: None,
-            on_end: Some(Box::new(move || {
-                let abandoned = lock(&open).remove(&key);
-                drop(abandoned);
-            })),
-        }))
+    fn on_close(&self, session: &SessionInfo) {
+        // However the session ended: its upstream transaction, if any, is
+        // abandoned (dropping the last handle quits the upstream session).
+        drop(self.close(key(session)));
     }
 }

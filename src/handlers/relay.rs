@@ -5,7 +5,6 @@
 use std::net::{IpAddr, SocketAddr};
 
 use super::upstream::{one_line, Client, Extensions, Failure, Upstream};
-use crate::handler::SessionLog;
 use crate::protocol::{replies, Envelope, Reply, SessionInfo};
 
 /// Identifies a session across hooks. The id alone is unique within one
@@ -348,55 +347,6 @@ impl Outcome {
 
 fn refusal_line(rcpt: &str, reply: &Reply) -> String {
     format!("<{rcpt}> refused: {}", one_line(reply))
-}
-
-/// A session log that runs `on_end` when the server drops it, which it does
-/// when the session ends in any way (QUIT, disconnect, timeout, shutdown):
-/// the one signal a handler gets that a session is over. Forwards every
-/// call to `inner`, the log of a wrapped handler.
-pub(crate) struct SessionEnd {
-    pub(crate) inner: Option<Box<dyn SessionLog>>,
-    pub(crate) on_end: Option<Box<dyn FnOnce() + Send>>,
-}
-
-impl SessionLog for SessionEnd {
-    fn received(&mut self, line: &[u8]) {
-        if let Some(inner) = &mut self.inner {
-            inner.received(line);
-        }
-    }
-
-    fn received_data(&mut self, line: &[u8]) {
-        if let Some(inner) = &mut self.inner {
-            inner.received_data(line);
-        }
-    }
-
-    fn received_cut(&mut self, start: &[u8], length: usize, data: bool) {
-        if let Some(inner) = &mut self.inner {
-            inner.received_cut(start, length, data);
-        }
-    }
-
-    fn sent(&mut self, bytes: &[u8]) {
-        if let Some(inner) = &mut self.inner {
-            inner.sent(bytes);
-        }
-    }
-
-    fn note(&mut self, text: &str) {
-        if let Some(inner) = &mut self.inner {
-            inner.note(text);
-        }
-    }
-}
-
-impl Drop for SessionEnd {
-    fn drop(&mut self) {
-        if let Some(on_end) = self.on_end.take() {
-            on_end();
-        }
-    }
 }
 
 #[cfg(test)]
