@@ -5,6 +5,7 @@
 
 pub mod handler;
 pub mod handlers;
+mod lock;
 pub mod protocol;
 pub mod server;
 #[cfg(feature = "http")]

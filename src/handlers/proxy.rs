@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
@@ -15,6 +15,7 @@ use super::relay::{
 };
 use super::upstream::{one_line, Client, Extensions, Failure, Upstream};
 use crate::handler::Handler;
+use crate::lock::lock;
 use crate::protocol::{Command, Decision, Message, Reply, Session, SessionInfo, Verb};
 
 /// Relays every message to an upstream server (the reference's
@@ -308,11 +309,6 @@ fn unexpected(upstream: &Upstream, command: &str, reply: &Reply) -> Reply {
             one_line(reply)
         ),
     )
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // The maps hold no invariant a panic could break halfway.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A handle on the task that owns one upstream connection in per-recipient

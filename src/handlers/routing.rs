@@ -2,11 +2,12 @@
 //! handled here, the rest relayed upstream.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use super::relay::{deliver, key, with_x_peer, Delivery, Outcome, SessionKey};
 use super::upstream::Upstream;
 use crate::handler::{Handler, Wrapper};
+use crate::lock::lock;
 use crate::protocol::{Decision, Envelope, Message, Question, Reply, Session, SessionInfo};
 
 /// Splits each message by recipient: the recipients a resolver calls local
@@ -215,11 +216,6 @@ fn final_reply(decision: Decision) -> Option<Reply> {
         Decision::Fault(_, decision) => final_reply(*decision),
         decision @ Decision::PerRecipient(_) => final_reply(decision.combined()),
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A set of keys has no invariant a panic could break halfway.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl<L: Handler> Wrapper for RoutingProxy<L> {
