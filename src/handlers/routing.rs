@@ -4,8 +4,10 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use super::relay::{deliver, key, with_x_peer, Delivery, Outcome, SessionKey};
+use super::relay::{deliver, Delivery, Outcome};
+use super::session_key::{key, SessionKey};
 use super::upstream::Upstream;
+use super::x_peer::with_x_peer;
 use crate::handler::{Handler, Wrapper};
 use crate::lock::lock;
 use crate::protocol::{Decision, Envelope, Message, Question, Reply, Session, SessionInfo};
