@@ -14,7 +14,7 @@ use crate::protocol::{Decision, Envelope, Message, Question, Reply, Session, Ses
 
 /// Splits each message by recipient: the recipients a resolver calls local
 /// go to a local [`Handler`], the others are relayed upstream as
-/// [`PureProxy`](super::PureProxy) relays them (whole-message mode).
+/// [`PureProxy`](super::PureProxy) relays them (the whole message at once).
 ///
 /// **How it maps to the reference's `MailmanProxy`.** `MailmanProxy` (in
 /// `smtpd` until Python 3.10) took every recipient whose local part named

@@ -20,7 +20,7 @@ use crate::protocol::{Command, Decision, Message, Reply, Session, SessionInfo, V
 
 /// Relays each command to an upstream server as the client sends it, so
 /// that every reply the client gets is the upstream's: a transparent
-/// variant of [`PureProxy`] (which relays each message once it is
+/// variant of [`PureProxy`](super::PureProxy) (which relays each message once it is
 /// complete), adding `X-Peer:` the same way.
 ///
 /// The upstream session is opened at the client's MAIL, and each command's
@@ -36,7 +36,7 @@ use crate::protocol::{Command, Decision, Message, Reply, Session, SessionInfo, V
 /// waiting longer than [`Upstream::idle_timeout`] for the client's next
 /// command is closed.
 ///
-/// As in [`PureProxy`], `BODY=` and `SMTPUTF8` are passed on only when the
+/// As in [`PureProxy`](super::PureProxy), `BODY=` and `SMTPUTF8` are passed on only when the
 /// upstream announces 8BITMIME or SMTPUTF8 (and `SIZE=` when it announces
 /// SIZE). A message that needs SMTPUTF8 (a UTF-8 address, or UTF-8 in the
 /// headers) to an upstream without it is refused: `553 5.6.7` for an
