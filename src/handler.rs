@@ -1,13 +1,26 @@
 //! The hooks a server calls: one per command, `process_message`, and what
-//! happens once a message was accepted.
+//! happens once a message was accepted or a session ended.
+//!
+//! The server asks every question through [`Handler::decide`], whose
+//! default dispatches to the per-command hooks. A handler that wraps
+//! another implements [`Wrapper`] instead of [`Handler`]: it intercepts in
+//! `decide` what it wants and the rest reaches the inner handler on its
+//! own, so no hook can be forgotten.
 //!
 //! Every hook has a default that behaves like the reference, so a handler
 //! overrides only what it cares about. The session owns syntax and
 //! sequencing: a hook is only asked about commands that are valid at that
 //! point, and only decides whether to accept them or what to answer.
 
+mod closing;
+#[cfg(test)]
+mod tests;
+mod wrapper;
+
 use std::future::Future;
-use std::sync::Arc;
+
+pub(crate) use closing::Closing;
+pub use wrapper::Wrapper;
 
 use crate::protocol::auth::Credentials;
 use crate::protocol::{replies, Command, Decision, Message, Question, Reply, Session, SessionInfo};
@@ -33,6 +46,25 @@ use crate::protocol::{replies, Command, Decision, Message, Question, Reply, Sess
 /// }
 /// ```
 pub trait Handler: Send + Sync + 'static {
+    /// The one entry point the server calls: the decision on `question`,
+    /// which `session` asks. The default asks the hook that answers it
+    /// ([`on_connect`](Handler::on_connect) for [`Question::Connect`], and
+    /// so on); a handler rarely overrides it (a [`Wrapper`] does).
+    fn decide(&self, session: &Session, question: &Question) -> impl Future<Output = Decision> + Send {
+        async move {
+            match question {
+                Question::Connect => self.on_connect(session).await,
+                Question::Command(command) => self.on_command(session, command).await,
+                Question::Helo { name, extended } => self.on_helo(session, name, *extended).await,
+                Question::Mail { address, params } => self.on_mail_from(session, address, params).await,
+                Question::Rcpt { address, params } => self.on_rcpt_to(session, address, params).await,
+                Question::Data => self.on_data(session).await,
+                Question::Auth(credentials) => self.on_auth(session, credentials).await,
+                Question::Message(message) => self.on_message(session, message).await,
+            }
+        }
+    }
+
     /// A client connected. [`Decision::Reply`] replaces the greeting: 421
     /// closes the session, 554 refuses every command but QUIT.
     fn on_connect(&self, session: &Session) -> impl Future<Output = Decision> + Send {
@@ -60,7 +92,7 @@ pub trait Handler: Send + Sync + 'static {
     }
 
     /// A valid `MAIL FROM`; `params` are upper-cased.
-    fn on_mail(
+    fn on_mail_from(
         &self,
         session: &Session,
         address: &str,
@@ -71,7 +103,7 @@ pub trait Handler: Send + Sync + 'static {
     }
 
     /// A valid `RCPT TO`. A refusal keeps the recipient out of the envelope.
-    fn on_rcpt(
+    fn on_rcpt_to(
         &self,
         session: &Session,
         address: &str,
@@ -167,6 +199,17 @@ pub trait Handler: Send + Sync + 'static {
         let _ = session;
         None
     }
+
+    /// The session ended, however it ended: QUIT, the client vanishing, a
+    /// timeout, an error, or the server shutting down (its task cancelled).
+    /// Called exactly once for every session the server started (and whose
+    /// [`session_log`](Handler::session_log) it asked for), with what the
+    /// session knew at its end; the place to release what a handler keeps
+    /// per session. Synchronous, since a cancelled task cannot await: hand
+    /// slow work to a task of its own.
+    fn on_close(&self, session: &SessionInfo) {
+        let _ = session;
+    }
 }
 
 /// Receives one session's traffic, in order, a whole line at a time
@@ -193,76 +236,4 @@ pub trait SessionLog: Send {
     fn sent(&mut self, bytes: &[u8]);
     /// Something that is not traffic: a timeout, the connection closing.
     fn note(&mut self, text: &str);
-}
-
-/// Asks `handler` the hook that answers `question`.
-pub async fn decide<H: Handler + ?Sized>(handler: &H, session: &Session, question: &Question) -> Decision {
-    match question {
-        Question::Connect => handler.on_connect(session).await,
-        Question::Command(command) => handler.on_command(session, command).await,
-        Question::Helo { name, extended } => handler.on_helo(session, name, *extended).await,
-        Question::Mail { address, params } => handler.on_mail(session, address, params).await,
-        Question::Rcpt { address, params } => handler.on_rcpt(session, address, params).await,
-        Question::Data => handler.on_data(session).await,
-        Question::Auth(credentials) => handler.on_auth(session, credentials).await,
-        Question::Message(message) => handler.on_message(session, message).await,
-    }
-}
-
-impl<H: Handler> Handler for Arc<H> {
-    fn on_connect(&self, session: &Session) -> impl Future<Output = Decision> + Send {
-        (**self).on_connect(session)
-    }
-    fn on_command(&self, session: &Session, command: &Command) -> impl Future<Output = Decision> + Send {
-        (**self).on_command(session, command)
-    }
-    fn on_helo(
-        &self,
-        session: &Session,
-        name: &str,
-        extended: bool,
-    ) -> impl Future<Output = Decision> + Send {
-        (**self).on_helo(session, name, extended)
-    }
-    fn on_mail(
-        &self,
-        session: &Session,
-        address: &str,
-        params: &[String],
-    ) -> impl Future<Output = Decision> + Send {
-        (**self).on_mail(session, address, params)
-    }
-    fn on_rcpt(
-        &self,
-        session: &Session,
-        address: &str,
-        params: &[String],
-    ) -> impl Future<Output = Decision> + Send {
-        (**self).on_rcpt(session, address, params)
-    }
-    fn on_data(&self, session: &Session) -> impl Future<Output = Decision> + Send {
-        (**self).on_data(session)
-    }
-    fn on_auth(&self, session: &Session, credentials: &Credentials) -> impl Future<Output = Decision> + Send {
-        (**self).on_auth(session, credentials)
-    }
-    fn on_message(&self, session: &Session, message: &Message) -> impl Future<Output = Decision> + Send {
-        (**self).on_message(session, message)
-    }
-    fn process_message(&self, message: &Message) -> impl Future<Output = Option<Reply>> + Send {
-        (**self).process_message(message)
-    }
-    fn process_recipient(
-        &self,
-        message: &Message,
-        recipient: &str,
-    ) -> impl Future<Output = Option<Reply>> + Send {
-        (**self).process_recipient(message, recipient)
-    }
-    fn message_accepted(&self, message: Message) {
-        (**self).message_accepted(message)
-    }
-    fn session_log(&self, session: &SessionInfo) -> Option<Box<dyn SessionLog>> {
-        (**self).session_log(session)
-    }
 }

@@ -6,6 +6,7 @@
 mod client;
 pub mod handler;
 pub mod handlers;
+mod lock;
 pub mod protocol;
 pub mod server;
 #[cfg(feature = "http")]

@@ -7,6 +7,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener as StdListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -14,8 +15,9 @@ use std::time::{Duration, Instant};
 use lettre::address::Envelope as LettreEnvelope;
 use lettre::{SmtpTransport, Transport};
 use pretty_assertions::assert_eq;
-use smtp_fixture::handlers::{PureProxy, RoutingProxy, Upstream};
-use smtp_fixture::protocol::{Command, Session};
+use smtp_fixture::handler::Wrapper;
+use smtp_fixture::handlers::{PerRecipientProxy, PureProxy, RoutingProxy, Upstream};
+use smtp_fixture::protocol::{Question, Session};
 use smtp_fixture::{on, Config, Decision, Handler, Message, Reply, SmtpServer, TestSmtpServer};
 use tokio::sync::oneshot;
 
@@ -60,7 +62,7 @@ fn serve<H: Handler>(config: Config, handler: H) -> Running<H> {
     }
 }
 
-fn proxy(handler: PureProxy) -> Running<PureProxy> {
+fn proxy<H: Handler>(handler: H) -> Running<H> {
     let config = Config {
         hostname: "proxy.test".into(),
         enable_smtputf8: true,
@@ -187,44 +189,48 @@ fn tricky_message() -> (Vec<u8>, Vec<u8>) {
 
 #[test]
 fn bytes_arrive_intact_apart_from_x_peer_in_both_modes() {
-    for per_recipient in [false, true] {
-        let upstream = TestSmtpServer::start();
-        let proxy = proxy(if per_recipient {
-            PureProxy::per_recipient(upstream.addr())
-        } else {
-            PureProxy::new(upstream.addr())
-        });
-        let (data, wire) = tricky_message();
-        let mut client = Client::greeted(proxy.addr);
-        assert_eq!(client.send("MAIL FROM:<ann@example.com> BODY=8BITMIME"), "250 OK");
-        assert_eq!(client.send("RCPT TO:<bob@example.com>"), "250 OK");
-        let last = client.data(&wire);
-        assert!(last.starts_with("250 "), "{last}");
-        assert_eq!(client.send("QUIT"), "221 Bye");
+    let upstream = TestSmtpServer::start();
+    let whole = proxy(PureProxy::new(upstream.addr()));
+    relays_intact(whole.addr, &upstream, "PureProxy");
 
-        let received = upstream.wait_for_messages(1).remove(0);
-        let expected = PureProxy::insert_x_peer(&data, "127.0.0.1".parse().unwrap());
-        assert_eq!(
-            String::from_utf8_lossy(&received.data),
-            String::from_utf8_lossy(&expected),
-            "per_recipient: {per_recipient}"
-        );
-        assert_eq!(received.data, expected);
-        assert_eq!(received.header("X-Peer").as_deref(), Some("127.0.0.1"));
-        assert_eq!(received.envelope.mail_from, "ann@example.com");
-        assert_eq!(received.envelope.rcpt_to, ["bob@example.com"]);
-        assert!(
-            received
-                .envelope
-                .mail_options
-                .contains(&"BODY=8BITMIME".to_string()),
-            "{:?}",
-            received.envelope.mail_options
-        );
-        assert_eq!(received.helo, "proxy.test", "the proxy greets with its own name");
-        eventually("the upstream session ended", || all_sessions_closed(&upstream));
-        assert_eq!(proxy.handler.open_transactions(), 0);
-    }
+    let upstream = TestSmtpServer::start();
+    let transparent = proxy(PerRecipientProxy::new(upstream.addr()));
+    relays_intact(transparent.addr, &upstream, "PerRecipientProxy");
+    assert_eq!(transparent.handler.open_transactions(), 0);
+}
+
+/// Sends a tricky message through the proxy at `addr` and checks that
+/// `upstream` got it byte for byte, with `X-Peer`.
+fn relays_intact(addr: SocketAddr, upstream: &TestSmtpServer, mode: &str) {
+    let (data, wire) = tricky_message();
+    let mut client = Client::greeted(addr);
+    assert_eq!(client.send("MAIL FROM:<ann@example.com> BODY=8BITMIME"), "250 OK");
+    assert_eq!(client.send("RCPT TO:<bob@example.com>"), "250 OK");
+    let last = client.data(&wire);
+    assert!(last.starts_with("250 "), "{last}");
+    assert_eq!(client.send("QUIT"), "221 Bye");
+
+    let received = upstream.wait_for_messages(1).remove(0);
+    let expected = PureProxy::insert_x_peer(&data, "127.0.0.1".parse().unwrap());
+    assert_eq!(
+        String::from_utf8_lossy(&received.data),
+        String::from_utf8_lossy(&expected),
+        "{mode}"
+    );
+    assert_eq!(received.data, expected);
+    assert_eq!(received.header("X-Peer").as_deref(), Some("127.0.0.1"));
+    assert_eq!(received.envelope.mail_from, "ann@example.com");
+    assert_eq!(received.envelope.rcpt_to, ["bob@example.com"]);
+    assert!(
+        received
+            .envelope
+            .mail_options
+            .contains(&"BODY=8BITMIME".to_string()),
+        "{:?}",
+        received.envelope.mail_options
+    );
+    assert_eq!(received.helo, "proxy.test", "the proxy greets with its own name");
+    eventually("the upstream session ended", || all_sessions_closed(upstream));
 }
 
 #[test]
@@ -313,7 +319,7 @@ fn per_recipient_mode_mirrors_each_rcpt_reply_at_once() {
         on::rcpt_to("dan@example.com"),
         Reply::new(450, "4.2.1 Mailbox busy"),
     );
-    let proxy = proxy(PureProxy::per_recipient(upstream.addr()));
+    let proxy = proxy(PerRecipientProxy::new(upstream.addr()));
     let mut client = Client::greeted(proxy.addr);
     assert_eq!(client.send("MAIL FROM:<ann@example.com>"), "250 OK");
     assert_eq!(client.send("RCPT TO:<bob@example.com>"), "550 5.1.1 No such user");
@@ -360,7 +366,7 @@ fn an_upstream_that_is_down_gets_451_never_250() {
     );
 
     // Per-recipient mode: MAIL already fails.
-    let transparent = proxy(PureProxy::per_recipient(down));
+    let transparent = proxy(PerRecipientProxy::new(down));
     let mut client = Client::greeted(transparent.addr);
     let mail = client.send("MAIL FROM:<ann@example.com>");
     assert!(mail.starts_with("451 4.4.1 "), "{mail}");
@@ -428,18 +434,16 @@ fn a_transient_upstream_reply_anywhere_is_451_and_nothing_is_half_delivered() {
 #[test]
 fn smtputf8_is_relayed_when_the_upstream_supports_it() {
     let upstream = TestSmtpServer::builder().enable_smtputf8(true).start();
-    for handler in [
-        PureProxy::new(upstream.addr()),
-        PureProxy::per_recipient(upstream.addr()),
-    ] {
-        let proxy = proxy(handler);
-        let mut client = Client::greeted(proxy.addr);
+    let send = |addr: SocketAddr| {
+        let mut client = Client::greeted(addr);
         assert_eq!(client.send("MAIL FROM:<ålice@exämple.com> SMTPUTF8"), "250 OK");
         assert_eq!(client.send("RCPT TO:<bøb@exämple.com>"), "250 OK");
         let data = "Subject: Grüße\r\n\r\nHallo\r\n";
         let last = client.data(format!("{data}.\r\n").as_bytes());
         assert!(last.starts_with("250 "), "{last}");
-    }
+    };
+    send(proxy(PureProxy::new(upstream.addr())).addr);
+    send(proxy(PerRecipientProxy::new(upstream.addr())).addr);
     let received = upstream.wait_for_messages(2);
     for message in received {
         assert_eq!(message.envelope.mail_from, "ålice@exämple.com");
@@ -453,7 +457,7 @@ fn smtputf8_is_relayed_when_the_upstream_supports_it() {
 fn smtputf8_to_an_upstream_without_it_is_refused_clearly() {
     let upstream = TestSmtpServer::start();
     let batch = proxy(PureProxy::new(upstream.addr()));
-    let transparent = proxy(PureProxy::per_recipient(upstream.addr()));
+    let transparent = proxy(PerRecipientProxy::new(upstream.addr()));
 
     // A UTF-8 sender: refused (at the end, or at MAIL).
     let mut client = Client::greeted(batch.addr);
@@ -560,7 +564,7 @@ struct Recording {
 }
 
 impl Handler for Recording {
-    async fn on_rcpt(&self, _session: &Session, address: &str, _params: &[String]) -> Decision {
+    async fn on_rcpt_to(&self, _session: &Session, address: &str, _params: &[String]) -> Decision {
         if address == "nobody@local.test" {
             Decision::Reply(Reply::new(550, "5.1.1 No such list"))
         } else {
@@ -649,7 +653,7 @@ fn a_local_refusal_is_named_and_not_accepted_locally() {
 #[test]
 fn a_client_that_vanishes_leaves_no_upstream_session_open() {
     let upstream = TestSmtpServer::start();
-    let proxy = proxy(PureProxy::per_recipient(upstream.addr()));
+    let proxy = proxy(PerRecipientProxy::new(upstream.addr()));
 
     // Gone after RCPT.
     let mut client = Client::greeted(proxy.addr);
@@ -681,7 +685,7 @@ fn a_client_that_vanishes_leaves_no_upstream_session_open() {
 #[test]
 fn rset_and_quit_end_the_upstream_transaction() {
     let upstream = TestSmtpServer::start();
-    let proxy = proxy(PureProxy::per_recipient(upstream.addr()));
+    let proxy = proxy(PerRecipientProxy::new(upstream.addr()));
     let mut client = Client::greeted(proxy.addr);
     client.send("MAIL FROM:<ann@example.com>");
     client.send("RCPT TO:<bob@example.com>");
@@ -702,33 +706,66 @@ fn rset_and_quit_end_the_upstream_transaction() {
     assert_eq!(proxy.handler.open_transactions(), 0);
 }
 
-/// Forwards every hook to a per-recipient proxy except `session_log`, so
-/// the proxy never learns that a session ended.
-struct NoSessionEnd(PureProxy);
+/// A wrapper built the one way there is ([`Wrapper`]): it sees every
+/// question first, and writes out nothing about the session's end.
+struct Watching {
+    proxy: PerRecipientProxy,
+    questions: AtomicUsize,
+}
 
-impl Handler for NoSessionEnd {
-    async fn on_command(&self, session: &Session, command: &Command) -> Decision {
-        self.0.on_command(session, command).await
+impl Wrapper for Watching {
+    type Inner = PerRecipientProxy;
+    fn inner(&self) -> &PerRecipientProxy {
+        &self.proxy
     }
-    async fn on_mail(&self, session: &Session, address: &str, params: &[String]) -> Decision {
-        self.0.on_mail(session, address, params).await
+    async fn decide(&self, session: &Session, question: &Question) -> Decision {
+        self.questions.fetch_add(1, Ordering::SeqCst);
+        self.proxy.decide(session, question).await
     }
-    async fn on_rcpt(&self, session: &Session, address: &str, params: &[String]) -> Decision {
-        self.0.on_rcpt(session, address, params).await
+}
+
+#[test]
+fn a_wrapped_proxy_closes_the_upstream_session_of_a_vanished_client() {
+    let upstream = TestSmtpServer::start();
+    // Far beyond `eventually`'s bound: only `on_close` can end it in time.
+    let relay = Upstream::new(upstream.addr().to_string()).idle_timeout(Duration::from_secs(600));
+    let watching = Watching {
+        proxy: PerRecipientProxy::new(relay),
+        questions: AtomicUsize::new(0),
+    };
+    let proxy = serve(Config::default(), watching);
+    let mut client = Client::greeted(proxy.addr);
+    client.send("MAIL FROM:<ann@example.com>");
+    client.send("RCPT TO:<bob@example.com>");
+    assert_eq!(proxy.handler.proxy.open_transactions(), 1);
+    assert!(
+        proxy.handler.questions.load(Ordering::SeqCst) >= 3,
+        "the wrapper was asked"
+    );
+    drop(client);
+    eventually("the upstream session closed", || {
+        upstream.transcripts().len() == 1 && all_sessions_closed(&upstream)
+    });
+    assert_eq!(proxy.handler.proxy.open_transactions(), 0);
+}
+
+/// A wrapper that deliberately keeps the session's end from the proxy:
+/// what is left is the proxy's own backstop.
+struct ForgetsTheEnd(PerRecipientProxy);
+
+impl Wrapper for ForgetsTheEnd {
+    type Inner = PerRecipientProxy;
+    fn inner(&self) -> &PerRecipientProxy {
+        &self.0
     }
-    async fn on_data(&self, session: &Session) -> Decision {
-        self.0.on_data(session).await
-    }
-    async fn process_message(&self, message: &Message) -> Option<Reply> {
-        self.0.process_message(message).await
-    }
+    fn on_close(&self, _session: &smtp_fixture::SessionInfo) {}
 }
 
 #[test]
 fn the_idle_timeout_closes_an_upstream_session_nobody_ends() {
     let upstream = TestSmtpServer::start();
     let relay = Upstream::new(upstream.addr().to_string()).idle_timeout(Duration::from_millis(200));
-    let proxy = serve(Config::default(), NoSessionEnd(PureProxy::per_recipient(relay)));
+    let proxy = serve(Config::default(), ForgetsTheEnd(PerRecipientProxy::new(relay)));
     let mut client = Client::greeted(proxy.addr);
     client.send("MAIL FROM:<ann@example.com>");
     client.send("RCPT TO:<bob@example.com>");
@@ -736,6 +773,8 @@ fn the_idle_timeout_closes_an_upstream_session_nobody_ends() {
     eventually("the idle upstream session closed", || {
         upstream.transcripts().len() == 1 && all_sessions_closed(&upstream)
     });
+    // The proxy never heard of the end: its handle stays until its next use.
+    assert_eq!(proxy.handler.0.open_transactions(), 1);
 }
 
 #[tokio::test]
@@ -763,7 +802,7 @@ async fn routing_called_directly_asks_process_message_and_relays() {
         data: b"Subject: direct\r\n\r\nhi\r\n".to_vec(),
         unstuffed_dot_lines: 0,
     };
-    let reply = routing.process_message(&message).await;
+    let reply = Handler::process_message(&routing, &message).await;
     assert_eq!(reply.map(|r| r.code()), Some(250));
     assert_eq!(
         *routing.local().asked.lock().unwrap(),

@@ -248,6 +248,8 @@ struct CliHandler {
     users: Option<Vec<(String, String)>>,
     /// The relay for `-c PureProxy` (it connects only when a message comes).
     proxy: PureProxy,
+    /// The printer for `-c DebuggingServer` (a thread of its own).
+    debugging: Option<DebuggingServer>,
     /// `--json` and `--eml-dir`.
     #[cfg(feature = "http")]
     output: Output,
@@ -350,19 +352,10 @@ impl CliHandler {
         match self.class {
             #[cfg(feature = "http")]
             Class::DebuggingServer if self.output.json => None,
-            Class::DebuggingServer => {
-                // Printed on the blocking pool: a stdout nobody reads (a
-                // full pipe) then holds up this session only, not every
-                // session on the runtime's thread.
-                let mut text = Vec::with_capacity(message.data.len() + 256);
-                let _ = DebuggingServer::print_message(&mut text, message);
-                let _ = tokio::task::spawn_blocking(move || {
-                    let mut out = std::io::stdout().lock();
-                    let _ = out.write_all(&text).and_then(|()| out.flush());
-                })
-                .await;
-                None
-            }
+            Class::DebuggingServer => match &self.debugging {
+                Some(debugging) => debugging.process_message(message).await,
+                None => None,
+            },
             Class::SmtpServer => Sink.process_message(message).await,
             // Boxed: the relay's client is a large state machine, and an
             // unboxed one would make every hook's future as large, copied
@@ -541,6 +534,7 @@ fn main() -> ExitCode {
         debug: cli.debug,
         users: (!cli.auth_any).then_some(users),
         proxy: PureProxy::new(remote.as_str()),
+        debugging: matches!(cli.class, Class::DebuggingServer).then(DebuggingServer::stdout),
         #[cfg(feature = "http")]
         output: Output {
             json: cli.json,

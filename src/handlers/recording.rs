@@ -26,9 +26,7 @@ pub struct Recording {
 
 impl Recording {
     fn lock(&self) -> MutexGuard<'_, Vec<Message>> {
-        self.messages
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::lock::lock(&self.messages)
     }
 
     /// A copy of the messages accepted so far, in order.

@@ -2,17 +2,19 @@
 //! handled here, the rest relayed upstream.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
-use super::relay::{deliver, key, with_x_peer, Delivery, Outcome, SessionEnd, SessionKey};
+use super::relay::{deliver, Delivery, Outcome};
+use super::session_key::{key, SessionKey};
+use super::x_peer::with_x_peer;
 use crate::client::Upstream;
-use crate::handler::{Handler, SessionLog};
-use crate::protocol::auth::Credentials;
-use crate::protocol::{replies, Command, Decision, Envelope, Message, Reply, Session, SessionInfo};
+use crate::handler::{Handler, Wrapper};
+use crate::lock::lock;
+use crate::protocol::{replies, Decision, Envelope, Message, Question, Reply, Session, SessionInfo};
 
 /// Splits each message by recipient: the recipients a resolver calls local
 /// go to a local [`Handler`], the others are relayed upstream as
-/// [`PureProxy`](super::PureProxy) relays them (whole-message mode).
+/// [`PureProxy`](super::PureProxy) relays them (the whole message at once).
 ///
 /// **How it maps to the reference's `MailmanProxy`.** `MailmanProxy` (in
 /// `smtpd` until Python 3.10) took every recipient whose local part named
@@ -43,8 +45,10 @@ use crate::protocol::{replies, Command, Decision, Envelope, Message, Reply, Sess
 /// part, so a handler that delivers there sees each message once.
 ///
 /// **The local handler's other hooks.** It is the server for the session:
-/// `on_connect`, `on_command`, `on_helo`, `on_mail`, `on_auth` and
-/// `session_log` are its; `on_rcpt` is asked for local recipients only (a
+/// `on_connect`, `on_command`, `on_helo`, `on_mail_from`, `on_auth`,
+/// `session_log` and `on_close` are its (a [`Wrapper`] of it: every
+/// question it does not route reaches the local handler's
+/// [`decide`](Handler::decide)); `on_rcpt_to` is asked for local recipients only (a
 /// refusal keeps the recipient out), `on_data` only when the transaction
 /// has a local recipient. Its answers there apply to the whole session or
 /// transaction.
@@ -148,7 +152,11 @@ impl<L: Handler> RoutingProxy<L> {
         if !local.is_empty() {
             let part = self.local_part(message);
             let decision = match session {
-                Some(session) => self.local.on_message(session, &part).await,
+                Some(session) => {
+                    self.local
+                        .decide(session, &Question::Message(Box::new(part)))
+                        .await
+                }
                 None => match self.local.process_message(&part).await {
                     Some(reply) => Decision::Reply(reply),
                     None => Decision::Proceed,
@@ -207,57 +215,33 @@ fn final_reply(decision: Decision) -> Option<Reply> {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A set of keys has no invariant a panic could break halfway.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
+impl<L: Handler> Wrapper for RoutingProxy<L> {
+    type Inner = L;
 
-impl<L: Handler> Handler for RoutingProxy<L> {
-    async fn on_connect(&self, session: &Session) -> Decision {
-        self.local.on_connect(session).await
+    fn inner(&self) -> &L {
+        &self.local
     }
 
-    async fn on_command(&self, session: &Session, command: &Command) -> Decision {
-        self.local.on_command(session, command).await
-    }
-
-    async fn on_helo(&self, session: &Session, name: &str, extended: bool) -> Decision {
-        self.local.on_helo(session, name, extended).await
-    }
-
-    async fn on_mail(&self, session: &Session, address: &str, params: &[String]) -> Decision {
-        self.local.on_mail(session, address, params).await
-    }
-
-    async fn on_rcpt(&self, session: &Session, address: &str, params: &[String]) -> Decision {
-        if self.is_local(address) {
-            self.local.on_rcpt(session, address, params).await
-        } else {
-            Decision::Proceed
+    async fn decide(&self, session: &Session, question: &Question) -> Decision {
+        match question {
+            Question::Rcpt { address, .. } if !self.is_local(address) => Decision::Proceed,
+            Question::Data => {
+                let has_local = session
+                    .envelope()
+                    .is_some_and(|envelope| envelope.rcpt_to.iter().any(|r| self.is_local(r)));
+                if has_local {
+                    self.local.decide(session, question).await
+                } else {
+                    Decision::Proceed
+                }
+            }
+            Question::Message(message) => self.route(Some(session), message).await,
+            _ => self.local.decide(session, question).await,
         }
     }
 
-    async fn on_auth(&self, session: &Session, credentials: &Credentials) -> Decision {
-        self.local.on_auth(session, credentials).await
-    }
-
-    async fn on_data(&self, session: &Session) -> Decision {
-        let has_local = session
-            .envelope()
-            .is_some_and(|envelope| envelope.rcpt_to.iter().any(|r| self.is_local(r)));
-        if has_local {
-            self.local.on_data(session).await
-        } else {
-            Decision::Proceed
-        }
-    }
-
-    async fn on_message(&self, session: &Session, message: &Message) -> Decision {
-        self.route(Some(session), message).await
-    }
-
-    /// The same as [`on_message`](Handler::on_message) for a caller without
-    /// a session: the local handler is asked its `process_message`.
+    /// The same as deciding on the message for a caller without a session:
+    /// the local handler is asked its `process_message`.
     async fn process_message(&self, message: &Message) -> Option<Reply> {
         final_reply(self.route(None, message).await)
     }
@@ -270,16 +254,10 @@ impl<L: Handler> Handler for RoutingProxy<L> {
         }
     }
 
-    fn session_log(&self, session: &SessionInfo) -> Option<Box<dyn SessionLog>> {
-        let accepted_locally = Arc::clone(&self.accepted_locally);
-        let key = key(session);
-        Some(Box::new(SessionEnd {
-            inner: self.local.session_log(session),
-            // A final reply that never reached the client leaves its mark
-            // here; the session's end clears it.
-            on_end: Some(Box::new(move || {
-                lock(&accepted_locally).remove(&key);
-            })),
-        }))
+    fn on_close(&self, session: &SessionInfo) {
+        // A final reply that never reached the client leaves its mark
+        // here; the session's end clears it.
+        lock(&self.accepted_locally).remove(&key(session));
+        self.local.on_close(session);
     }
 }

@@ -18,7 +18,7 @@ use super::stream::Stream;
 use super::tls::{Handshake, TlsConfig};
 use super::watchdog::{Alarm, Registration};
 use super::SmtpServer;
-use crate::handler::{decide, Handler};
+use crate::handler::{Closing, Handler};
 use crate::protocol::{replies, LinkFault, Question, Reply, Session, State, Step};
 
 const INITIAL_BUFFER: usize = 4 * 1024;
@@ -77,6 +77,9 @@ pub(super) async fn serve<H: Handler>(
     if let Some(proxy) = arrival.as_ref().and_then(|a| a.proxy) {
         session = session.behind_proxy(proxy);
     }
+    // From here on the handler hears of the session's end, however this
+    // task ends (cancelled at shutdown too).
+    let mut session = Closing::new(handler, session);
     let log = handler.session_log(session.info()).map(LineLog::new);
     let mut conn = Connection {
         stream: Stream::Plain(stream),
@@ -116,7 +119,7 @@ pub(super) async fn serve<H: Handler>(
                 if matches!(question, Question::Message(_)) && conn.flush().await.is_err() {
                     break;
                 }
-                let decision = decide(handler, &session, &question).await;
+                let decision = handler.decide(&session, &question).await;
                 Some(session.resolve(question, decision))
             }
             Step::Reply(reply) => {

@@ -155,9 +155,7 @@ impl Watchdog {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Sessions> {
-        self.sessions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::lock::lock(&self.sessions)
     }
 
     fn nanos_since_epoch(&self, at: Instant) -> u64 {

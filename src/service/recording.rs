@@ -4,9 +4,8 @@
 
 use std::sync::Arc;
 
-use crate::handler::{Handler, SessionLog};
-use crate::protocol::auth::Credentials;
-use crate::protocol::{Command, Decision, Message, Reply, Session, SessionInfo};
+use crate::handler::{Handler, SessionLog, Wrapper};
+use crate::protocol::{Message, SessionInfo};
 use crate::testing::message::ReceivedMessage;
 use crate::testing::store::Store;
 use crate::testing::transcript::TranscriptLog;
@@ -23,36 +22,11 @@ pub struct Recorded<H> {
     pub(crate) inner: H,
 }
 
-impl<H: Handler> Handler for Recorded<H> {
-    async fn on_connect(&self, session: &Session) -> Decision {
-        self.inner.on_connect(session).await
-    }
-    async fn on_command(&self, session: &Session, command: &Command) -> Decision {
-        self.inner.on_command(session, command).await
-    }
-    async fn on_helo(&self, session: &Session, name: &str, extended: bool) -> Decision {
-        self.inner.on_helo(session, name, extended).await
-    }
-    async fn on_mail(&self, session: &Session, address: &str, params: &[String]) -> Decision {
-        self.inner.on_mail(session, address, params).await
-    }
-    async fn on_rcpt(&self, session: &Session, address: &str, params: &[String]) -> Decision {
-        self.inner.on_rcpt(session, address, params).await
-    }
-    async fn on_auth(&self, session: &Session, credentials: &Credentials) -> Decision {
-        self.inner.on_auth(session, credentials).await
-    }
-    async fn on_data(&self, session: &Session) -> Decision {
-        self.inner.on_data(session).await
-    }
-    async fn on_message(&self, session: &Session, message: &Message) -> Decision {
-        self.inner.on_message(session, message).await
-    }
-    async fn process_message(&self, message: &Message) -> Option<Reply> {
-        self.inner.process_message(message).await
-    }
-    async fn process_recipient(&self, message: &Message, recipient: &str) -> Option<Reply> {
-        self.inner.process_recipient(message, recipient).await
+impl<H: Handler> Wrapper for Recorded<H> {
+    type Inner = H;
+
+    fn inner(&self) -> &H {
+        &self.inner
     }
 
     fn message_accepted(&self, message: Message) {

@@ -5,9 +5,10 @@
 //! | `SMTPServer` | [`SMTPServer`] = [`SmtpServer`](crate::SmtpServer) |
 //! | `SMTPChannel` | [`SMTPChannel`] = [`Session`](crate::protocol::Session) |
 //! | `DebuggingServer` | [`DebuggingServer`] |
-//! | `PureProxy` | [`PureProxy`] (refusals reach the client) |
+//! | `PureProxy` | [`PureProxy`] (refusals reach the client; [`PerRecipientProxy`](crate::handlers::PerRecipientProxy) mirrors each command's reply) |
 //! | `MailmanProxy` | [`MailmanProxy`] = [`RoutingProxy`](crate::handlers::RoutingProxy) |
 //! | `process_message` | [`Handler::process_message`](crate::Handler::process_message) |
+//! | `SMTPChannel.smtp_MAIL`, `smtp_RCPT`, ... (overridden in a subclass) | [`Handler::on_mail_from`](crate::Handler::on_mail_from), [`Handler::on_rcpt_to`](crate::Handler::on_rcpt_to), ... (one hook per command) |
 //! | `DATA_SIZE_DEFAULT` | [`DATA_SIZE_DEFAULT`] |
 //!
 //! Where this crate differs from the reference on purpose, see the crate

@@ -9,8 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use crate::handler::{Handler, SessionLog};
-use crate::protocol::auth::Credentials;
+use crate::handler::Handler;
 use crate::protocol::{Command, Decision, LinkFault, Message, Reply, Session, SessionInfo};
 
 mod deliveries;
@@ -551,88 +550,87 @@ pub struct Scripted<H> {
     pub script: Arc<Script>,
 }
 
-impl<H: Handler> Handler for Scripted<H> {
-    async fn on_connect(&self, session: &Session) -> Decision {
-        let normal = self.inner.on_connect(session);
-        self.script
-            .decide(|t| matches!(t, TriggerKind::Connect), normal)
-            .await
+// Scripted is built on the crate's one forwarding mechanism: what it does
+// not answer reaches `inner`, every lifecycle hook included.
+use crate::handler::Wrapper;
+use crate::protocol::Question;
+
+impl<H: Handler> Wrapper for Scripted<H> {
+    type Inner = H;
+
+    fn inner(&self) -> &H {
+        &self.inner
     }
 
-    async fn on_command(&self, session: &Session, command: &Command) -> Decision {
-        let normal = self.inner.on_command(session, command);
-        let matches = |t: &TriggerKind| match t {
-            TriggerKind::Command(verb) => *verb == command.name,
-            TriggerKind::CommandMatching(predicate) => predicate(command),
-            _ => false,
-        };
-        self.script.decide(matches, normal).await
-    }
-
-    async fn on_helo(&self, session: &Session, name: &str, extended: bool) -> Decision {
-        let normal = self.inner.on_helo(session, name, extended);
-        self.script
-            .decide(|t| matches!(t, TriggerKind::Helo), normal)
-            .await
-    }
-
-    async fn on_mail(&self, session: &Session, address: &str, params: &[String]) -> Decision {
-        let normal = self.inner.on_mail(session, address, params);
-        let matches = |t: &TriggerKind| match t {
-            TriggerKind::MailFrom(rule) => rule.as_deref().is_none_or(|rule| same_address(rule, address)),
-            _ => false,
-        };
-        self.script.decide(matches, normal).await
-    }
-
-    async fn on_rcpt(&self, session: &Session, address: &str, params: &[String]) -> Decision {
-        let normal = self.inner.on_rcpt(session, address, params);
-        let matches = |t: &TriggerKind| match t {
-            TriggerKind::RcptTo(rule) => rule.as_deref().is_none_or(|rule| same_address(rule, address)),
-            _ => false,
-        };
-        let decision = self.script.decide(matches, normal).await;
-        if let (Some(refusals), Some(reply)) = (
-            &self.script.refusals,
-            refusal(&decision, |reply| reply.code() >= 400),
-        ) {
-            refusals.recipient(session.info(), address, reply);
+    async fn decide(&self, session: &Session, question: &Question) -> Decision {
+        // Not awaited unless no rule answers (or the rule proceeds).
+        let normal = self.inner.decide(session, question);
+        match question {
+            Question::Connect => {
+                self.script
+                    .decide(|t| matches!(t, TriggerKind::Connect), normal)
+                    .await
+            }
+            Question::Command(command) => {
+                let matches = |t: &TriggerKind| match t {
+                    TriggerKind::Command(verb) => *verb == command.name,
+                    TriggerKind::CommandMatching(predicate) => predicate(command),
+                    _ => false,
+                };
+                self.script.decide(matches, normal).await
+            }
+            Question::Helo { .. } => {
+                self.script
+                    .decide(|t| matches!(t, TriggerKind::Helo), normal)
+                    .await
+            }
+            Question::Mail { address, .. } => {
+                let matches = |t: &TriggerKind| match t {
+                    TriggerKind::MailFrom(rule) => {
+                        rule.as_deref().is_none_or(|rule| same_address(rule, address))
+                    }
+                    _ => false,
+                };
+                self.script.decide(matches, normal).await
+            }
+            Question::Rcpt { address, .. } => {
+                let matches = |t: &TriggerKind| match t {
+                    TriggerKind::RcptTo(rule) => {
+                        rule.as_deref().is_none_or(|rule| same_address(rule, address))
+                    }
+                    _ => false,
+                };
+                let decision = self.script.decide(matches, normal).await;
+                if let (Some(refusals), Some(reply)) = (
+                    &self.script.refusals,
+                    refusal(&decision, |reply| reply.code() >= 400),
+                ) {
+                    refusals.recipient(session.info(), address, reply);
+                }
+                decision
+            }
+            Question::Data => {
+                self.script
+                    .decide(|t| matches!(t, TriggerKind::Data), normal)
+                    .await
+            }
+            Question::Auth(_) => {
+                self.script
+                    .decide(|t| matches!(t, TriggerKind::Auth), normal)
+                    .await
+            }
+            Question::Message(message) => {
+                let matches = |t: &TriggerKind| match t {
+                    TriggerKind::Message(predicate) => predicate.as_ref().is_none_or(|p| p(message)),
+                    _ => false,
+                };
+                let decision = self.script.decide(matches, normal).await;
+                let decision = self.script.deliveries(message, decision).await;
+                if let Some(refusals) = &self.script.refusals {
+                    report_final(&**refusals, session, message, &decision);
+                }
+                decision
+            }
         }
-        decision
-    }
-
-    async fn on_data(&self, session: &Session) -> Decision {
-        let normal = self.inner.on_data(session);
-        self.script
-            .decide(|t| matches!(t, TriggerKind::Data), normal)
-            .await
-    }
-
-    async fn on_auth(&self, session: &Session, credentials: &Credentials) -> Decision {
-        let normal = self.inner.on_auth(session, credentials);
-        self.script
-            .decide(|t| matches!(t, TriggerKind::Auth), normal)
-            .await
-    }
-    async fn on_message(&self, session: &Session, message: &Message) -> Decision {
-        let normal = self.inner.on_message(session, message);
-        let matches = |t: &TriggerKind| match t {
-            TriggerKind::Message(predicate) => predicate.as_ref().is_none_or(|p| p(message)),
-            _ => false,
-        };
-        let decision = self.script.decide(matches, normal).await;
-        let decision = self.script.deliveries(message, decision).await;
-        if let Some(refusals) = &self.script.refusals {
-            report_final(&**refusals, session, message, &decision);
-        }
-        decision
-    }
-
-    fn message_accepted(&self, message: Message) {
-        self.inner.message_accepted(message)
-    }
-
-    fn session_log(&self, session: &SessionInfo) -> Option<Box<dyn SessionLog>> {
-        self.inner.session_log(session)
     }
 }

@@ -201,9 +201,7 @@ impl Store {
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, Records> {
-        self.records
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::lock::lock(&self.records)
     }
 
     fn changed(&self) {

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::handler::SessionLog;
+use crate::lock::lock;
 
 /// How many bytes of each message body a transcript shows.
 const BODY_SHOWN: usize = 2048;
@@ -339,10 +340,6 @@ impl TranscriptLog {
         self.body_seen = 0;
         self.body_shown = 0;
     }
-}
-
-fn lock(shared: &Mutex<Live>) -> std::sync::MutexGuard<'_, Live> {
-    shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn strip_crlf(line: &[u8]) -> &[u8] {
