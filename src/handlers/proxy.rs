@@ -394,10 +394,10 @@ impl Handler for PureProxy {
         if self.per_recipient {
             // The commands that end the client's transaction end the
             // upstream one (a new MAIL does too, in `on_mail`).
-            let ends = match command.verb {
+            let ends = match command.verb() {
                 Some(Verb::Quit) => true,
-                Some(Verb::Rset) => command.arg.is_none(),
-                Some(Verb::StartTls) => command.arg.is_none() && session.config().starttls,
+                Some(Verb::Rset) => command.arg().is_none(),
+                Some(Verb::StartTls) => command.arg().is_none() && session.offers_starttls(),
                 _ => false,
             };
             if ends {

@@ -3,6 +3,7 @@
 
 /// The verbs the server knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Verb {
     /// `EHLO hostname`
     Ehlo,
@@ -126,14 +127,17 @@ pub fn supported_commands_in(lmtp: bool) -> String {
 /// A command line split into its verb and argument, as the reference splits
 /// it: the verb is everything before the first space, upper-cased; the
 /// argument is the rest with surrounding white space removed.
+///
+/// Read through its methods, so that its representation can change (it
+/// may come to borrow the line) without another change of the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Command {
     /// The verb, upper-cased as sent (also for verbs the server does not know).
-    pub name: String,
+    name: String,
     /// The known verb, or `None` for an unknown one.
-    pub verb: Option<Verb>,
+    verb: Option<Verb>,
     /// The argument; `None` when there is none or it is only white space.
-    pub arg: Option<String>,
+    arg: Option<String>,
 }
 
 impl Command {
@@ -142,8 +146,9 @@ impl Command {
     /// ```
     /// use smtp_fixture::protocol::{Command, Verb};
     /// let command = Command::parse("mail FROM:<a@example.com>  ");
-    /// assert_eq!(command.verb, Some(Verb::Mail));
-    /// assert_eq!(command.arg.as_deref(), Some("FROM:<a@example.com>"));
+    /// assert_eq!(command.verb(), Some(Verb::Mail));
+    /// assert_eq!(command.name(), "MAIL");
+    /// assert_eq!(command.arg(), Some("FROM:<a@example.com>"));
     /// ```
     pub fn parse(line: &str) -> Command {
         let (name, arg) = match line.find(' ') {
@@ -160,9 +165,20 @@ impl Command {
         Command { name, verb, arg }
     }
 
-    /// The argument, or `""`.
-    pub fn arg_str(&self) -> &str {
-        self.arg.as_deref().unwrap_or("")
+    /// The verb, upper-cased as sent (also for verbs the server does not
+    /// know).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The known verb, or `None` for an unknown one.
+    pub fn verb(&self) -> Option<Verb> {
+        self.verb
+    }
+
+    /// The argument; `None` when there is none or it is only white space.
+    pub fn arg(&self) -> Option<&str> {
+        self.arg.as_deref()
     }
 }
 

@@ -15,12 +15,13 @@ use super::reply::Reply;
 /// );
 /// ```
 pub fn ehlo_reply(config: &Config) -> Reply {
-    ehlo_reply_for(config, false)
+    ehlo_reply_for(config, false, false)
 }
 
 /// The EHLO reply for a session that is (`encrypted`) or is not under TLS:
-/// STARTTLS only before, AUTH only when its TLS condition holds.
-pub fn ehlo_reply_for(config: &Config, encrypted: bool) -> Reply {
+/// STARTTLS (when the session offers it, `starttls`) only before, AUTH
+/// only when its TLS condition holds.
+pub fn ehlo_reply_for(config: &Config, starttls: bool, encrypted: bool) -> Reply {
     let mut lines = vec![config.hostname.clone()];
     if config.data_size_limit > 0 {
         lines.push(format!("SIZE {}", config.data_size_limit));
@@ -43,7 +44,7 @@ pub fn ehlo_reply_for(config: &Config, encrypted: bool) -> Reply {
             lines.push("BINARYMIME".to_string());
         }
     }
-    if config.starttls && !encrypted {
+    if starttls && !encrypted {
         lines.push("STARTTLS".to_string());
     }
     if config.requiretls && encrypted {

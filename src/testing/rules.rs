@@ -562,7 +562,7 @@ impl<H: Handler> Handler for Scripted<H> {
     async fn on_command(&self, session: &Session, command: &Command) -> Decision {
         let normal = self.inner.on_command(session, command);
         let matches = |t: &TriggerKind| match t {
-            TriggerKind::Command(verb) => *verb == command.name,
+            TriggerKind::Command(verb) => *verb == command.name(),
             TriggerKind::CommandMatching(predicate) => predicate(command),
             _ => false,
         };

@@ -145,12 +145,7 @@ impl Session {
     /// The chunk is read: refuse it, acknowledge it, or (LAST) complete the
     /// message.
     fn end_chunk(&mut self) -> Step {
-        let phase = std::mem::replace(
-            &mut self.phase,
-            Phase::Command {
-                discarding_long_line: false,
-            },
-        );
+        let phase = std::mem::replace(&mut self.phase, Phase::commands());
         let Phase::Chunk(chunk) = phase else {
             return Step::Continue;
         };

@@ -1,9 +1,9 @@
 //! The mail transaction: MAIL, RCPT, DATA and the message that ends it.
 
-use super::{Phase, Question, Session, Step};
+use super::{Phase, Question, Session, Step, Transaction};
 use crate::protocol::address::{parse_path, Path};
 use crate::protocol::command::Verb;
-use crate::protocol::data::DataOutcome;
+use crate::protocol::data::{DataDecoder, DataOutcome};
 use crate::protocol::dsn::{MailDsn, RecipientDsn};
 use crate::protocol::envelope::{Envelope, Message};
 use crate::protocol::params::{Param, Params};
@@ -105,7 +105,7 @@ impl Session {
             return Step::Reply(replies::non_ascii_address());
         }
         self.pending_mail_dsn = dsn;
-        Step::Ask(Question::Mail {
+        self.ask(Question::Mail {
             address: path.address,
             params: params.raw,
         })
@@ -149,7 +149,7 @@ impl Session {
             return Step::Reply(replies::too_many_recipients());
         }
         self.pending_rcpt_dsn = (!dsn.is_empty()).then_some(dsn);
-        Step::Ask(Question::Rcpt {
+        self.ask(Question::Rcpt {
             address: path.address,
             params: params.raw,
         })
@@ -174,20 +174,64 @@ impl Session {
             }
             _ => {}
         }
-        Step::Ask(Question::Data)
+        self.ask(Question::Data)
     }
 
-    pub(super) fn finish_data(&mut self) -> Step {
-        let phase = std::mem::replace(
-            &mut self.phase,
-            Phase::Command {
-                discarding_long_line: false,
+    /// The handler let MAIL through: the transaction starts.
+    pub(super) fn start_transaction(
+        &mut self,
+        address: String,
+        params: Vec<String>,
+        reply: Option<Reply>,
+    ) -> Step {
+        self.recipient_params.clear();
+        self.transaction = Some(Transaction {
+            envelope: Envelope {
+                mail_from: address,
+                mail_options: params,
+                dsn: std::mem::take(&mut self.pending_mail_dsn),
+                ..Envelope::default()
             },
-        );
-        let transaction = self.transaction.take();
-        let (Phase::Data(decoder), Some(transaction)) = (phase, transaction) else {
-            // Data without a transaction cannot happen: DATA needs one.
-            return Step::Reply(Reply::new(451, "Internal confusion"));
+            body: None,
+        });
+        Step::Reply(reply.unwrap_or_else(replies::ok))
+    }
+
+    /// The handler let RCPT through: the recipient joins the envelope.
+    pub(super) fn add_recipient(
+        &mut self,
+        address: String,
+        params: Vec<String>,
+        reply: Option<Reply>,
+    ) -> Step {
+        if let Some(transaction) = &mut self.transaction {
+            self.recipient_params.push(params.len());
+            transaction.envelope.rcpt_to.push(address);
+            transaction.envelope.rcpt_options.extend(params);
+            transaction.envelope.rcpt_dsn.extend(self.pending_rcpt_dsn.take());
+        }
+        Step::Reply(reply.unwrap_or_else(replies::ok))
+    }
+
+    /// The handler let DATA through: `354`, and the message is read into
+    /// the transaction.
+    pub(super) fn start_data(&mut self, reply: Option<Reply>) -> Step {
+        // DATA is only asked about with a transaction open.
+        if let Some(transaction) = self.transaction.take() {
+            let decoder = DataDecoder::new(self.config.data_size_limit);
+            self.phase = Phase::Data(decoder, transaction);
+        }
+        Step::Reply(reply.unwrap_or_else(replies::start_data))
+    }
+
+    /// The final dot arrived: the message goes to the handler, or is
+    /// refused when it was too large.
+    pub(super) fn finish_data(&mut self) -> Step {
+        let phase = std::mem::replace(&mut self.phase, Phase::commands());
+        let Phase::Data(decoder, transaction) = phase else {
+            // Only called while reading the message.
+            self.phase = phase;
+            return Step::Continue;
         };
         let unstuffed_dot_lines = decoder.unstuffed_dot_lines();
         let data = match decoder.finish() {
@@ -208,7 +252,7 @@ impl Session {
         if self.config.decode_data && std::str::from_utf8(&data).is_err() {
             return self.final_refusal(replies::data_not_utf8());
         }
-        Step::Ask(Question::Message(Box::new(Message {
+        self.ask(Question::Message(Box::new(Message {
             session: self.info.clone(),
             envelope,
             data,
