@@ -11,7 +11,7 @@ use std::sync::Arc;
 use clap::error::{ContextKind, ContextValue};
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, ValueEnum};
 use smtp_fixture::handlers::{DebuggingServer, PureProxy, Sink};
-use smtp_fixture::protocol::auth::{Credentials, Mechanism};
+use smtp_fixture::protocol::{Credentials, Mechanism};
 use smtp_fixture::protocol::{Session, SessionInfo};
 use smtp_fixture::server::TlsConfig;
 use smtp_fixture::testing::{

@@ -137,9 +137,10 @@ pub enum ConfigError {
     Utf8WithDecodeData,
     /// A command line limit too small to hold any command.
     CommandLimitTooSmall(usize),
-    /// A command line limit above [`MAX_COMMAND_SIZE_LIMIT`].
+    /// A command line limit above 1 MiB (a line is held in memory until
+    /// its CRLF arrives).
     CommandLimitTooLarge(usize),
-    /// A message size limit above [`MAX_DATA_SIZE_LIMIT`].
+    /// A message size limit above `isize::MAX` (no buffer holds more).
     DataLimitTooLarge(usize),
 }
 
@@ -189,12 +190,6 @@ impl Config {
     /// announces (SIZE, 8BITMIME, SMTPUTF8 as configured): no PIPELINING,
     /// DSN, CHUNKING or REQUIRETLS. For comparing with Python's `smtpd` reply for reply (the
     /// command line's `--compat`).
-    ///
-    /// ```
-    /// use smtp_fixture::{Config, protocol::extension::ehlo_reply};
-    /// let config = Config { hostname: "h".into(), ..Config::default() }.with_reference_extensions();
-    /// assert_eq!(ehlo_reply(&config).lines(), ["h", "SIZE 33554432", "8BITMIME", "HELP"]);
-    /// ```
     pub fn with_reference_extensions(self) -> Config {
         Config {
             pipelining: false,
@@ -216,7 +211,7 @@ impl Config {
     }
 
     /// The longest command line any verb may send after EHLO.
-    pub fn max_command_line(&self) -> usize {
+    pub(crate) fn max_command_line(&self) -> usize {
         let mut longest = self.command_size_limit.saturating_add(26 + 10);
         if self.dsn {
             // MAIL gains 78 for RET and ENVID, RCPT 500 (RFC 3461, 5).
@@ -228,5 +223,24 @@ impl Config {
             longest = longest.max(AUTH_LINE_LIMIT);
         }
         longest
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Config;
+    use crate::protocol::extension::ehlo_reply;
+
+    #[test]
+    fn the_reference_extensions_are_size_8bitmime_help() {
+        let config = Config {
+            hostname: "h".into(),
+            ..Config::default()
+        }
+        .with_reference_extensions();
+        assert_eq!(
+            ehlo_reply(&config).lines(),
+            ["h", "SIZE 33554432", "8BITMIME", "HELP"]
+        );
     }
 }

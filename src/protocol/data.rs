@@ -15,16 +15,6 @@ use memchr::memmem;
 static LINE_THEN_DOT: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(b"\r\n."));
 
 /// Reads one message body out of a byte stream.
-///
-/// ```
-/// use smtp_fixture::protocol::data::{DataDecoder, DataOutcome};
-/// let mut decoder = DataDecoder::new(0);
-/// let input = b"Subject: hi\r\n\r\n..dot\r\n.\r\nQUIT\r\n";
-/// let (consumed, done) = decoder.feed(input);
-/// assert!(done);
-/// assert_eq!(&input[consumed..], b"QUIT\r\n");
-/// assert_eq!(decoder.finish(), DataOutcome::Message(b"Subject: hi\r\n\r\n.dot\r\n".to_vec()));
-/// ```
 #[derive(Debug)]
 pub struct DataDecoder {
     /// The decoded message; with [`DataDecoder::buffer`], followed by bytes
@@ -186,16 +176,6 @@ impl DataDecoder {
     /// copied once, by the kernel). Append to it, then call
     /// [`DataDecoder::decode_appended`]. Do not mix with [`DataDecoder::feed`]
     /// while appended bytes wait to be decoded.
-    ///
-    /// ```
-    /// use smtp_fixture::protocol::data::{DataDecoder, DataOutcome};
-    /// let mut decoder = DataDecoder::new(0);
-    /// decoder.buffer(64).extend_from_slice(b"line\r\n..dot\r\n.");
-    /// assert_eq!(decoder.decode_appended(), None); // "." may start the end
-    /// decoder.buffer(64).extend_from_slice(b"\r\nQUIT\r\n");
-    /// assert_eq!(decoder.decode_appended(), Some(b"QUIT\r\n".to_vec()));
-    /// assert_eq!(decoder.finish(), DataOutcome::Message(b"line\r\n.dot\r\n".to_vec()));
-    /// ```
     pub fn buffer(&mut self, room: usize) -> &mut Vec<u8> {
         self.message.reserve(room);
         &mut self.message
@@ -505,5 +485,38 @@ mod tests {
         }
         assert_eq!(decoder.feed(b"\r\n.\r\n"), (5, true));
         assert_eq!(decoder.finish(), DataOutcome::TooLarge);
+    }
+}
+
+/// The examples that were in the documentation before the module became
+/// private, kept as tests.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn data_decoder() {
+        use crate::protocol::data::{DataDecoder, DataOutcome};
+        let mut decoder = DataDecoder::new(0);
+        let input = b"Subject: hi\r\n\r\n..dot\r\n.\r\nQUIT\r\n";
+        let (consumed, done) = decoder.feed(input);
+        assert!(done);
+        assert_eq!(&input[consumed..], b"QUIT\r\n");
+        assert_eq!(
+            decoder.finish(),
+            DataOutcome::Message(b"Subject: hi\r\n\r\n.dot\r\n".to_vec())
+        );
+    }
+
+    #[test]
+    fn buffer() {
+        use crate::protocol::data::{DataDecoder, DataOutcome};
+        let mut decoder = DataDecoder::new(0);
+        decoder.buffer(64).extend_from_slice(b"line\r\n..dot\r\n.");
+        assert_eq!(decoder.decode_appended(), None); // "." may start the end
+        decoder.buffer(64).extend_from_slice(b"\r\nQUIT\r\n");
+        assert_eq!(decoder.decode_appended(), Some(b"QUIT\r\n".to_vec()));
+        assert_eq!(
+            decoder.finish(),
+            DataOutcome::Message(b"line\r\n.dot\r\n".to_vec())
+        );
     }
 }

@@ -14,6 +14,7 @@ use super::reply::Reply;
 ///     ["mx.test", "SIZE 33554432", "8BITMIME", "PIPELINING", "DSN", "CHUNKING", "BINARYMIME", "HELP"]
 /// );
 /// ```
+#[cfg(test)]
 pub fn ehlo_reply(config: &Config) -> Reply {
     ehlo_reply_for(config, false, false)
 }

@@ -7,7 +7,9 @@
 
 use std::net::SocketAddr;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
+#[cfg(feature = "tls")]
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 mod output;
