@@ -6,7 +6,7 @@ use std::fmt;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 
-use super::reply::Reply;
+use super::reply::{replies, Reply};
 
 /// A SASL mechanism the server can offer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -182,7 +182,7 @@ pub struct Exchange {
 }
 
 fn malformed() -> Reply {
-    Reply::new(501, "5.5.2 Error: malformed authentication response")
+    replies::malformed_auth_response()
 }
 
 fn cancelled() -> Reply {

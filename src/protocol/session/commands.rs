@@ -15,8 +15,8 @@ impl Session {
     pub(super) fn greet(&mut self, reply: Option<Reply>) -> Step {
         self.reply_exempt_from_status = true;
         let Some(reply) = reply else {
-            let text = format!("{} {}", self.config.hostname, self.config.banner);
-            return Step::Reply(Reply::new(220, text));
+            let greeting = replies::greeting(&self.config.hostname, &self.config.banner);
+            return Step::Reply(greeting);
         };
         match reply.code() {
             421 => self.close(Some(reply)),
@@ -65,7 +65,7 @@ impl Session {
             return self.refuse(replies::unknown_command(command.name()));
         };
         if self.refused && verb != Verb::Quit {
-            return self.refuse(Reply::new(503, "Error: no service, send QUIT"));
+            return self.refuse(replies::no_service());
         }
         let arg = command.arg();
         match verb {
@@ -109,7 +109,7 @@ impl Session {
 
     pub(super) fn syntax_error(&mut self, verb: Verb) -> Step {
         let usage = verb.usage(self.info.extended).unwrap_or_default();
-        self.refuse(Reply::new(501, format!("Syntax: {usage}")))
+        self.refuse(replies::syntax(&usage))
     }
 
     pub(super) fn help(&mut self, arg: Option<&str>) -> Step {

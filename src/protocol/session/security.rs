@@ -16,9 +16,9 @@ impl Session {
             return self.syntax_error(Verb::StartTls);
         }
         if self.info.tls.is_some() {
-            return self.refuse(Reply::new(503, "5.5.1 Error: TLS already active"));
+            return self.refuse(replies::tls_already_active());
         }
-        Step::StartTls(Reply::new(220, "2.0.0 Ready to start TLS"))
+        Step::StartTls(replies::ready_to_start_tls())
     }
 
     /// Offers STARTTLS (RFC 3207): for a caller that can run the TLS
@@ -45,7 +45,7 @@ impl Session {
                     mechanism: credentials.mechanism().name().to_string(),
                     username: credentials.username().to_string(),
                 });
-                Step::Reply(reply.unwrap_or_else(|| Reply::new(235, "2.7.0 Authentication successful")))
+                Step::Reply(reply.unwrap_or_else(replies::auth_succeeded))
             }
         }
     }
@@ -70,31 +70,25 @@ impl Session {
             return self.syntax_error(Verb::Auth);
         };
         if !self.info.extended {
-            return self.refuse(Reply::new(503, "5.5.1 Error: send EHLO first"));
+            return self.refuse(replies::need_ehlo());
         }
         if self.info.auth.is_some() {
-            return self.refuse(Reply::new(503, "5.5.1 Error: already authenticated"));
+            return self.refuse(replies::already_authenticated());
         }
         if self.transaction.is_some() {
-            return self.refuse(Reply::new(
-                503,
-                "5.5.1 Error: AUTH not permitted during a mail transaction",
-            ));
+            return self.refuse(replies::auth_in_transaction());
         }
         if self.info.tls.is_none() && self.config.require_tls {
             return Step::Reply(replies::must_starttls());
         }
         if self.info.tls.is_none() && self.config.auth_requires_tls {
-            return Step::Reply(Reply::new(
-                538,
-                "5.7.11 Encryption required for requested authentication mechanism",
-            ));
+            return Step::Reply(replies::auth_needs_tls());
         }
         let (name, initial) = arg
             .split_once(' ')
             .map_or((arg, None), |(n, i)| (n, Some(i.trim())));
         let Some(mechanism) = Mechanism::from_name(name).filter(|m| mechanisms.contains(m)) else {
-            return self.refuse(Reply::new(504, "5.5.4 Unrecognized authentication type"));
+            return self.refuse(replies::unknown_auth_mechanism());
         };
         let challenge = format!(
             "<{}.{}@{}>",
@@ -134,7 +128,7 @@ impl Session {
             // As when the line came in pieces and was dropped as it came.
             _ if line.len() > AUTH_LINE_LIMIT => AuthStep::Failed(replies::line_too_long()),
             Ok(text) => exchange.respond(text),
-            _ => AuthStep::Failed(Reply::new(501, "5.5.2 Error: malformed authentication response")),
+            _ => AuthStep::Failed(replies::malformed_auth_response()),
         };
         self.auth_step(exchange, step)
     }

@@ -34,7 +34,7 @@ impl Session {
             return Step::Reply(replies::must_starttls());
         }
         if self.config.require_auth && self.info.auth.is_none() {
-            return Step::Reply(Reply::new(530, "5.7.0 Authentication required"));
+            return Step::Reply(replies::auth_required());
         }
         let Some(path) = self.path("FROM:", arg) else {
             return self.syntax_error(Verb::Mail);
