@@ -127,6 +127,7 @@ fn credentials(mechanism: Mechanism, input: &AuthInput, password: &str) -> Optio
             username: user,
             token: password,
         },
+        other => unimplemented!("this target does not encode {other:?} yet"),
     })
 }
 
@@ -149,6 +150,7 @@ fn encode(credentials: &Credentials, challenge: &str, password: &str) -> Vec<Str
         Credentials::XOAuth2 { username, token } => {
             vec![format!("user={username}\x01auth=Bearer {token}\x01\x01").into_bytes()]
         }
+        other => unimplemented!("this target does not encode {other:?} yet"),
     };
     lines.iter().map(|line| BASE64.encode(line)).collect()
 }

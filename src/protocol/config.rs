@@ -131,6 +131,7 @@ impl Default for Config {
 
 /// A configuration the server refuses to run with.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// `enable_smtputf8` and `decode_data` together: SMTPUTF8 data is bytes
     /// that need not be text, so the reference refuses the pair too.

@@ -393,7 +393,11 @@ fn an_oversized_last_chunk_is_refused_once_per_recipient() {
     let (replies, delivered) = run(small.clone(), &last, &proceed);
     assert!(delivered.is_empty());
     let too_much = "552 5.3.4 Error: Too much mail data";
-    assert_eq!(replies[5..], [too_much, too_much, too_much, "250 2.0.0 OK"], "{replies:#?}");
+    assert_eq!(
+        replies[5..],
+        [too_much, too_much, too_much, "250 2.0.0 OK"],
+        "{replies:#?}"
+    );
     // A chunk before the last gets one reply, as any BDAT that is not LAST.
     let mut early = A_B_C[..5].to_vec();
     early.push("BDAT 11\r\nhello worldNOOP");
