@@ -90,7 +90,7 @@ impl Verb {
 
     /// The usage text for `HELP verb` and the 501 reply, e.g.
     /// `MAIL FROM: <address> [SP <mail-parameters>]` after EHLO.
-    pub fn usage(self, extended: bool) -> Option<String> {
+    pub(crate) fn usage(self, extended: bool) -> Option<String> {
         let row = self.syntax();
         let usage = row.usage?;
         Some(if extended && row.takes_parameters {
@@ -102,13 +102,13 @@ impl Verb {
 }
 
 /// `Supported commands: EHLO HELO MAIL ...`: the verbs HELP lists.
-pub fn supported_commands() -> String {
+pub(crate) fn supported_commands() -> String {
     supported_commands_in(false)
 }
 
 /// The verbs HELP lists in SMTP, or in LMTP (`lmtp`), where `LHLO` stands
 /// in for `EHLO` and `HELO`.
-pub fn supported_commands_in(lmtp: bool) -> String {
+pub(crate) fn supported_commands_in(lmtp: bool) -> String {
     let greetings: &[&str] = if lmtp { &["LHLO"] } else { &[] };
     let names: Vec<&str> = SYNTAX[..HELP_LISTS]
         .iter()

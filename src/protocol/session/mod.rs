@@ -242,6 +242,7 @@ impl Session {
     /// complete the message: what to do about it, and the bytes that came
     /// after the terminator (feed them to [`Session::receive`]). `None` while
     /// more of the message is to come.
+    #[must_use]
     pub fn data_appended(&mut self) -> Option<(Step, Vec<u8>)> {
         let (step, rest) = match &mut self.phase {
             Phase::Data(decoder, _) => {
