@@ -48,12 +48,31 @@ impl Session {
         let Ok(params) = Params::parse(path.rest) else {
             return self.syntax_error(Verb::Mail);
         };
+        let (dsn, smtputf8) = match self.judge_mail_params(&params, path.rest) {
+            Ok(accepted) => accepted,
+            Err(refusal) => return refusal,
+        };
+        if !path.is_ascii() && !smtputf8 {
+            return Step::Reply(replies::non_ascii_address());
+        }
+        self.pending_mail_dsn = dsn;
+        self.ask(Question::Mail {
+            address: path.address,
+            params: params.raw,
+        })
+    }
+
+    /// Judges MAIL's parameters (`as_sent`: as the client wrote them) in
+    /// the reference's order: BODY, SMTPUTF8, SIZE, then DSN and anything
+    /// unknown. The DSN request and whether SMTPUTF8 was declared, or the
+    /// refusal.
+    fn judge_mail_params(&mut self, params: &Params, as_sent: &str) -> Result<(MailDsn, bool), Step> {
         let (mut body, mut smtputf8, mut size) = (None, None, None);
         let mut requiretls = None;
         let mut unrecognized = false;
         let mut dsn = MailDsn::default();
         let mut dsn_error = None;
-        for (param, as_sent) in params.parsed.iter().zip(path.rest.split_whitespace()) {
+        for (param, param_as_sent) in params.parsed.iter().zip(as_sent.split_whitespace()) {
             match param {
                 Param::Body(value) if !self.config.decode_data => body = Some(value.as_str()),
                 Param::SmtpUtf8(value) if self.config.enable_smtputf8 => smtputf8 = Some(value.is_none()),
@@ -63,7 +82,7 @@ impl Session {
                     requiretls = Some(value.is_none());
                 }
                 Param::Other { keyword, .. } if self.config.dsn => {
-                    match dsn.add(keyword, value_as_sent(as_sent)) {
+                    match dsn.add(keyword, value_as_sent(param_as_sent)) {
                         Ok(known) => unrecognized |= !known,
                         Err(error) => dsn_error = dsn_error.or(Some(error)),
                     }
@@ -79,36 +98,29 @@ impl Session {
             } else {
                 replies::bad_body()
             };
-            return self.refuse(reply);
+            return Err(self.refuse(reply));
         }
         if smtputf8 == Some(false) {
-            return self.refuse(replies::smtputf8_takes_no_arguments());
+            return Err(self.refuse(replies::smtputf8_takes_no_arguments()));
         }
         if requiretls == Some(false) {
-            return self.refuse(replies::requiretls_takes_no_arguments());
+            return Err(self.refuse(replies::requiretls_takes_no_arguments()));
         }
         if size == Some(None) {
-            return self.syntax_error(Verb::Mail);
+            return Err(self.syntax_error(Verb::Mail));
         }
         let size = size.flatten();
         let limit = self.config.data_size_limit as u64;
         if limit > 0 && size.is_some_and(|size| size > limit) {
-            return Step::Reply(replies::size_exceeds_limit());
+            return Err(Step::Reply(replies::size_exceeds_limit()));
         }
         if let Some(error) = dsn_error {
-            return self.refuse(replies::bad_dsn_parameter(&error.0));
+            return Err(self.refuse(replies::bad_dsn_parameter(&error.0)));
         }
         if unrecognized {
-            return Step::Reply(replies::mail_params_not_recognized());
+            return Err(Step::Reply(replies::mail_params_not_recognized()));
         }
-        if !path.is_ascii() && smtputf8 != Some(true) {
-            return Step::Reply(replies::non_ascii_address());
-        }
-        self.pending_mail_dsn = dsn;
-        self.ask(Question::Mail {
-            address: path.address,
-            params: params.raw,
-        })
+        Ok((dsn, smtputf8 == Some(true)))
     }
 
     pub(super) fn rcpt(&mut self, arg: Option<&str>) -> Step {
