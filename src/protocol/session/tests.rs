@@ -2,6 +2,7 @@
 
 use super::test_driver::{lines_input, proceed, run, Feed};
 use super::*;
+use crate::protocol::command::Verb;
 use crate::protocol::envelope::Envelope;
 
 /// The replies to `lines` (after the greeting) from a session that
@@ -230,4 +231,54 @@ fn bad_dsn_parameters_get_501_and_unknown_ones_555() {
         replies[2],
         "555 RCPT TO parameters not recognized or not implemented"
     );
+}
+
+#[test]
+fn only_the_question_the_session_asked_can_be_answered() {
+    let mut session = Session::new(Arc::new(Config::default()), 1, "127.0.0.1:2525".parse().unwrap());
+    assert_eq!(session.question(), Some(&Question::Connect));
+    // Input waits until the pending question is answered.
+    let progress = session.receive(b"NOOP\r\n");
+    assert_eq!((progress.used, progress.step), (0, Some(Step::Ask)));
+    assert!(matches!(session.resolve(Decision::Proceed), Step::Reply(r) if r.code() == 220));
+    // Nothing asked: nothing to carry out, and no state changes.
+    assert_eq!(session.question(), None);
+    assert_eq!(session.resolve(Decision::Proceed), Step::Continue);
+    assert_eq!(session.receive(b"DATA\r\n").step, Some(Step::Ask));
+    assert!(matches!(session.question(), Some(Question::Command(c)) if c.verb() == Some(Verb::Data)));
+    let refused = session.resolve(Decision::Proceed);
+    assert!(
+        matches!(refused, Step::Reply(ref r) if r.code() == 503),
+        "{refused:?}"
+    );
+    assert_eq!(
+        session.state(),
+        State::Command,
+        "DATA without a transaction stays refused"
+    );
+}
+
+#[test]
+fn starttls_is_offered_only_by_a_session_told_to() {
+    let ehlo_lines = |session: Session| {
+        let mut session = session;
+        let _greeting = session.resolve(Decision::Proceed);
+        let mut step = session.receive(b"EHLO x\r\n").step;
+        while step == Some(Step::Ask) {
+            step = Some(session.resolve(Decision::Proceed));
+        }
+        let Some(Step::Reply(reply)) = step else {
+            panic!("{step:?}")
+        };
+        reply.lines().to_vec()
+    };
+    let new = || Session::new(Arc::new(Config::default()), 1, "127.0.0.1:2525".parse().unwrap());
+    assert!(!ehlo_lines(new()).contains(&"STARTTLS".to_string()));
+    assert!(!new().offers_starttls());
+    let offering = new().offer_starttls();
+    assert!(offering.offers_starttls());
+    assert!(ehlo_lines(offering).contains(&"STARTTLS".to_string()));
+    // Without the offer, STARTTLS is a command the server does not know.
+    let replies = replies(Config::default(), &["EHLO x", "STARTTLS"]);
+    assert_eq!(replies[1], "500 Error: command \"STARTTLS\" not recognized");
 }
