@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use smtp_fixture::protocol::dsn::{Notify, Return};
+use smtp_fixture::protocol::{Notify, Return};
 use smtp_fixture::TestSmtpServer;
 use support::Client;
 

@@ -189,7 +189,7 @@ fn multi_line_replies_with_enhanced_codes_reach_the_client() {
     let server = TestSmtpServer::start();
     server.respond(on::helo(), Reply::new(250, "mx.test greets you\n8BITMIME\nHELP"));
     server.respond(
-        on::command_matching(|c| c.name == "VRFY"),
+        on::command_matching(|c| c.name() == "VRFY"),
         Reply::new(550, "5.1.1 Unknown\n5.1.1 Really"),
     );
     let mut client = Client::greeted(server.addr());

@@ -97,11 +97,9 @@ async fn command(lines: &mut BufReader<TcpStream>, command: &str) -> String {
 
 #[tokio::test]
 async fn on_close_runs_once_per_session_also_when_shutdown_cancels_it() {
-    let config = Config {
-        shutdown_grace: Duration::from_millis(50),
-        ..Config::default()
-    };
-    let server = SmtpServer::new(config, scripted()).unwrap();
+    let server = SmtpServer::new(Config::default(), scripted())
+        .unwrap()
+        .with_shutdown_grace(Duration::from_millis(50));
     let handler = Arc::clone(server.handler());
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -90,11 +90,9 @@ fn a_silent_client_gets_421_after_the_idle_timeout() {
 
 #[test]
 fn a_slow_session_gets_421_at_its_total_time_limit() {
-    let config = Config {
-        session_timeout: Some(Duration::from_millis(300)),
-        ..Config::default()
-    };
-    let server = TestSmtpServer::builder().config(config).start();
+    let server = TestSmtpServer::builder()
+        .session_timeout(Duration::from_millis(300))
+        .start();
     let mut client = Client::greeted(server.addr());
     // Busy but never done: each NOOP resets the idle timer, not the total.
     let started = Instant::now();

@@ -33,7 +33,7 @@ fn run(config: &Arc<Config>, chunks: &[&[u8]]) -> Outcome {
     loop {
         while let Some(current) = step.take() {
             match current {
-                Step::Ask(question) => step = Some(session.resolve(question, Decision::Proceed)),
+                Step::Ask => step = Some(session.resolve(Decision::Proceed)),
                 Step::Reply(reply) | Step::StartTls(reply) => reply.write_to(&mut outcome.wire),
                 Step::Raw(bytes) => outcome.wire.extend_from_slice(&bytes),
                 Step::Fault(_, inner) => step = Some(*inner),

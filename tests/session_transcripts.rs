@@ -114,14 +114,14 @@ impl Driver {
         // A step leads to a reply after a question or two.
         for _ in 0..8 {
             match step {
-                Step::Ask(question) => {
-                    let decision = match &question {
-                        Question::Message(message) => {
+                Step::Ask => {
+                    let decision = match self.session.question() {
+                        Some(Question::Message(message)) => {
                             dummy_status(message).map_or(Decision::Proceed, Decision::Reply)
                         }
                         _ => Decision::Proceed,
                     };
-                    step = self.session.resolve(question, decision);
+                    step = self.session.resolve(decision);
                 }
                 Step::Reply(reply) => {
                     self.out.replies.push(wire(&reply));

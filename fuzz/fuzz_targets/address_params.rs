@@ -10,8 +10,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use smtp_fixture::protocol::address::{parse_path, NULL_PATH};
-use smtp_fixture::protocol::params::{Param, Params};
+use smtp_fixture::protocol::fuzzing::{parse_path, Param, Params, NULL_PATH};
 use smtp_fixture_fuzz::rfc;
 
 fuzz_target!(|data: &[u8]| {

@@ -88,17 +88,21 @@ fn check_parse(text: &str) {
 
 fn check_command(line: &str) {
     let command = Command::parse(line);
-    assert!(!command.name.contains(' '), "{line:?}: verb {:?}", command.name);
-    if let Some(arg) = &command.arg {
+    assert!(
+        !command.name().contains(' '),
+        "{line:?}: verb {:?}",
+        command.name()
+    );
+    if let Some(arg) = command.arg() {
         assert!(!arg.is_empty() && arg.trim() == arg, "{line:?}: argument {arg:?}");
     }
-    assert_eq!(command.verb, Verb::from_name(&command.name), "{line:?}");
-    if let Some(verb) = command.verb {
-        assert_eq!(verb.name(), command.name);
+    assert_eq!(command.verb(), Verb::from_name(command.name()), "{line:?}");
+    if let Some(verb) = command.verb() {
+        assert_eq!(verb.name(), command.name());
     }
-    let joined = match &command.arg {
-        Some(arg) => format!("{} {arg}", command.name),
-        None => command.name.clone(),
+    let joined = match command.arg() {
+        Some(arg) => format!("{} {arg}", command.name()),
+        None => command.name().to_string(),
     };
     assert_eq!(
         Command::parse(&joined),

@@ -60,9 +60,10 @@ impl Conversation {
         let mut answer = Answer::default();
         loop {
             let reply = match step {
-                Step::Ask(question) => {
+                Step::Ask => {
+                    let question = self.session.question().expect("Step::Ask comes with a question");
                     answer.questions.push(question.clone());
-                    step = self.session.resolve(question, Decision::Proceed);
+                    step = self.session.resolve(Decision::Proceed);
                     continue;
                 }
                 Step::Reply(reply) | Step::StartTls(reply) | Step::Accepted(reply, _) => Some(reply),

@@ -25,7 +25,7 @@
 
 use std::net::SocketAddr;
 
-use smtp_fixture::protocol::config::AUTH_LINE_LIMIT;
+use smtp_fixture::protocol::fuzzing::AUTH_LINE_LIMIT;
 use smtp_fixture::protocol::{Decision, Message, Question, Session, State, Step, TlsInfo, Verb};
 use smtp_fixture::Reply;
 
@@ -179,7 +179,14 @@ impl<'a> Driver<'a> {
         Driver {
             input,
             stream: input.stream(),
-            session: Session::new(input.config.clone(), 1, peer),
+            session: {
+                let session = Session::new(input.config.clone(), 1, peer);
+                if input.starttls {
+                    session.offer_starttls()
+                } else {
+                    session
+                }
+            },
             received: Vec::new(),
             used: 0,
             delivered: 0,
@@ -282,6 +289,7 @@ impl<'a> Driver<'a> {
                 State::Data => self.data_ended(&step),
                 State::Command => self.line_ended(&step, extended),
                 State::Closed => panic!("a step from a closed session: {step:?}"),
+                other => panic!("a state the driver does not know: {other:?}"),
             }
             self.handle(step);
         }
@@ -291,13 +299,18 @@ impl<'a> Driver<'a> {
     fn handle(&mut self, mut step: Step) {
         loop {
             match step {
-                Step::Ask(question) => {
-                    self.events.push(Event::Asked(question.clone()));
+                Step::Ask => {
+                    let question = self
+                        .session
+                        .question()
+                        .expect("Step::Ask comes with a question")
+                        .clone();
                     let decision = self.next_decision();
                     let was_data = self.session.state() == State::Data;
-                    let bdat = matches!(&question, Question::Command(c) if c.verb == Some(Verb::Bdat));
+                    let bdat = matches!(&question, Question::Command(c) if c.verb() == Some(Verb::Bdat));
+                    self.events.push(Event::Asked(question));
                     let proceeds = decision == Decision::Proceed;
-                    step = self.session.resolve(question, decision);
+                    step = self.session.resolve(decision);
                     if !was_data && self.session.state() == State::Data {
                         if bdat {
                             self.chunk_started(proceeds);
@@ -432,7 +445,11 @@ impl<'a> Driver<'a> {
                 String::from_utf8_lossy(line)
             );
         };
-        assert!(size > 0, "an empty chunk is read: {:?}", String::from_utf8_lossy(line));
+        assert!(
+            size > 0,
+            "an empty chunk is read: {:?}",
+            String::from_utf8_lossy(line)
+        );
         if self.session.data_received() == 0 {
             // A new message (the session holds none of the earlier chunks).
             self.kept_chunks.clear();
@@ -460,7 +477,7 @@ impl<'a> Driver<'a> {
             "a {size}-byte BDAT chunk from offset {start} ended at offset {position}"
         );
         self.line_start = position;
-        let Step::Ask(Question::Message(message)) = step else {
+        let (Step::Ask, Some(Question::Message(message))) = (step, self.session.question()) else {
             return;
         };
         assert!(last, "a message after a chunk without LAST");
@@ -525,7 +542,7 @@ impl<'a> Driver<'a> {
                 "a message that is not UTF-8 with decode_data"
             );
         } else {
-            let Step::Ask(Question::Message(message)) = step else {
+            let (Step::Ask, Some(Question::Message(message))) = (step, self.session.question()) else {
                 panic!("DATA ended with {step:?}, the reference finds a message");
             };
             if message.data != expected.message {
@@ -594,7 +611,10 @@ impl<'a> Driver<'a> {
                 // The session may hold the longest line of any
                 // configuration (+36 for SIZE and SMTPUTF8), and a CR.
                 let config = &self.input.config;
-                let mut longest = config.command_size_limit.saturating_add(36).max(self.longest_line());
+                let mut longest = config
+                    .command_size_limit
+                    .saturating_add(36)
+                    .max(self.longest_line());
                 if !config.auth_mechanisms.is_empty() {
                     longest = longest.max(AUTH_LINE_LIMIT);
                 }
@@ -611,6 +631,7 @@ impl<'a> Driver<'a> {
             }
             State::Data => assert!(unused <= 3, "{unused} unused bytes in DATA"),
             State::Closed => assert_eq!(unused, 0, "a closed session left input unused"),
+            other => panic!("a state the driver does not know: {other:?}"),
         }
     }
 

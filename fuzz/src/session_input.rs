@@ -19,9 +19,8 @@
 
 use std::sync::Arc;
 
-use smtp_fixture::protocol::auth::Mechanism;
-use smtp_fixture::protocol::config::DATA_SIZE_DEFAULT;
-use smtp_fixture::protocol::Decision;
+use smtp_fixture::protocol::fuzzing::DATA_SIZE_DEFAULT;
+use smtp_fixture::protocol::{Decision, Mechanism};
 use smtp_fixture::{Config, Reply};
 
 /// Ends a segment of the stream.
@@ -49,6 +48,8 @@ pub struct Read {
 pub struct SessionInput {
     /// The server's configuration (checked by `Config::validate`).
     pub config: Arc<Config>,
+    /// The session offers STARTTLS (the driver "runs" the handshake).
+    pub starttls: bool,
     /// The handler's answers, used in turn for every question (`Proceed`
     /// when empty).
     pub decisions: Vec<Decision>,
@@ -79,12 +80,15 @@ impl SessionInput {
     /// refuses to be built with.
     pub fn parse(data: &[u8]) -> Option<SessionInput> {
         let mut bytes = Bytes(data);
-        let config = config(bytes.take(6));
+        let config_bytes = bytes.take(6);
+        let starttls = config_bytes[0] >> 4 & 1 == 1;
+        let config = config(config_bytes);
         config.validate().ok()?;
         let decisions = (0..bytes.byte()).map(|_| decision(bytes.take(2))).collect();
         let reads = (0..bytes.byte()).map(|_| read(bytes.take(3))).collect();
         Some(SessionInput {
             config: Arc::new(config),
+            starttls,
             decisions,
             reads,
             segments: segments(bytes.0),
@@ -118,7 +122,7 @@ fn pick<T: Copy>(table: &[T], byte: u8) -> T {
 }
 
 /// byte 0: bit 0 smtputf8, 1 decode_data, 2 enhanced status codes,
-///         3 require_auth, 4 starttls, 5 require_tls, 6 auth_requires_tls,
+///         3 require_auth, 4 starttls (offered by the session), 5 require_tls, 6 auth_requires_tls,
 ///         7 pipelining off
 /// byte 1: bits 0-3 AUTH mechanisms (PLAIN, LOGIN, CRAM-MD5, XOAUTH2),
 ///         bits 4-7 max_invalid_commands
@@ -164,7 +168,6 @@ fn config(c: Vec<u8>) -> Config {
         decode_data: bit(c[0], 1),
         enhanced_status_codes: bit(c[0], 2),
         require_auth: bit(c[0], 3),
-        starttls: bit(c[0], 4),
         require_tls: bit(c[0], 5),
         auth_requires_tls: bit(c[0], 6),
         pipelining: !bit(c[0], 7),

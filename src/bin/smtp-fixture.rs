@@ -11,8 +11,8 @@ use std::sync::Arc;
 use clap::error::{ContextKind, ContextValue};
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, ValueEnum};
 use smtp_fixture::handlers::{DebuggingServer, PureProxy, Sink};
-use smtp_fixture::protocol::auth::{Credentials, Mechanism};
 use smtp_fixture::protocol::{replies, Session, SessionInfo};
+use smtp_fixture::protocol::{Credentials, Mechanism};
 use smtp_fixture::server::TlsConfig;
 use smtp_fixture::testing::{
     parse_cut_rule, parse_delay_rule, parse_disconnect_rule, parse_reply_rule, parse_reset_rule,

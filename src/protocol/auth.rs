@@ -10,6 +10,7 @@ use super::reply::{replies, Reply};
 
 /// A SASL mechanism the server can offer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Mechanism {
     /// `PLAIN` (RFC 4616): authzid, user and password in one response.
     Plain,
@@ -56,6 +57,7 @@ impl fmt::Display for Mechanism {
 
 /// What a client presented, for the handler to check.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Credentials {
     /// `AUTH PLAIN`.
     Plain {
@@ -116,7 +118,7 @@ impl Credentials {
     /// token equals it).
     ///
     /// ```
-    /// use smtp_fixture::protocol::auth::Credentials;
+    /// use smtp_fixture::protocol::Credentials;
     /// let plain = Credentials::Plain { authzid: String::new(), username: "ann".into(), password: "s3cret".into() };
     /// assert!(plain.check_password("s3cret"));
     /// assert!(!plain.check_password("guess"));

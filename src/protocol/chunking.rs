@@ -31,16 +31,6 @@ pub enum BdatError {
 
 impl Bdat {
     /// Reads `size [LAST]` (the argument after `BDAT`, already trimmed).
-    ///
-    /// ```
-    /// use smtp_fixture::protocol::chunking::{Bdat, BdatError};
-    /// assert_eq!(Bdat::parse(Some("100 LAST")), Ok(Bdat { size: 100, last: true }));
-    /// assert_eq!(Bdat::parse(Some("0 last")), Ok(Bdat { size: 0, last: true }));
-    /// assert_eq!(Bdat::parse(Some("12")), Ok(Bdat { size: 12, last: false }));
-    /// assert_eq!(Bdat::parse(Some("12 FIRST")), Err(BdatError::Syntax { size: 12 }));
-    /// assert_eq!(Bdat::parse(Some("-1")), Err(BdatError::NoSize));
-    /// assert_eq!(Bdat::parse(None), Err(BdatError::NoSize));
-    /// ```
     pub fn parse(arg: Option<&str>) -> Result<Bdat, BdatError> {
         let mut words = arg.unwrap_or("").split(' ');
         let size = words.next().unwrap_or("");
@@ -59,17 +49,6 @@ impl Bdat {
 
 /// The message of one transaction, gathered chunk by chunk, bounded by the
 /// size limit: once the chunks pass it, their bytes are counted and dropped.
-///
-/// ```
-/// use smtp_fixture::protocol::chunking::ChunkedBody;
-/// let mut body = ChunkedBody::new(10);
-/// body.append(b"Subject: ");
-/// body.append(b"x");
-/// assert!(!body.too_large());
-/// body.append(b"\r\n");
-/// assert!(body.too_large());
-/// assert_eq!(body.received(), 12);
-/// ```
 #[derive(Debug, Default)]
 pub struct ChunkedBody {
     data: Vec<u8>,
@@ -196,5 +175,45 @@ mod tests {
             body.append(piece);
         }
         assert_eq!(body.into_data(), b"one two\r\n.\r\n");
+    }
+}
+
+/// The examples that were in the documentation before the module became
+/// private, kept as tests.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn parse() {
+        use crate::protocol::chunking::{Bdat, BdatError};
+        assert_eq!(
+            Bdat::parse(Some("100 LAST")),
+            Ok(Bdat {
+                size: 100,
+                last: true
+            })
+        );
+        assert_eq!(Bdat::parse(Some("0 last")), Ok(Bdat { size: 0, last: true }));
+        assert_eq!(
+            Bdat::parse(Some("12")),
+            Ok(Bdat {
+                size: 12,
+                last: false
+            })
+        );
+        assert_eq!(Bdat::parse(Some("12 FIRST")), Err(BdatError::Syntax { size: 12 }));
+        assert_eq!(Bdat::parse(Some("-1")), Err(BdatError::NoSize));
+        assert_eq!(Bdat::parse(None), Err(BdatError::NoSize));
+    }
+
+    #[test]
+    fn chunked_body() {
+        use crate::protocol::chunking::ChunkedBody;
+        let mut body = ChunkedBody::new(10);
+        body.append(b"Subject: ");
+        body.append(b"x");
+        assert!(!body.too_large());
+        body.append(b"\r\n");
+        assert!(body.too_large());
+        assert_eq!(body.received(), 12);
     }
 }

@@ -3,6 +3,7 @@
 
 /// The verbs the server knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Verb {
     /// `EHLO hostname`
     Ehlo,
@@ -89,7 +90,7 @@ impl Verb {
 
     /// The usage text for `HELP verb` and the 501 reply, e.g.
     /// `MAIL FROM: <address> [SP <mail-parameters>]` after EHLO.
-    pub fn usage(self, extended: bool) -> Option<String> {
+    pub(crate) fn usage(self, extended: bool) -> Option<String> {
         let row = self.syntax();
         let usage = row.usage?;
         Some(if extended && row.takes_parameters {
@@ -101,18 +102,13 @@ impl Verb {
 }
 
 /// `Supported commands: EHLO HELO MAIL ...`: the verbs HELP lists.
-pub fn supported_commands() -> String {
+pub(crate) fn supported_commands() -> String {
     supported_commands_in(false)
 }
 
 /// The verbs HELP lists in SMTP, or in LMTP (`lmtp`), where `LHLO` stands
 /// in for `EHLO` and `HELO`.
-///
-/// ```
-/// use smtp_fixture::protocol::command::supported_commands_in;
-/// assert_eq!(supported_commands_in(true), "Supported commands: LHLO MAIL RCPT DATA RSET NOOP QUIT VRFY");
-/// ```
-pub fn supported_commands_in(lmtp: bool) -> String {
+pub(crate) fn supported_commands_in(lmtp: bool) -> String {
     let greetings: &[&str] = if lmtp { &["LHLO"] } else { &[] };
     let names: Vec<&str> = SYNTAX[..HELP_LISTS]
         .iter()
@@ -126,14 +122,17 @@ pub fn supported_commands_in(lmtp: bool) -> String {
 /// A command line split into its verb and argument, as the reference splits
 /// it: the verb is everything before the first space, upper-cased; the
 /// argument is the rest with surrounding white space removed.
+///
+/// Read through its methods, so that its representation can change (it
+/// may come to borrow the line) without another change of the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Command {
     /// The verb, upper-cased as sent (also for verbs the server does not know).
-    pub name: String,
+    name: String,
     /// The known verb, or `None` for an unknown one.
-    pub verb: Option<Verb>,
+    verb: Option<Verb>,
     /// The argument; `None` when there is none or it is only white space.
-    pub arg: Option<String>,
+    arg: Option<String>,
 }
 
 impl Command {
@@ -142,8 +141,9 @@ impl Command {
     /// ```
     /// use smtp_fixture::protocol::{Command, Verb};
     /// let command = Command::parse("mail FROM:<a@example.com>  ");
-    /// assert_eq!(command.verb, Some(Verb::Mail));
-    /// assert_eq!(command.arg.as_deref(), Some("FROM:<a@example.com>"));
+    /// assert_eq!(command.verb(), Some(Verb::Mail));
+    /// assert_eq!(command.name(), "MAIL");
+    /// assert_eq!(command.arg(), Some("FROM:<a@example.com>"));
     /// ```
     pub fn parse(line: &str) -> Command {
         let (name, arg) = match line.find(' ') {
@@ -160,9 +160,20 @@ impl Command {
         Command { name, verb, arg }
     }
 
-    /// The argument, or `""`.
-    pub fn arg_str(&self) -> &str {
-        self.arg.as_deref().unwrap_or("")
+    /// The verb, upper-cased as sent (also for verbs the server does not
+    /// know).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The known verb, or `None` for an unknown one.
+    pub fn verb(&self) -> Option<Verb> {
+        self.verb
+    }
+
+    /// The argument; `None` when there is none or it is only white space.
+    pub fn arg(&self) -> Option<&str> {
+        self.arg.as_deref()
     }
 }
 
@@ -204,5 +215,19 @@ mod tests {
             assert_eq!(Verb::from_name(row.name), Some(row.verb));
             assert_eq!(row.verb.name(), row.name);
         }
+    }
+}
+
+/// The examples that were in the documentation before the module became
+/// private, kept as tests.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn supported_commands_in() {
+        use crate::protocol::command::supported_commands_in;
+        assert_eq!(
+            supported_commands_in(true),
+            "Supported commands: LHLO MAIL RCPT DATA RSET NOOP QUIT VRFY"
+        );
     }
 }

@@ -1,7 +1,6 @@
 //! The options of a server, with the reference's defaults.
 
 use std::fmt;
-use std::time::Duration;
 
 use super::auth::Mechanism;
 
@@ -59,21 +58,6 @@ pub struct Config {
     /// Rejected commands (replies 500-504) per session before `421` and
     /// close. `0`: no limit.
     pub max_invalid_commands: usize,
-    /// Sessions served at once; more get `421` at once. `0`: no limit.
-    pub max_connections: usize,
-    /// Longest wait for the next bytes from a client before `421`.
-    pub idle_timeout: Duration,
-    /// Longest a session may last in all before `421`; `None`: no limit.
-    pub session_timeout: Option<Duration>,
-    /// Reply bytes held back for pipelined commands before they are written
-    /// even though more input is waiting.
-    pub max_pending_output: usize,
-    /// Longest a TLS handshake may take (STARTTLS or implicit TLS) before
-    /// the connection is closed: a client that stalls mid-handshake would
-    /// otherwise hold its session until the idle timeout.
-    pub tls_handshake_timeout: Duration,
-    /// Offer STARTTLS (the server sets this when it has a certificate).
-    pub starttls: bool,
     /// Refuse MAIL and AUTH with `530` until the session is encrypted.
     pub require_tls: bool,
     /// The AUTH mechanisms offered; empty: no AUTH.
@@ -110,9 +94,6 @@ pub struct Config {
     /// credentials, against `530 5.7.0`, authentication required), and no
     /// reference reply exists to match.
     pub enhanced_status_codes: bool,
-    /// How long a stopping server waits for sessions busy in a hook before
-    /// cutting them off (idle sessions get `421` at once).
-    pub shutdown_grace: Duration,
     /// Speak LMTP (RFC 2033) instead of SMTP: the client greets with
     /// `LHLO` (`HELO` and `EHLO` get `500`), and the message gets one
     /// final reply per accepted recipient, in RCPT order (see
@@ -134,14 +115,7 @@ impl Default for Config {
             command_size_limit: COMMAND_SIZE_LIMIT,
             max_recipients: 1000,
             max_invalid_commands: 100,
-            max_connections: 1000,
-            idle_timeout: Duration::from_secs(300),
-            session_timeout: None,
-            max_pending_output: 64 * 1024,
-            shutdown_grace: Duration::from_secs(2),
             lmtp: false,
-            tls_handshake_timeout: Duration::from_secs(10),
-            starttls: false,
             require_tls: false,
             auth_mechanisms: Vec::new(),
             require_auth: false,
@@ -157,15 +131,17 @@ impl Default for Config {
 
 /// A configuration the server refuses to run with.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// `enable_smtputf8` and `decode_data` together: SMTPUTF8 data is bytes
     /// that need not be text, so the reference refuses the pair too.
     Utf8WithDecodeData,
     /// A command line limit too small to hold any command.
     CommandLimitTooSmall(usize),
-    /// A command line limit above [`MAX_COMMAND_SIZE_LIMIT`].
+    /// A command line limit above 1 MiB (a line is held in memory until
+    /// its CRLF arrives).
     CommandLimitTooLarge(usize),
-    /// A message size limit above [`MAX_DATA_SIZE_LIMIT`].
+    /// A message size limit above `isize::MAX` (no buffer holds more).
     DataLimitTooLarge(usize),
 }
 
@@ -215,12 +191,6 @@ impl Config {
     /// announces (SIZE, 8BITMIME, SMTPUTF8 as configured): no PIPELINING,
     /// DSN, CHUNKING or REQUIRETLS. For comparing with Python's `smtpd` reply for reply (the
     /// command line's `--compat`).
-    ///
-    /// ```
-    /// use smtp_fixture::{Config, protocol::extension::ehlo_reply};
-    /// let config = Config { hostname: "h".into(), ..Config::default() }.with_reference_extensions();
-    /// assert_eq!(ehlo_reply(&config).lines(), ["h", "SIZE 33554432", "8BITMIME", "HELP"]);
-    /// ```
     pub fn with_reference_extensions(self) -> Config {
         Config {
             pipelining: false,
@@ -242,7 +212,7 @@ impl Config {
     }
 
     /// The longest command line any verb may send after EHLO.
-    pub fn max_command_line(&self) -> usize {
+    pub(crate) fn max_command_line(&self) -> usize {
         let mut longest = self.command_size_limit.saturating_add(26 + 10);
         if self.dsn {
             // MAIL gains 78 for RET and ENVID, RCPT 500 (RFC 3461, 5).
@@ -254,5 +224,24 @@ impl Config {
             longest = longest.max(AUTH_LINE_LIMIT);
         }
         longest
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Config;
+    use crate::protocol::extension::ehlo_reply;
+
+    #[test]
+    fn the_reference_extensions_are_size_8bitmime_help() {
+        let config = Config {
+            hostname: "h".into(),
+            ..Config::default()
+        }
+        .with_reference_extensions();
+        assert_eq!(
+            ehlo_reply(&config).lines(),
+            ["h", "SIZE 33554432", "8BITMIME", "HELP"]
+        );
     }
 }

@@ -12,16 +12,6 @@ pub enum Return {
 }
 
 /// The DSN parameters of a transaction's MAIL command.
-///
-/// ```
-/// use smtp_fixture::protocol::dsn::{MailDsn, Return};
-/// let mut dsn = MailDsn::default();
-/// dsn.add("RET", Some("HDRS")).unwrap();
-/// dsn.add("ENVID", Some("QQ314159+2Bx")).unwrap();
-/// assert_eq!(dsn.ret, Some(Return::Headers));
-/// assert_eq!(dsn.envid.as_deref(), Some("QQ314159+x"));
-/// assert!(dsn.add("RET", Some("FULL")).is_err(), "given twice");
-/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MailDsn {
     /// `RET=`, if given.
@@ -60,16 +50,6 @@ pub struct OriginalRecipient {
 }
 
 /// The DSN parameters of one accepted `RCPT TO`.
-///
-/// ```
-/// use smtp_fixture::protocol::dsn::RecipientDsn;
-/// let mut dsn = RecipientDsn::new("bob@example.com");
-/// dsn.add("NOTIFY", Some("SUCCESS,DELAY")).unwrap();
-/// dsn.add("ORCPT", Some("rfc822;Bob+40example.com")).unwrap();
-/// let notify = dsn.notify.unwrap();
-/// assert!(notify.success && notify.delay && !notify.failure);
-/// assert_eq!(dsn.orcpt.unwrap().address, "Bob@example.com");
-/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecipientDsn {
     /// The forward path these parameters came with.
@@ -82,7 +62,7 @@ pub struct RecipientDsn {
 
 /// A DSN parameter that breaks RFC 3461: the text of the `501` reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DsnError(pub String);
+pub(crate) struct DsnError(pub(crate) String);
 
 /// The longest `ENVID` (RFC 3461, 4.4) and `ORCPT` (4.2) values, as sent.
 const ENVID_MAX: usize = 100;
@@ -91,7 +71,7 @@ const ORCPT_MAX: usize = 500;
 impl MailDsn {
     /// Takes `keyword[=value]` (keyword upper case, value as sent) if it is a
     /// DSN parameter of MAIL: `Ok(false)` when it is not one.
-    pub fn add(&mut self, keyword: &str, value: Option<&str>) -> Result<bool, DsnError> {
+    pub(crate) fn add(&mut self, keyword: &str, value: Option<&str>) -> Result<bool, DsnError> {
         match keyword {
             "RET" => {
                 let ret = match value.map(str::to_ascii_uppercase).as_deref() {
@@ -115,14 +95,14 @@ impl MailDsn {
     }
 
     /// Whether any DSN parameter was given.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.ret.is_none() && self.envid.is_none()
     }
 }
 
 impl RecipientDsn {
     /// No DSN parameters yet for `recipient`.
-    pub fn new(recipient: &str) -> RecipientDsn {
+    pub(crate) fn new(recipient: &str) -> RecipientDsn {
         RecipientDsn {
             recipient: recipient.to_string(),
             notify: None,
@@ -132,7 +112,7 @@ impl RecipientDsn {
 
     /// Takes `keyword[=value]` (keyword upper case, value as sent) if it is a
     /// DSN parameter of RCPT: `Ok(false)` when it is not one.
-    pub fn add(&mut self, keyword: &str, value: Option<&str>) -> Result<bool, DsnError> {
+    pub(crate) fn add(&mut self, keyword: &str, value: Option<&str>) -> Result<bool, DsnError> {
         match keyword {
             "NOTIFY" => {
                 let notify = parse_notify(value.unwrap_or_default())?;
@@ -162,7 +142,7 @@ impl RecipientDsn {
     }
 
     /// Whether any DSN parameter was given.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.notify.is_none() && self.orcpt.is_none()
     }
 }
@@ -250,14 +230,7 @@ fn is_atom(text: &str) -> bool {
 /// Decodes xtext (RFC 3461, 4): printable ASCII but `+` and `=`, and `+XX`
 /// (two upper-case hex digits) for any byte. `None` when it is not xtext
 /// or does not decode to UTF-8.
-///
-/// ```
-/// use smtp_fixture::protocol::dsn::decode_xtext;
-/// assert_eq!(decode_xtext("a+2Bb+3Dc").as_deref(), Some("a+b=c"));
-/// assert_eq!(decode_xtext("a+2b"), None, "hex digits are upper case");
-/// assert_eq!(decode_xtext("a=b"), None);
-/// ```
-pub fn decode_xtext(text: &str) -> Option<String> {
+pub(crate) fn decode_xtext(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut at = 0;
@@ -353,5 +326,40 @@ mod tests {
         ] {
             assert_eq!(decode_xtext(text).as_deref(), decoded, "{text:?}");
         }
+    }
+}
+
+/// The examples that were in the documentation before the module became
+/// private, kept as tests.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn mail_dsn() {
+        use crate::protocol::dsn::{MailDsn, Return};
+        let mut dsn = MailDsn::default();
+        dsn.add("RET", Some("HDRS")).unwrap();
+        dsn.add("ENVID", Some("QQ314159+2Bx")).unwrap();
+        assert_eq!(dsn.ret, Some(Return::Headers));
+        assert_eq!(dsn.envid.as_deref(), Some("QQ314159+x"));
+        assert!(dsn.add("RET", Some("FULL")).is_err(), "given twice");
+    }
+
+    #[test]
+    fn recipient_dsn() {
+        use crate::protocol::dsn::RecipientDsn;
+        let mut dsn = RecipientDsn::new("bob@example.com");
+        dsn.add("NOTIFY", Some("SUCCESS,DELAY")).unwrap();
+        dsn.add("ORCPT", Some("rfc822;Bob+40example.com")).unwrap();
+        let notify = dsn.notify.unwrap();
+        assert!(notify.success && notify.delay && !notify.failure);
+        assert_eq!(dsn.orcpt.unwrap().address, "Bob@example.com");
+    }
+
+    #[test]
+    fn decode_xtext() {
+        use crate::protocol::dsn::decode_xtext;
+        assert_eq!(decode_xtext("a+2Bb+3Dc").as_deref(), Some("a+b=c"));
+        assert_eq!(decode_xtext("a+2b"), None, "hex digits are upper case");
+        assert_eq!(decode_xtext("a=b"), None);
     }
 }

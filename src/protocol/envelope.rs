@@ -39,10 +39,9 @@ impl Envelope {
     /// The DSN request made with `RCPT TO:<address>`, if any.
     ///
     /// ```
-    /// use smtp_fixture::protocol::dsn::RecipientDsn;
+    /// use smtp_fixture::protocol::{Notify, RecipientDsn};
     /// use smtp_fixture::Envelope;
-    /// let mut dsn = RecipientDsn::new("bob@example.com");
-    /// dsn.add("NOTIFY", Some("NEVER")).unwrap();
+    /// let dsn = RecipientDsn { recipient: "bob@example.com".into(), notify: Some(Notify::default()), orcpt: None };
     /// let envelope = Envelope { rcpt_to: vec!["bob@example.com".into()], rcpt_dsn: vec![dsn], ..Envelope::default() };
     /// assert!(envelope.recipient_dsn("bob@example.com").unwrap().notify.unwrap().never());
     /// assert_eq!(envelope.recipient_dsn("ann@example.com"), None);

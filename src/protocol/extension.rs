@@ -141,21 +141,24 @@ impl fmt::Display for Extension {
 ///     ["mx.test", "SIZE 33554432", "8BITMIME", "PIPELINING", "DSN", "CHUNKING", "BINARYMIME", "HELP"]
 /// );
 /// ```
+#[cfg(test)]
 pub fn ehlo_reply(config: &Config) -> Reply {
-    ehlo_reply_for(config, false)
+    ehlo_reply_for(config, false, false)
 }
 
 /// The EHLO reply for a session that is (`encrypted`) or is not under TLS:
 /// the hostname, then [`extensions`].
-pub fn ehlo_reply_for(config: &Config, encrypted: bool) -> Reply {
-    let names = extensions(config, encrypted).into_iter().map(|e| e.to_string());
+pub fn ehlo_reply_for(config: &Config, starttls: bool, encrypted: bool) -> Reply {
+    let names = extensions(config, starttls, encrypted)
+        .into_iter()
+        .map(|e| e.to_string());
     Reply::multiline(250, std::iter::once(config.hostname.clone()).chain(names))
 }
 
-/// What the server announces, in the order of its EHLO reply: STARTTLS only
-/// before TLS, REQUIRETLS only under it, AUTH only when its TLS condition
-/// holds.
-pub fn extensions(config: &Config, encrypted: bool) -> Vec<Extension> {
+/// What the server announces, in the order of its EHLO reply: STARTTLS
+/// (when the session offers it, `starttls`) only before TLS, REQUIRETLS
+/// only under it, AUTH only when its TLS condition holds.
+pub fn extensions(config: &Config, starttls: bool, encrypted: bool) -> Vec<Extension> {
     let mut list = Vec::new();
     if config.data_size_limit > 0 {
         // A `usize` always fits a `u64` on the platforms Rust supports.
@@ -179,7 +182,7 @@ pub fn extensions(config: &Config, encrypted: bool) -> Vec<Extension> {
             list.push(Extension::BinaryMime);
         }
     }
-    if config.starttls && !encrypted {
+    if starttls && !encrypted {
         list.push(Extension::StartTls);
     }
     if config.requiretls && encrypted {
@@ -323,7 +326,6 @@ mod tests {
         let config = Config {
             hostname: "h".into(),
             enable_smtputf8: true,
-            starttls: true,
             requiretls: true,
             auth_mechanisms: crate::protocol::auth::Mechanism::ALL.to_vec(),
             auth_requires_tls: false,
@@ -331,13 +333,13 @@ mod tests {
             ..Config::default()
         };
         for encrypted in [false, true] {
-            let reply = ehlo_reply_for(&config, encrypted);
+            let reply = ehlo_reply_for(&config, true, encrypted);
             assert_eq!(reply.lines()[0], "h");
-            assert_eq!(Extension::from_ehlo(&reply), extensions(&config, encrypted));
+            assert_eq!(Extension::from_ehlo(&reply), extensions(&config, true, encrypted));
         }
         // The exact lines: what the wire shows is unchanged.
         assert_eq!(
-            ehlo_reply_for(&config, false).lines()[1..],
+            ehlo_reply_for(&config, true, false).lines()[1..],
             [
                 "SIZE 33554432",
                 "8BITMIME",

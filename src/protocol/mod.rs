@@ -1,25 +1,42 @@
 //! The SMTP protocol, pure: no sockets, no runtime, no clocks.
 //!
-//! [`Session`] is the channel; the other modules are the pieces it is made
-//! of, each testable on its own.
+//! [`Session`] is the channel (the reference's `SMTPChannel`) as a sans-I/O
+//! state machine; the rest of this module is what its caller and a
+//! [`Handler`](crate::Handler) meet: the steps and questions of a session,
+//! the handler's decisions, the envelope and message, the configuration,
+//! replies. The parsers the session is made of are private.
 
-pub mod address;
-pub mod auth;
-pub mod chunking;
-pub mod command;
-pub mod config;
-pub mod data;
-pub mod dsn;
-pub mod envelope;
-pub mod extension;
-pub mod params;
-pub mod proxy_header;
-pub mod reply;
-pub mod session;
+mod address;
+pub(crate) mod auth;
+mod chunking;
+mod command;
+pub(crate) mod config;
+mod data;
+mod dsn;
+mod envelope;
+mod extension;
+mod params;
+pub(crate) mod proxy_header;
+mod reply;
+mod session;
 
+pub use auth::{Credentials, Mechanism};
 pub use command::{Command, Verb};
 pub use config::{Config, ConfigError};
+pub use dsn::{MailDsn, Notify, OriginalRecipient, RecipientDsn, Return};
 pub use envelope::{AuthInfo, Envelope, Message, SessionInfo, TlsInfo};
 pub use extension::Extension;
 pub use reply::{replies, InvalidReplyCode, Reply, ReplyCode, ReplyError, ReplyParser};
 pub use session::{Decision, LinkFault, Progress, Question, Session, State, Step};
+
+/// The parsers under the session, for the fuzz targets (`fuzz/`) only:
+/// with the non-default feature `fuzzing`, hidden from the documentation and
+/// not part of the API (they may change in any release).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use super::address::{parse_path, Path, NULL_PATH};
+    pub use super::auth::{cram_md5_digest, AuthStep, Exchange};
+    pub use super::config::{AUTH_LINE_LIMIT, DATA_SIZE_DEFAULT};
+    pub use super::params::{Param, ParamError, Params};
+}

@@ -42,25 +42,14 @@ pub struct Params {
 
 impl Params {
     /// Parses white-space separated parameters.
-    ///
-    /// ```
-    /// use smtp_fixture::protocol::params::{Param, Params};
-    /// let params = Params::parse("size=20 body=8bitmime").unwrap();
-    /// assert_eq!(params.raw, ["SIZE=20", "BODY=8BITMIME"]);
-    /// assert_eq!(params.parsed[0], Param::Size(20));
-    /// ```
     pub fn parse(text: &str) -> Result<Params, ParamError> {
         let raw: Vec<String> = text.split_whitespace().map(upper).collect();
         let parsed = raw.iter().map(|p| parse_one(p)).collect::<Result<_, _>>()?;
         Ok(Params { raw, parsed })
     }
 
-    /// No parameters at all.
-    pub fn is_empty(&self) -> bool {
-        self.raw.is_empty()
-    }
-
     /// The declared SIZE, if any.
+    #[cfg(test)]
     pub fn size(&self) -> Option<u64> {
         self.parsed.iter().rev().find_map(|p| match p {
             Param::Size(size) => Some(*size),
@@ -128,7 +117,7 @@ mod tests {
             ]
         );
         assert_eq!(params.size(), Some(20));
-        assert!(Params::parse("").unwrap().is_empty());
+        assert!(Params::parse("").unwrap().raw.is_empty());
         assert_eq!(
             Params::parse("SIZE=99999999999999999999999").unwrap().size(),
             Some(u64::MAX)
@@ -157,5 +146,18 @@ mod tests {
             assert_eq!(params.parsed, [other], "{text:?}");
             assert_eq!(params.size(), None, "{text:?}");
         }
+    }
+}
+
+/// The examples that were in the documentation before the module became
+/// private, kept as tests.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn parse() {
+        use crate::protocol::params::{Param, Params};
+        let params = Params::parse("size=20 body=8bitmime").unwrap();
+        assert_eq!(params.raw, ["SIZE=20", "BODY=8BITMIME"]);
+        assert_eq!(params.parsed[0], Param::Size(20));
     }
 }

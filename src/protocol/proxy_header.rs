@@ -54,19 +54,6 @@ pub enum Parsed {
 }
 
 /// A valid PROXY header.
-///
-/// ```
-/// use smtp_fixture::protocol::proxy_header::{Parsed, ProxyHeader};
-///
-/// let input = b"PROXY TCP4 192.0.2.7 198.51.100.1 40123 25\r\nEHLO client\r\n";
-/// let Parsed::Complete(header) = ProxyHeader::parse(input) else { panic!() };
-/// assert_eq!(header.version, 1);
-/// assert_eq!(&input[header.length..], b"EHLO client\r\n");
-/// assert_eq!(header.source(), Some("192.0.2.7:40123".parse().unwrap()));
-///
-/// assert_eq!(ProxyHeader::parse(b"PROXY TCP4 192.0.2"), Parsed::Incomplete);
-/// assert!(matches!(ProxyHeader::parse(b"EHLO client\r\n"), Parsed::Malformed(_)));
-/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ProxyHeader {
@@ -193,6 +180,7 @@ impl ProxyHeader {
     }
 
     /// The client the proxy relays, if the header names one.
+    #[cfg(test)]
     pub fn source(&self) -> Option<SocketAddr> {
         match self.addresses {
             ProxiedAddresses::Tcp { source, .. } => Some(source),
@@ -434,3 +422,27 @@ fn crc32c(bytes: impl IntoIterator<Item = u8>) -> u32 {
 mod properties;
 #[cfg(test)]
 mod tests;
+
+/// The examples that were in the documentation before the module became
+/// private, kept as tests.
+#[cfg(test)]
+mod examples {
+    #[test]
+    fn proxy_header() {
+        use crate::protocol::proxy_header::{Parsed, ProxyHeader};
+
+        let input = b"PROXY TCP4 192.0.2.7 198.51.100.1 40123 25\r\nEHLO client\r\n";
+        let Parsed::Complete(header) = ProxyHeader::parse(input) else {
+            panic!()
+        };
+        assert_eq!(header.version, 1);
+        assert_eq!(&input[header.length..], b"EHLO client\r\n");
+        assert_eq!(header.source(), Some("192.0.2.7:40123".parse().unwrap()));
+
+        assert_eq!(ProxyHeader::parse(b"PROXY TCP4 192.0.2"), Parsed::Incomplete);
+        assert!(matches!(
+            ProxyHeader::parse(b"EHLO client\r\n"),
+            Parsed::Malformed(_)
+        ));
+    }
+}

@@ -583,4 +583,59 @@ pub mod replies {
     pub const fn need_lhlo() -> Reply {
         Reply::from_static(503, "Error: send LHLO first")
     }
+
+    // The session's own fixed replies (part session of #14).
+
+    /// `220 <host> <banner>`: the greeting.
+    pub fn greeting(hostname: &str, banner: &str) -> Reply {
+        Reply::new(220, format!("{hostname} {banner}"))
+    }
+    /// `501 Syntax: <usage>`: a command with bad arguments.
+    pub fn syntax(usage: &str) -> Reply {
+        Reply::new(501, format!("Syntax: {usage}"))
+    }
+    /// `503 Error: no service, send QUIT`: after a `554` greeting.
+    pub const fn no_service() -> Reply {
+        Reply::from_static(503, "Error: no service, send QUIT")
+    }
+    /// `220 2.0.0 Ready to start TLS`
+    pub const fn ready_to_start_tls() -> Reply {
+        Reply::from_static(220, "2.0.0 Ready to start TLS")
+    }
+    /// `503 5.5.1 Error: TLS already active`
+    pub const fn tls_already_active() -> Reply {
+        Reply::from_static(503, "5.5.1 Error: TLS already active")
+    }
+    /// `235 2.7.0 Authentication successful`
+    pub const fn auth_succeeded() -> Reply {
+        Reply::from_static(235, "2.7.0 Authentication successful")
+    }
+    /// `530 5.7.0 Authentication required`: MAIL before AUTH when it is
+    /// required.
+    pub const fn auth_required() -> Reply {
+        Reply::from_static(530, "5.7.0 Authentication required")
+    }
+    /// `503 5.5.1 Error: send EHLO first`: AUTH after HELO.
+    pub const fn need_ehlo() -> Reply {
+        Reply::from_static(503, "5.5.1 Error: send EHLO first")
+    }
+    /// `503 5.5.1 Error: already authenticated`
+    pub const fn already_authenticated() -> Reply {
+        Reply::from_static(503, "5.5.1 Error: already authenticated")
+    }
+    /// `503 5.5.1 Error: AUTH not permitted during a mail transaction`
+    pub const fn auth_in_transaction() -> Reply {
+        Reply::from_static(503, "5.5.1 Error: AUTH not permitted during a mail transaction")
+    }
+    /// `538 5.7.11 Encryption required for requested authentication mechanism`
+    pub const fn auth_needs_tls() -> Reply {
+        Reply::from_static(
+            538,
+            "5.7.11 Encryption required for requested authentication mechanism",
+        )
+    }
+    /// `504 5.5.4 Unrecognized authentication type`
+    pub const fn unknown_auth_mechanism() -> Reply {
+        Reply::from_static(504, "5.5.4 Unrecognized authentication type")
+    }
 }

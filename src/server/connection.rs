@@ -5,11 +5,15 @@
 //! pipelined burst costs one write, and a lone command still gets its reply
 //! at once.
 
-use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+#[cfg(feature = "tls")]
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
+
+mod input;
+mod output;
 
 use super::line_log::LineLog;
 use super::proxy_protocol;
@@ -17,9 +21,9 @@ use super::stream::Stream;
 #[cfg(feature = "tls")]
 use super::tls::{Handshake, TlsConfig};
 use super::watchdog::{Alarm, Registration};
-use super::SmtpServer;
+use super::{ServerSettings, SmtpServer};
 use crate::handler::{Closing, Handler};
-use crate::protocol::{replies, LinkFault, Question, Reply, Session, State, Step};
+use crate::protocol::{replies, LinkFault, Message, Question, Reply, Session, State, Step};
 
 const INITIAL_BUFFER: usize = 4 * 1024;
 const MAX_BUFFER: usize = 256 * 1024;
@@ -59,28 +63,72 @@ struct Connection {
     /// A scripted fault stopped reading: the session only waits to end.
     reading_stopped: bool,
 }
+/// What to do after a step was carried out.
+enum Flow {
+    /// Carry out this step next.
+    Step(Step),
+    /// Feed the session the client's next input.
+    Read,
+    /// The session is over.
+    End,
+}
+
 pub(super) async fn serve<H: Handler>(
     server: SmtpServer<H>,
-    mut stream: TcpStream,
+    stream: TcpStream,
     id: u64,
     peer: SocketAddr,
     watchdog: Registration,
 ) {
+    let Some((mut conn, mut session)) = open(&server, stream, id, peer, watchdog).await else {
+        return;
+    };
+    let mut step = session.start();
+    loop {
+        step = match conn.carry_out(step, &server, &mut session).await {
+            Flow::Step(step) => step,
+            Flow::Read => match next_step(&mut conn, &mut session, &server.settings).await {
+                Some(step) => step,
+                None => break,
+            },
+            Flow::End => break,
+        };
+    }
+}
+
+/// Sets up a new connection: its PROXY header (when the server takes the
+/// protocol), its session and log, and implicit TLS. `None` when the
+/// connection ends before the greeting.
+async fn open<H: Handler>(
+    server: &SmtpServer<H>,
+    mut stream: TcpStream,
+    id: u64,
+    peer: SocketAddr,
+    watchdog: Registration,
+) -> Option<(Connection, Closing<'_, Arc<H>>)> {
     let _ = stream.set_nodelay(true);
-    let config = server.config.clone();
-    let handler = &*server.handler;
-    let arrival = match server.proxy_header_timeout {
+    let arrival = match server.settings.proxy_header_timeout {
         Some(limit) => Some(proxy_protocol::receive(&mut stream, peer, limit, &watchdog).await),
         None => None,
     };
-    let mut session = Session::new(config.clone(), id, arrival.as_ref().map_or(peer, |a| a.peer));
+    let mut session = Session::new(
+        server.config.clone(),
+        id,
+        arrival.as_ref().map_or(peer, |a| a.peer),
+    );
     if let Some(proxy) = arrival.as_ref().and_then(|a| a.proxy) {
         session = session.behind_proxy(proxy);
     }
+    #[cfg(feature = "tls")]
+    if server.tls.as_ref().is_some_and(|tls| !tls.implicit) {
+        session = session.offer_starttls();
+    }
     // From here on the handler hears of the session's end, however this
-    // task ends (cancelled at shutdown too).
-    let mut session = Closing::new(handler, session);
-    let log = handler.session_log(session.info()).map(LineLog::new);
+    // task ends (a refused PROXY header, a failed handshake, cancelled at
+    // shutdown).
+    #[cfg_attr(not(feature = "tls"), allow(unused_mut))] // only implicit TLS changes it here
+    let mut session = Closing::new(&server.handler, session);
+    let log = server.handler.session_log(session.info()).map(LineLog::new);
     let mut conn = Connection {
         stream: Stream::Plain(stream),
         input: Vec::with_capacity(INITIAL_BUFFER),
@@ -97,144 +145,25 @@ pub(super) async fn serve<H: Handler>(
     if let Some(arrival) = arrival {
         conn.note(&arrival.note);
         if arrival.refused {
-            return;
+            return None;
         }
     }
     #[cfg(feature = "tls")]
     if let Some(tls) = server.tls.as_ref().filter(|tls| tls.implicit) {
-        if !conn
-            .start_tls(&tls.config, &mut session, config.tls_handshake_timeout)
-            .await
-        {
-            return;
+        let limit = server.settings.tls_handshake_timeout;
+        if !conn.start_tls(&tls.config, &mut session, limit).await {
+            return None;
         }
     }
-    let mut step = session.start();
-    loop {
-        // What the step asks for; `None`: wait for the client's next input.
-        let next = match step {
-            Step::Ask(question) => {
-                // process_message may take long (a relay): let the client
-                // see the replies before it.
-                if matches!(question, Question::Message(_)) && conn.flush().await.is_err() {
-                    break;
-                }
-                let decision = handler.decide(&session, &question).await;
-                Some(session.resolve(question, decision))
-            }
-            Step::Reply(reply) => {
-                conn.queue(&reply);
-                None
-            }
-            Step::Raw(bytes) => {
-                conn.output.extend_from_slice(&bytes);
-                None
-            }
-            Step::Continue => None,
-            Step::Accepted(reply, message) => {
-                conn.queue(&reply);
-                if conn.flush().await.is_err() {
-                    conn.note("connection lost before the final reply was written; message not delivered");
-                    break;
-                }
-                handler.message_accepted(*message);
-                None
-            }
-            Step::PerRecipient(replies, message) => {
-                // LMTP: one reply per recipient, written together; the
-                // message is delivered once they all reached the client.
-                for reply in &replies {
-                    conn.queue(reply);
-                }
-                if let Some(message) = message {
-                    if conn.flush().await.is_err() {
-                        conn.note(
-                            "connection lost before the final replies were written; message not delivered",
-                        );
-                        break;
-                    }
-                    handler.message_accepted(*message);
-                }
-                None
-            }
-            Step::StartTls(reply) => {
-                conn.queue(&reply);
-                if conn.flush().await.is_err() {
-                    break;
-                }
-                // Bytes sent before the handshake must not count as
-                // commands after it (RFC 3207, 4.2: STARTTLS injection).
-                conn.start = conn.input.len();
-                // Without feature `tls` no server offers STARTTLS; a
-                // hand-made Config that claims it gets the connection closed.
-                #[cfg(not(feature = "tls"))]
-                break;
-                #[cfg(feature = "tls")]
-                {
-                    let Some(tls) = &server.tls else { break };
-                    if !conn
-                        .start_tls(&tls.config, &mut session, config.tls_handshake_timeout)
-                        .await
-                    {
-                        break;
-                    }
-                    None
-                }
-            }
-            Step::Fault(LinkFault::Reset, _) => {
-                conn.note("scripted: connection reset");
-                conn.reset();
-                break;
-            }
-            Step::Fault(LinkFault::Silence, _) => {
-                conn.note("scripted: silence until the session ends");
-                conn.watchdog.alarmed().await;
-                break;
-            }
-            Step::Fault(fault, step) => {
-                conn.fault = Some(fault);
-                Some(*step)
-            }
-            Step::Close(reply) => {
-                if let Some(reply) = reply {
-                    conn.queue(&reply);
-                }
-                let _ = conn.flush().await;
-                // TLS says goodbye with close_notify; plain TCP's FIN comes with
-                // the close itself, one system call fewer per connection.
-                #[cfg(feature = "tls")]
-                if matches!(conn.stream, Stream::Tls(_)) {
-                    let _ = conn.stream.shutdown().await;
-                }
-                conn.note("server closed the connection");
-                break;
-            }
-        };
-        step = match next {
-            Some(step) => step,
-            None => match next_step(&mut conn, &mut session, &config).await {
-                Some(step) => step,
-                None => break,
-            },
-        };
-    }
+    Some((conn, session))
 }
 
 /// Feeds buffered input to the session until it has a step, reading more
 /// when needed. `None`: the session is over (the connection is gone).
-async fn next_step(conn: &mut Connection, session: &mut Session, config: &crate::Config) -> Option<Step> {
+async fn next_step(conn: &mut Connection, session: &mut Session, settings: &ServerSettings) -> Option<Step> {
     loop {
-        let in_data = session.state() == State::Data;
-        let progress = session.receive(&conn.input[conn.start..]);
-        if let Some(log) = &mut conn.log {
-            log.received(&conn.input[conn.start..conn.start + progress.used], in_data);
-            if in_data && session.state() != State::Data {
-                log.end_line();
-            }
-        }
-        conn.start += progress.used;
-        if let Some(step) = progress.step {
-            if conn.output.len() >= config.max_pending_output && conn.flush().await.is_err() {
+        if let Some(step) = conn.feed(session) {
+            if conn.output.len() >= settings.max_pending_output && conn.flush().await.is_err() {
                 return None;
             }
             return Some(step);
@@ -242,24 +171,18 @@ async fn next_step(conn: &mut Connection, session: &mut Session, config: &crate:
         if conn.flush().await.is_err() {
             return None;
         }
-        if session.state() == State::Data && !conn.socket_drained {
-            conn.bulk_transfer();
-        }
-        if session.state() == State::Data && session.data_received() > 0 && conn.socket_drained {
-            // More of the message is to come, nothing will be sent back until
-            // it has, and the client has nothing else in flight (perhaps held
-            // back by Nagle until this data is acknowledged): ACK now. While
-            // reads fill the buffer, the kernel's own ACKs keep it going.
-            conn.ack_now();
+        // More input is needed; while a message arrives, the reads adapt.
+        let in_message = session.state() == State::Data;
+        if in_message {
+            conn.message_arriving(session);
         }
         if conn.reading_stopped {
             conn.note("scripted: reading stopped");
             conn.watchdog.alarmed().await;
             return None;
         }
-        let in_place = session.state() == State::Data
-            && conn.start == conn.input.len()
-            && session.data_received() >= READ_IN_PLACE_AFTER;
+        let in_place =
+            in_message && conn.start == conn.input.len() && session.data_received() >= READ_IN_PLACE_AFTER;
         let read = if in_place {
             match conn.read_into_message(session).await {
                 Ok(Some((step, rest))) => {
@@ -281,11 +204,11 @@ async fn next_step(conn: &mut Connection, session: &mut Session, config: &crate:
                 return None;
             }
             Err(ReadEnd::Alarm(Alarm::TimedOut)) => {
-                let reply = replies::timeout(&config.hostname);
+                let reply = replies::timeout(&session.config().hostname);
                 return Some(Step::Close(Some(reply)));
             }
             Err(ReadEnd::Alarm(Alarm::ShuttingDown)) => {
-                let reply = replies::shutting_down(&config.hostname);
+                let reply = replies::shutting_down(&session.config().hostname);
                 return Some(Step::Close(Some(reply)));
             }
         }
@@ -293,8 +216,166 @@ async fn next_step(conn: &mut Connection, session: &mut Session, config: &crate:
 }
 
 impl Connection {
-    fn queue(&mut self, reply: &Reply) {
-        reply.write_to(&mut self.output);
+    /// Carries out one step of the session.
+    async fn carry_out<H: Handler>(
+        &mut self,
+        step: Step,
+        server: &SmtpServer<H>,
+        session: &mut Session,
+    ) -> Flow {
+        let handler = &*server.handler;
+        match step {
+            Step::Ask => self.ask(handler, session).await,
+            Step::Reply(reply) => {
+                self.queue(&reply);
+                Flow::Read
+            }
+            Step::Raw(bytes) => {
+                self.output.extend_from_slice(&bytes);
+                Flow::Read
+            }
+            Step::Continue => Flow::Read,
+            Step::Accepted(reply, message) => {
+                let lost = "connection lost before the final reply was written; message not delivered";
+                self.deliver(handler, &[reply], Some(message), lost).await
+            }
+            Step::PerRecipient(replies, message) => {
+                let lost = "connection lost before the final replies were written; message not delivered";
+                self.deliver(handler, &replies, message, lost).await
+            }
+            Step::StartTls(reply) => self.upgrade(server, session, &reply).await,
+            Step::Fault(LinkFault::Reset, _) => {
+                self.note("scripted: connection reset");
+                self.reset();
+                Flow::End
+            }
+            Step::Fault(LinkFault::Silence, _) => {
+                self.note("scripted: silence until the session ends");
+                self.watchdog.alarmed().await;
+                Flow::End
+            }
+            Step::Fault(fault, step) => {
+                self.fault = Some(fault);
+                Flow::Step(*step)
+            }
+            Step::Close(reply) => {
+                self.close(reply).await;
+                Flow::End
+            }
+        }
+    }
+
+    /// Asks the handler the session's pending question.
+    async fn ask<H: Handler>(&mut self, handler: &H, session: &mut Session) -> Flow {
+        let Some(question) = session.question() else {
+            return Flow::Read;
+        };
+        // process_message may take long (a relay): let the client see the
+        // replies before it.
+        if matches!(question, Question::Message(_)) && self.flush().await.is_err() {
+            return Flow::End;
+        }
+        let decision = handler.decide(session, question).await;
+        Flow::Step(session.resolve(decision))
+    }
+
+    /// Writes the final replies to a message (one, or in LMTP one per
+    /// recipient); once they reached the client, the message (if any
+    /// recipient took it) is delivered. `lost` is the log's note when they
+    /// could not be written.
+    async fn deliver<H: Handler>(
+        &mut self,
+        handler: &H,
+        replies: &[Reply],
+        message: Option<Box<Message>>,
+        lost: &str,
+    ) -> Flow {
+        for reply in replies {
+            self.queue(reply);
+        }
+        let Some(message) = message else {
+            return Flow::Read;
+        };
+        if self.flush().await.is_err() {
+            self.note(lost);
+            return Flow::End;
+        }
+        handler.message_accepted(*message);
+        Flow::Read
+    }
+
+    /// STARTTLS: the `220`, then the handshake.
+    async fn upgrade<H: Handler>(
+        &mut self,
+        server: &SmtpServer<H>,
+        session: &mut Session,
+        reply: &Reply,
+    ) -> Flow {
+        self.queue(reply);
+        if self.flush().await.is_err() {
+            return Flow::End;
+        }
+        // Bytes sent before the handshake must not count as commands after
+        // it (RFC 3207, 4.2: STARTTLS injection).
+        self.start = self.input.len();
+        // Only a session that was offered STARTTLS asks for it, and only a
+        // server with a certificate offers it.
+        #[cfg(not(feature = "tls"))]
+        let _ = (server, session);
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &server.tls {
+            let limit = server.settings.tls_handshake_timeout;
+            if self.start_tls(&tls.config, session, limit).await {
+                return Flow::Read;
+            }
+        }
+        Flow::End
+    }
+
+    /// Writes the last reply, if any, and says goodbye.
+    async fn close(&mut self, reply: Option<Reply>) {
+        if let Some(reply) = reply {
+            self.queue(&reply);
+        }
+        let _ = self.flush().await;
+        // TLS says goodbye with close_notify; plain TCP's FIN comes with the
+        // close itself, one system call fewer per connection.
+        #[cfg(feature = "tls")]
+        if matches!(self.stream, Stream::Tls(_)) {
+            let _ = self.stream.shutdown().await;
+        }
+        self.note("server closed the connection");
+    }
+
+    /// Feeds the buffered input to the session, and logs what it used.
+    fn feed(&mut self, session: &mut Session) -> Option<Step> {
+        let in_data = session.state() == State::Data;
+        let progress = session.receive(&self.input[self.start..]);
+        if let Some(log) = &mut self.log {
+            log.received(&self.input[self.start..self.start + progress.used], in_data);
+            if in_data && session.state() != State::Data {
+                log.end_line();
+            }
+        }
+        self.start += progress.used;
+        progress.step
+    }
+
+    /// A message is arriving and all its input so far was used: a larger
+    /// receive buffer when the socket delivers faster than it is read, an
+    /// immediate ACK when the client has nothing else in flight.
+    fn message_arriving(&mut self, session: &Session) {
+        if !self.socket_drained {
+            self.bulk_transfer();
+        }
+        if session.data_received() > 0 && self.socket_drained {
+            // More of the message is to come, nothing will be sent back
+            // until it has, and the client has nothing else in flight
+            // (perhaps held back by Nagle until this data is acknowledged):
+            // ACK now. While reads fill the buffer, the kernel's own ACKs
+            // keep it going.
+            self.ack_now();
+        }
     }
 
     /// Acknowledges received data at once instead of after the kernel's
@@ -365,140 +446,6 @@ impl Connection {
     fn note(&mut self, text: &str) {
         if let Some(log) = &mut self.log {
             log.note(text);
-        }
-    }
-
-    async fn flush(&mut self) -> io::Result<()> {
-        if self.output.is_empty() {
-            return Ok(());
-        }
-        let result = match self.fault.take() {
-            None => self.write_output().await,
-            Some(LinkFault::Throttle { bytes_per_second }) => {
-                self.write_output_slowly(bytes_per_second).await
-            }
-            Some(LinkFault::CutAfter { bytes }) => {
-                self.output.truncate(bytes);
-                let _ = self.write_output().await;
-                self.note("scripted: reply cut, connection closed");
-                Err(io::Error::other("the reply was cut (scripted)"))
-            }
-            Some(LinkFault::StopReading) => {
-                self.reading_stopped = true;
-                self.write_output().await
-            }
-            Some(LinkFault::Reset | LinkFault::Silence) => Ok(()),
-        };
-        self.output.clear();
-        result
-    }
-
-    async fn write_output(&mut self) -> io::Result<()> {
-        if let Some(log) = &mut self.log {
-            log.sent(&self.output);
-        }
-        self.stream.write_all(&self.output).await
-    }
-
-    /// Writes the pending output at `bytes_per_second`, in a tenth of a
-    /// second's worth at a time (a byte at a time below 10 a second).
-    async fn write_output_slowly(&mut self, bytes_per_second: u32) -> io::Result<()> {
-        if let Some(log) = &mut self.log {
-            log.sent(&self.output);
-        }
-        let rate = u64::from(bytes_per_second.max(1));
-        let (piece, pause) = if rate >= 10 {
-            (
-                usize::try_from(rate / 10).unwrap_or(usize::MAX),
-                std::time::Duration::from_millis(100),
-            )
-        } else {
-            (1, std::time::Duration::from_millis(1000 / rate))
-        };
-        for chunk in self.output.chunks(piece) {
-            self.stream.write_all(chunk).await?;
-            self.stream.flush().await?;
-            tokio::time::sleep(pause).await;
-        }
-        Ok(())
-    }
-
-    /// Closes with a TCP reset: a zero linger time makes the close abort.
-    fn reset(&mut self) {
-        if let Some(tcp) = self.stream.tcp() {
-            let _ = socket2::SockRef::from(tcp).set_linger(Some(std::time::Duration::ZERO));
-        }
-    }
-
-    /// Reads the next part of a large message straight into the message
-    /// (the kernel's copy is the only one). `Some` when it completed the
-    /// message: the step, and the bytes that followed the terminator.
-    async fn read_into_message(&mut self, session: &mut Session) -> Result<Option<(Step, Vec<u8>)>, ReadEnd> {
-        let Some(buffer) = session.data_buffer(IN_PLACE_READ) else {
-            return Ok(None);
-        };
-        let before = buffer.len();
-        let (n, drained) = read_into(&mut self.stream, &self.watchdog, buffer).await?;
-        self.socket_drained = drained;
-        let Some(log) = &mut self.log else {
-            return Ok(session.data_appended());
-        };
-        self.raw_read.clear();
-        self.raw_read.extend_from_slice(&buffer[before..before + n]);
-        let done = session.data_appended();
-        // What came after the terminator is logged as commands, when used.
-        let rest = done.as_ref().map_or(0, |(_, rest)| rest.len());
-        log.received(&self.raw_read[..n - rest], true);
-        if done.is_some() {
-            log.end_line();
-            // Large messages are rare in a session: do not hold on to a
-            // read's worth of memory until the next one.
-            self.raw_read = Vec::new();
-        }
-        Ok(done)
-    }
-
-    /// Reads more bytes into the buffer, after moving unread bytes to its
-    /// front (and growing it while reads fill it, up to a cap).
-    async fn read(&mut self) -> Result<(), ReadEnd> {
-        if self.start == self.input.len() {
-            self.input.clear();
-        } else if self.start > 0 {
-            self.input.drain(..self.start);
-        }
-        self.start = 0;
-        let capacity = self.input.capacity();
-        if self.input.len() == capacity && capacity < MAX_BUFFER {
-            self.input.reserve_exact(capacity);
-        }
-        let (_, drained) = read_into(&mut self.stream, &self.watchdog, &mut self.input).await?;
-        self.socket_drained = drained;
-        Ok(())
-    }
-}
-
-/// Reads what the socket has into `buffer`'s spare capacity, unless the
-/// watchdog's alarm comes first. Returns how many bytes came and whether the
-/// socket was drained (they did not fill the room).
-async fn read_into(
-    stream: &mut Stream,
-    watchdog: &Registration,
-    buffer: &mut Vec<u8>,
-) -> Result<(usize, bool), ReadEnd> {
-    if let Some(alarm) = watchdog.alarm() {
-        return Err(ReadEnd::Alarm(alarm));
-    }
-    let room = buffer.capacity() - buffer.len();
-    let read = tokio::select! {
-        biased;
-        read = stream.read_buf(buffer) => read,
-        alarm = watchdog.alarmed() => return Err(ReadEnd::Alarm(alarm)),
-    };
-    match read {
-        Ok(0) | Err(_) => Err(ReadEnd::Closed),
-        Ok(n) => {
-            watchdog.touch();
-            Ok((n, n < room))
         }
     }
 }

@@ -8,6 +8,7 @@
 mod connection;
 mod line_log;
 mod proxy_protocol;
+mod settings;
 mod stream;
 #[cfg(feature = "tls")]
 mod tls;
@@ -34,6 +35,7 @@ use tokio::task::JoinSet;
 
 use crate::handler::Handler;
 use crate::protocol::{replies, Config, ConfigError};
+pub(crate) use settings::ServerSettings;
 use watchdog::Watchdog;
 
 /// An SMTP server: a [`Config`] and a [`Handler`] (the reference's
@@ -61,9 +63,7 @@ pub struct SmtpServer<H> {
     config: Arc<Config>,
     handler: Arc<H>,
     next_session: Arc<AtomicU64>,
-    /// With the PROXY protocol: how long a connection may take to send its
-    /// header.
-    proxy_header_timeout: Option<Duration>,
+    settings: ServerSettings,
     #[cfg(feature = "tls")]
     tls: Option<Tls>,
 }
@@ -87,7 +87,7 @@ impl<H> Clone for SmtpServer<H> {
             config: self.config.clone(),
             handler: self.handler.clone(),
             next_session: self.next_session.clone(),
-            proxy_header_timeout: self.proxy_header_timeout,
+            settings: self.settings.clone(),
             #[cfg(feature = "tls")]
             tls: self.tls.clone(),
         }
@@ -103,7 +103,7 @@ impl<H: Handler> SmtpServer<H> {
             config: Arc::new(config),
             handler: Arc::new(handler),
             next_session: Arc::new(AtomicU64::new(1)),
-            proxy_header_timeout: None,
+            settings: ServerSettings::default(),
             #[cfg(feature = "tls")]
             tls: None,
         })
@@ -113,7 +113,6 @@ impl<H: Handler> SmtpServer<H> {
     #[cfg(feature = "tls")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn with_starttls(mut self, tls: TlsConfig) -> SmtpServer<H> {
-        Arc::make_mut(&mut self.config).starttls = true;
         self.tls = Some(Tls {
             config: tls,
             implicit: false,
@@ -125,7 +124,6 @@ impl<H: Handler> SmtpServer<H> {
     #[cfg(feature = "tls")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn with_implicit_tls(mut self, tls: TlsConfig) -> SmtpServer<H> {
-        Arc::make_mut(&mut self.config).starttls = false;
         self.tls = Some(Tls {
             config: tls,
             implicit: true,
@@ -153,13 +151,70 @@ impl<H: Handler> SmtpServer<H> {
     /// assert_eq!(server.proxy_header_timeout(), Some(PROXY_HEADER_TIMEOUT));
     /// ```
     pub fn with_proxy_protocol(mut self, header_timeout: Duration) -> SmtpServer<H> {
-        self.proxy_header_timeout = Some(header_timeout);
+        self.settings.proxy_header_timeout = Some(header_timeout);
         self
     }
 
     /// With the PROXY protocol on, how long a connection has for its header.
     pub fn proxy_header_timeout(&self) -> Option<Duration> {
-        self.proxy_header_timeout
+        self.settings.proxy_header_timeout
+    }
+
+    /// Serves at most `count` sessions at once; more get `421` at once.
+    /// `0`: no limit. Default 1000.
+    pub fn with_max_connections(mut self, count: usize) -> SmtpServer<H> {
+        self.settings.max_connections = count;
+        self
+    }
+
+    /// Waits at most `limit` for a client's next bytes before `421`.
+    /// Default 5 minutes.
+    pub fn with_idle_timeout(mut self, limit: Duration) -> SmtpServer<H> {
+        self.settings.idle_timeout = limit;
+        self
+    }
+
+    /// Ends a session with `421` once it has lasted `limit` in all, busy
+    /// or not. Default: no limit.
+    pub fn with_session_timeout(mut self, limit: Duration) -> SmtpServer<H> {
+        self.settings.session_timeout = Some(limit);
+        self
+    }
+
+    /// Holds back at most `bytes` of replies to pipelined commands before
+    /// writing them, even though more input is waiting. Default 64 KiB.
+    pub fn with_max_pending_output(mut self, bytes: usize) -> SmtpServer<H> {
+        self.settings.max_pending_output = bytes;
+        self
+    }
+
+    /// Closes a connection whose TLS handshake (STARTTLS or implicit TLS)
+    /// has not finished after `limit`: a client that stalls mid-handshake
+    /// would otherwise hold its session until the idle timeout. Default
+    /// 10 seconds.
+    pub fn with_tls_handshake_timeout(mut self, limit: Duration) -> SmtpServer<H> {
+        self.settings.tls_handshake_timeout = limit;
+        self
+    }
+
+    /// When stopping, waits up to `grace` for sessions busy in a hook
+    /// before cutting them off (idle sessions get `421` at once). Default
+    /// 2 seconds.
+    pub fn with_shutdown_grace(mut self, grace: Duration) -> SmtpServer<H> {
+        self.settings.shutdown_grace = grace;
+        self
+    }
+
+    /// All the server's own settings at once (the fixture's builder keeps
+    /// them until it builds the server). The PROXY protocol setting stays
+    /// as it is.
+    pub(crate) fn with_settings(mut self, settings: ServerSettings) -> SmtpServer<H> {
+        let proxy_header_timeout = self.settings.proxy_header_timeout;
+        self.settings = ServerSettings {
+            proxy_header_timeout,
+            ..settings
+        };
+        self
     }
 
     /// The configuration.
@@ -182,11 +237,11 @@ impl<H: Handler> SmtpServer<H> {
     /// closed, idle sessions get `421` and close, and sessions busy in a hook
     /// get a short grace period.
     pub async fn run(self, listener: TcpListener, shutdown: impl Future<Output = ()>) -> io::Result<()> {
-        let watchdog = Watchdog::new(self.config.idle_timeout, self.config.session_timeout);
+        let watchdog = Watchdog::new(self.settings.idle_timeout, self.settings.session_timeout);
         // Polled with the accept loop: no task of its own to outlive the server.
         let timing = watchdog.clone().run();
         tokio::pin!(timing);
-        let permits = Arc::new(Semaphore::new(match self.config.max_connections {
+        let permits = Arc::new(Semaphore::new(match self.settings.max_connections {
             0 => Semaphore::MAX_PERMITS,
             cap => cap,
         }));
@@ -231,7 +286,7 @@ impl<H: Handler> SmtpServer<H> {
         }
         drop(listener);
         watchdog.stop();
-        let drained = tokio::time::timeout(self.config.shutdown_grace, async {
+        let drained = tokio::time::timeout(self.settings.shutdown_grace, async {
             while sessions.join_next().await.is_some() {}
         });
         if drained.await.is_err() {

@@ -22,7 +22,7 @@ use super::secure::TlsChoice;
 use super::store::{RefusedRecipient, RejectedMessage, Store};
 use super::transcript::Transcript;
 use crate::protocol::Config;
-use crate::server::SmtpServer;
+use crate::server::{ServerSettings, SmtpServer};
 
 /// The environment variable that overrides the default wait timeout (for
 /// slow CI machines): seconds, e.g. `SMTP_FIXTURE_TIMEOUT=30` or `2.5`.
@@ -134,6 +134,8 @@ pub struct TestSmtpServer {
 #[must_use = "a builder does nothing until .start()"]
 pub struct Builder {
     pub(crate) config: Config,
+    /// The server's own settings (connection and time limits).
+    pub(crate) settings: ServerSettings,
     wait_timeout: Duration,
     ip: IpAddr,
     port: u16,
@@ -157,11 +159,12 @@ pub(crate) type HttpStarter =
 impl Default for Builder {
     fn default() -> Self {
         Builder {
-            config: Config {
+            config: Config::default(),
+            settings: ServerSettings {
                 // Stop quickly when dropped: a test should not wait on a
                 // session stuck in a scripted delay.
                 shutdown_grace: Duration::from_millis(200),
-                ..Config::default()
+                ..ServerSettings::default()
             },
             wait_timeout: timeout_from_env().unwrap_or(DEFAULT_WAIT),
             ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
@@ -217,13 +220,20 @@ impl Builder {
 
     /// Sessions at once before `421`. Default 1000.
     pub fn max_connections(mut self, count: usize) -> Builder {
-        self.config.max_connections = count;
+        self.settings.max_connections = count;
         self
     }
 
     /// How long a client may stay silent before `421`. Default 5 minutes.
     pub fn idle_timeout(mut self, timeout: Duration) -> Builder {
-        self.config.idle_timeout = timeout;
+        self.settings.idle_timeout = timeout;
+        self
+    }
+
+    /// How long a session may last in all before `421`, busy or not.
+    /// Default: no limit.
+    pub fn session_timeout(mut self, timeout: Duration) -> Builder {
+        self.settings.session_timeout = Some(timeout);
         self
     }
 
@@ -348,7 +358,8 @@ impl Builder {
             script: script.clone(),
         };
         let mut server = SmtpServer::new(self.config, handler)
-            .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error))?;
+            .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error))?
+            .with_settings(self.settings);
         if let Some(timeout) = self.proxy_header_timeout {
             server = server.with_proxy_protocol(timeout);
         }

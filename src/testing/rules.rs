@@ -573,7 +573,7 @@ impl<H: Handler> Wrapper for Scripted<H> {
             }
             Question::Command(command) => {
                 let matches = |t: &TriggerKind| match t {
-                    TriggerKind::Command(verb) => *verb == command.name,
+                    TriggerKind::Command(verb) => *verb == command.name(),
                     TriggerKind::CommandMatching(predicate) => predicate(command),
                     _ => false,
                 };

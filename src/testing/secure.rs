@@ -232,7 +232,7 @@ impl Builder {
     /// `timeout` (default 10 s), as a mail server protects itself from a
     /// client that stalls mid-handshake.
     pub fn tls_handshake_timeout(mut self, timeout: Duration) -> Builder {
-        self.config.tls_handshake_timeout = timeout;
+        self.settings.tls_handshake_timeout = timeout;
         self
     }
 

@@ -177,7 +177,7 @@ pub fn assert_relayed_unchanged(relayed: &ReceivedMessage, host: &str, submitted
 /// second's `NOTIFY=NEVER`, typed. (`BODY=` differs: Exim never sends it.)
 #[track_caller]
 pub fn assert_envelope_and_dsn(message: &ReceivedMessage) {
-    use smtp_fixture::protocol::dsn::{Notify, Return};
+    use smtp_fixture::protocol::{Notify, Return};
     let envelope = &message.envelope;
     assert_eq!(envelope.mail_from, "shop@example.com");
     assert_eq!(envelope.rcpt_to, RECIPIENTS);

@@ -202,10 +202,10 @@ impl Handler for PerRecipientProxy {
     async fn on_command(&self, session: &Session, command: &Command) -> Decision {
         // The commands that end the client's transaction end the upstream
         // one (a new MAIL does too, in `on_mail_from`).
-        let ends = match command.verb {
+        let ends = match command.verb() {
             Some(Verb::Quit) => true,
-            Some(Verb::Rset) => command.arg.is_none(),
-            Some(Verb::StartTls) => command.arg.is_none() && session.config().starttls,
+            Some(Verb::Rset) => command.arg().is_none(),
+            Some(Verb::StartTls) => command.arg().is_none() && session.offers_starttls(),
             _ => false,
         };
         if ends {

@@ -1,7 +1,9 @@
 //! BDAT (RFC 3030) in the session, without a socket: every case run with
 //! the input whole, a byte at a time, and read in place.
 
+use super::test_driver::{self, proceed, Feed};
 use super::*;
+use crate::protocol::command::Verb;
 
 /// What a session answered to one input, and the messages it accepted.
 #[derive(Debug, PartialEq, Eq)]
@@ -10,75 +12,26 @@ struct Outcome {
     messages: Vec<Vec<u8>>,
 }
 
-#[derive(Clone, Copy)]
-enum Feed {
-    Whole,
-    BytewiseReceive,
-    /// Bytes appended to the session's own buffer while it reads a message.
-    InPlace(usize),
-}
-
+/// The session's answers to `input` fed as `feed` says, as they go on the
+/// wire, and the data of the messages it delivered.
 fn run(config: &Config, input: &[u8], feed: Feed) -> Outcome {
-    let mut session = Session::new(Arc::new(config.clone()), 1, "127.0.0.1:2525".parse().unwrap());
-    let piece = match feed {
-        Feed::Whole => input.len().max(1),
-        Feed::BytewiseReceive => 1,
-        Feed::InPlace(size) => size,
-    };
-    let mut chunks = input.chunks(piece);
-    let mut pending: Vec<u8> = Vec::new();
-    let mut outcome = Outcome {
-        replies: Vec::new(),
-        messages: Vec::new(),
-    };
-    let mut step = Some(session.start());
-    for _ in 0..4 * input.len() + 8 {
-        match step.take() {
-            Some(Step::Ask(question)) => step = Some(session.resolve(question, Decision::Proceed)),
-            Some(Step::Accepted(reply, message)) => {
-                outcome.replies.push(wire(&reply));
-                outcome.messages.push(message.data);
-            }
-            Some(Step::Reply(reply)) => outcome.replies.push(wire(&reply)),
-            Some(Step::Close(reply)) => {
-                outcome.replies.extend(reply.map(|reply| wire(&reply)));
-                break;
-            }
-            Some(Step::Continue) | None => {
-                let progress = session.receive(&pending);
-                pending.drain(..progress.used);
-                step = progress.step;
-                if step.is_some() || progress.used > 0 {
-                    continue;
-                }
-                let Some(chunk) = chunks.next() else { break };
-                match (feed, session.data_buffer(chunk.len())) {
-                    (Feed::InPlace(_), Some(buffer)) if pending.is_empty() => {
-                        buffer.extend_from_slice(chunk);
-                        if let Some((done, rest)) = session.data_appended() {
-                            step = Some(done);
-                            pending = rest;
-                        }
-                    }
-                    _ => pending.extend_from_slice(chunk),
-                }
-            }
-            Some(other) => panic!("a step these tests do not expect: {other:?}"),
-        }
+    let outcome = test_driver::run(config, input, feed, &proceed);
+    Outcome {
+        replies: outcome.replies.iter().map(|text| wire(text)).collect(),
+        messages: outcome.messages.into_iter().map(|message| message.data).collect(),
     }
-    outcome.replies.remove(0);
-    outcome
 }
 
-fn wire(reply: &Reply) -> String {
-    String::from_utf8(reply.to_wire()).expect("replies are text")
+/// A reply's text (lines joined by `\n`) in its wire form.
+fn wire(text: &str) -> String {
+    format!("{}\r\n", text.replace('\n', "\r\n"))
 }
 
 /// Runs `input` every way it can be fed; all must agree.
 fn outcome(config: &Config, input: &[u8]) -> Outcome {
     let whole = run(config, input, Feed::Whole);
     for feed in [
-        Feed::BytewiseReceive,
+        Feed::Pieces(1),
         Feed::InPlace(1),
         Feed::InPlace(3),
         Feed::InPlace(64),
@@ -263,7 +216,7 @@ fn the_size_limit_counts_every_chunk() {
             let mut step = progress.step;
             while let Some(current) = step.take() {
                 match current {
-                    Step::Ask(question) => step = Some(session.resolve(question, Decision::Proceed)),
+                    Step::Ask => step = Some(session.resolve(Decision::Proceed)),
                     Step::Reply(reply) => replies.push(reply.code()),
                     _ => {}
                 }
@@ -276,7 +229,7 @@ fn the_size_limit_counts_every_chunk() {
             input = &input[progress.used..];
         }
     }
-    assert_eq!(replies, [250, 250, 250, 552, 250]);
+    assert_eq!(replies, [220, 250, 250, 250, 552, 250], "the greeting first");
 }
 
 #[test]
@@ -341,28 +294,19 @@ fn decode_data_checks_chunked_text_too() {
 fn a_refused_bdat_command_still_has_its_chunk_read() {
     // A handler that answers BDAT itself (a scripted rule): the chunk must
     // not be taken for commands.
-    let mut session = Session::new(Arc::new(Config::default()), 1, "127.0.0.1:2525".parse().unwrap());
-    let _ = session.start();
-    let mut replies = Vec::new();
-    let mut input: &[u8] = b"EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nBDAT 6 LAST\r\nQUIT\r\nNOOP\r\n";
-    while !input.is_empty() {
-        let progress = session.receive(input);
-        input = &input[progress.used..];
-        let mut step = progress.step;
-        while let Some(current) = step.take() {
-            match current {
-                Step::Ask(Question::Command(command)) if command.verb == Some(Verb::Bdat) => {
-                    step = Some(session.resolve(
-                        Question::Command(command),
-                        Decision::Reply(Reply::new(554, "5.3.4 Not today")),
-                    ));
-                }
-                Step::Ask(question) => step = Some(session.resolve(question, Decision::Proceed)),
-                Step::Reply(reply) => replies.push(wire(&reply)),
-                Step::Continue => {}
-                other => panic!("{other:?}"),
-            }
+    let answer = |question: &Question| match question {
+        Question::Command(command) if command.verb() == Some(Verb::Bdat) => {
+            Decision::Reply(Reply::new(554, "5.3.4 Not today"))
         }
+        _ => Decision::Proceed,
+    };
+    let input = b"EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nBDAT 6 LAST\r\nQUIT\r\nNOOP\r\n";
+    for feed in [Feed::Whole, Feed::Pieces(1), Feed::InPlace(2)] {
+        let outcome = test_driver::run(&Config::default(), input, feed, &answer);
+        assert_eq!(
+            outcome.replies[3..],
+            ["554 5.3.4 Not today", "250 OK"],
+            "{feed:?}"
+        );
     }
-    assert_eq!(&replies[3..], ["554 5.3.4 Not today\r\n", "250 OK\r\n"]);
 }

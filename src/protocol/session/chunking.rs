@@ -36,7 +36,7 @@ impl Session {
             Err(BdatError::NoSize) => self.syntax_error(Verb::Bdat),
             Err(BdatError::Syntax { size }) => {
                 let usage = Verb::Bdat.usage(self.info.extended).unwrap_or_default();
-                let refusal = Reply::new(501, format!("Syntax: {usage}"));
+                let refusal = replies::syntax(&usage);
                 self.read_chunk(Bdat { size, last: false }, Some(refusal))
             }
         }
@@ -145,12 +145,7 @@ impl Session {
     /// The chunk is read: refuse it, acknowledge it, or (LAST) complete the
     /// message.
     fn end_chunk(&mut self) -> Step {
-        let phase = std::mem::replace(
-            &mut self.phase,
-            Phase::Command {
-                discarding_long_line: false,
-            },
-        );
+        let phase = std::mem::replace(&mut self.phase, Phase::commands());
         let Phase::Chunk(chunk) = phase else {
             return Step::Continue;
         };
@@ -163,8 +158,13 @@ impl Session {
             .and_then(|t| t.body.as_ref())
             .is_some_and(ChunkedBody::too_large);
         if too_large {
-            // RFC 3030, 2: a failed BDAT fails the transaction.
+            // RFC 3030, 2: a failed BDAT fails the transaction. Its last
+            // chunk's reply is the final one: in LMTP one per recipient
+            // (RFC 2033, 4.2); an earlier chunk gets one reply.
             self.transaction = None;
+            if chunk.last {
+                return self.final_refusal(replies::too_much_data());
+            }
             return Step::Reply(replies::too_much_data());
         }
         if !chunk.last {

@@ -83,7 +83,7 @@ impl Session {
                 .into_iter()
                 .next()
                 .map_or(Decision::Proceed, Decision::Reply);
-            return self.resolve_inner(question, decision);
+            return self.answer(question, decision);
         };
         let count = message.rcpt_tos().len();
         let replies = padded(replies, count);

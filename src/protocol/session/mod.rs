@@ -7,18 +7,20 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use smtp_fixture::protocol::{Decision, Session, Step};
+//! use smtp_fixture::protocol::{Decision, Question, Session, Step};
 //! use smtp_fixture::Config;
 //!
 //! let mut session = Session::new(Arc::new(Config::default()), 1, "127.0.0.1:2525".parse().unwrap());
-//! let Step::Ask(question) = session.start() else { unreachable!() };
-//! let Step::Reply(greeting) = session.resolve(question, Decision::Proceed) else { unreachable!() };
+//! assert_eq!(session.start(), Step::Ask);
+//! assert_eq!(session.question(), Some(&Question::Connect));
+//! let Step::Reply(greeting) = session.resolve(Decision::Proceed) else { unreachable!() };
 //! assert_eq!(greeting.code(), 220);
 //!
 //! let progress = session.receive(b"NOOP\r\n");
 //! assert_eq!(progress.used, 6);
-//! let Some(Step::Ask(question)) = progress.step else { unreachable!() };
-//! let Step::Reply(reply) = session.resolve(question, Decision::Proceed) else { unreachable!() };
+//! assert_eq!(progress.step, Some(Step::Ask));
+//! assert!(matches!(session.question(), Some(Question::Command(_))));
+//! let Step::Reply(reply) = session.resolve(Decision::Proceed) else { unreachable!() };
 //! assert_eq!(reply.to_string(), "250 OK");
 //! ```
 
@@ -28,168 +30,25 @@ use std::sync::Arc;
 #[cfg(test)]
 mod bdat_tests;
 mod chunking;
+mod commands;
 mod lmtp;
 mod security;
+mod step;
+#[cfg(test)]
+mod test_driver;
 #[cfg(test)]
 mod tests;
 mod transaction;
 
-use super::address::parse_path;
-use super::auth::{Credentials, Exchange};
+pub use step::{Decision, LinkFault, Progress, Question, State, Step};
+
+use super::auth::Exchange;
 use super::chunking::ChunkedBody;
-use super::command::{supported_commands, Command, Verb};
-use super::config::{Config, AUTH_LINE_LIMIT};
+use super::config::Config;
 use super::data::DataDecoder;
 use super::dsn::{MailDsn, RecipientDsn};
-use super::envelope::{AuthInfo, Envelope, Message, SessionInfo};
-use super::extension::{ehlo_reply_for, mail_line_limit, rcpt_line_limit};
+use super::envelope::{Envelope, SessionInfo};
 use super::reply::{replies, Reply};
-
-/// What the caller must do next.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Step {
-    /// Write the reply, then go on feeding input.
-    Reply(Reply),
-    /// Let the handler decide, then pass its [`Decision`] (and the question)
-    /// to [`Session::resolve`].
-    Ask(Question),
-    /// Write the reply and make sure it reached the client; only then is
-    /// the message delivered (handed to the handler as accepted).
-    Accepted(Reply, Box<Message>),
-    /// Write the reply, if any, then close the connection.
-    Close(Option<Reply>),
-    /// Write these bytes as they are (a scripted garbled reply), then go on
-    /// feeding input.
-    Raw(Vec<u8>),
-    /// Write the reply (`220`), discard any input already received, run the
-    /// TLS handshake, then call [`Session::tls_started`] (or close if the
-    /// handshake fails).
-    StartTls(Reply),
-    /// Carry out the step with a fault below SMTP: the link misbehaves
-    /// (see [`LinkFault`]).
-    Fault(LinkFault, Box<Step>),
-    /// Nothing to write: go on feeding input (a `BDAT` chunk is being
-    /// read; its reply comes at its end).
-    Continue,
-    /// LMTP's final answer to a message (RFC 2033, 4.2): write every reply,
-    /// one per recipient in RCPT order. With a message (some recipient got
-    /// a 2xx; its envelope holds only those), make sure the replies reached
-    /// the client, then deliver it, as for [`Step::Accepted`].
-    PerRecipient(Vec<Reply>, Option<Box<Message>>),
-}
-
-/// A fault of the connection under the SMTP dialogue, for testing how a
-/// client copes with a bad link. The session only passes it on: the code
-/// that owns the socket carries it out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LinkFault {
-    /// Write what is due at this many bytes a second.
-    Throttle {
-        /// The rate, at least 1.
-        bytes_per_second: u32,
-    },
-    /// Write only the first `bytes` of what is due, then close.
-    CutAfter {
-        /// How many bytes get out.
-        bytes: usize,
-    },
-    /// Close with a TCP reset instead of writing anything.
-    Reset,
-    /// Write what is due, then read nothing more: the client's writes
-    /// stall once the socket buffers are full.
-    StopReading,
-    /// Write nothing and read nothing, until the client gives up or the
-    /// idle timeout ends the session (an accepted connection that is never
-    /// greeted).
-    Silence,
-}
-
-/// A point where the handler may change what the server answers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Question {
-    /// A client connected; the greeting is next.
-    Connect,
-    /// Any command line, known or not, before the server handles it. A
-    /// reply here replaces the command entirely (how users add commands).
-    Command(Command),
-    /// A valid HELO (`extended: false`) or EHLO.
-    Helo {
-        /// The name the client gave.
-        name: String,
-        /// EHLO rather than HELO.
-        extended: bool,
-    },
-    /// A valid `MAIL FROM`, before the transaction starts.
-    Mail {
-        /// The reverse path (`<>` for the null path).
-        address: String,
-        /// Its parameters, upper-cased.
-        params: Vec<String>,
-    },
-    /// A valid `RCPT TO`, before the recipient is added.
-    Rcpt {
-        /// The forward path.
-        address: String,
-        /// Its parameters, upper-cased.
-        params: Vec<String>,
-    },
-    /// A valid `DATA`, before the `354`.
-    Data,
-    /// The message is complete: `process_message` decides the final reply.
-    Message(Box<Message>),
-    /// The client presented credentials: accept (`Proceed`) or refuse.
-    Auth(Credentials),
-}
-
-/// The handler's answer to a [`Question`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Decision {
-    /// Behave normally.
-    Proceed,
-    /// Answer with this reply. A 2xx/3xx reply to HELO, MAIL, RCPT, DATA or
-    /// the message still does what the command asks; any other code
-    /// refuses it. For [`Question::Command`] the reply replaces the command.
-    Reply(Reply),
-    /// Close the connection, after the reply if one is given.
-    Disconnect(Option<Reply>),
-    /// Write these bytes instead of a reply, exactly as given (a garbled or
-    /// truncated reply, to test a client's parser); the command is not
-    /// carried out and the session goes on.
-    Raw(Vec<u8>),
-    /// Decide as the inner decision does, and let the link misbehave while
-    /// the answer goes out.
-    Fault(LinkFault, Box<Decision>),
-    /// For [`Question::Message`]: one reply per recipient, in RCPT order
-    /// (missing ones are `250 OK`). In LMTP each recipient gets its own
-    /// (RFC 2033, 4.2) and the message is delivered to those that got a
-    /// 2xx; in SMTP, which has one reply, the first refusal refuses the
-    /// whole message. To any other question, the first reply.
-    /// [`Decision::with_recipient_reply`] builds one.
-    PerRecipient(Vec<Reply>),
-}
-/// The result of [`Session::receive`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Progress {
-    /// How many input bytes were used. Keep the others and feed them again,
-    /// with whatever arrives next, once `step` is dealt with.
-    pub used: usize,
-    /// What to do, or `None` when more input is needed.
-    pub step: Option<Step>,
-}
-
-/// Where the session is in the dialogue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
-    /// Reading command lines.
-    Command,
-    /// Reading the message: after `354`, or a `BDAT` chunk.
-    Data,
-    /// The session is over; input is ignored.
-    Closed,
-}
 
 #[derive(Debug)]
 enum Phase {
@@ -201,10 +60,21 @@ enum Phase {
         discarding_long_line: bool,
         exchange: Exchange,
     },
-    Data(DataDecoder),
+    /// Reading the message after `354`; the transaction is in here, so
+    /// that a message always has one.
+    Data(DataDecoder, Transaction),
     /// Reading the bytes of a BDAT chunk.
     Chunk(chunking::ChunkRead),
     Closed,
+}
+
+impl Phase {
+    /// Reading command lines from the start of the next one.
+    fn commands() -> Phase {
+        Phase::Command {
+            discarding_long_line: false,
+        }
+    }
 }
 
 /// One SMTP session, the reference's `SMTPChannel`.
@@ -213,8 +83,15 @@ pub struct Session {
     config: Arc<Config>,
     info: SessionInfo,
     phase: Phase,
-    /// The open transaction, from MAIL to the end of DATA.
+    /// The question asked with the last [`Step::Ask`], until it is
+    /// resolved. Kept here so that a caller can answer only what the
+    /// session asked.
+    question: Option<Question>,
+    /// The open transaction, from MAIL to the end of DATA (during DATA it
+    /// is in the phase).
     transaction: Option<Transaction>,
+    /// STARTTLS is offered (by a caller that can run the handshake).
+    starttls: bool,
     /// A 554 greeting: only QUIT is served (RFC 5321, 3.1).
     refused: bool,
     /// The next reply is the greeting or a HELO/EHLO reply, which carry no
@@ -238,7 +115,9 @@ struct Transaction {
 }
 
 impl Session {
-    /// A session for a client at `peer`; `id` identifies it in logs.
+    /// A session for a client at `peer`; `id` identifies it in logs. Its
+    /// first question, [`Question::Connect`], is pending (see
+    /// [`Session::start`]).
     pub fn new(config: Arc<Config>, id: u64, peer: SocketAddr) -> Session {
         let info = SessionInfo {
             id,
@@ -253,10 +132,10 @@ impl Session {
         Session {
             config,
             info,
-            phase: Phase::Command {
-                discarding_long_line: false,
-            },
+            phase: Phase::commands(),
+            question: Some(Question::Connect),
             transaction: None,
+            starttls: false,
             refused: false,
             reply_exempt_from_status: false,
             invalid_commands: 0,
@@ -278,7 +157,12 @@ impl Session {
     /// The first step: ask the handler about the connection (then the
     /// greeting follows).
     pub fn start(&self) -> Step {
-        Step::Ask(Question::Connect)
+        Step::Ask
+    }
+
+    /// The question the last [`Step::Ask`] asked, until it is resolved.
+    pub fn question(&self) -> Option<&Question> {
+        self.question.as_ref()
     }
 
     /// The facts about this session.
@@ -293,14 +177,17 @@ impl Session {
 
     /// The envelope of the open transaction (after MAIL), if any.
     pub fn envelope(&self) -> Option<&Envelope> {
-        self.transaction.as_ref().map(|t| &t.envelope)
+        match &self.phase {
+            Phase::Data(_, transaction) => Some(&transaction.envelope),
+            _ => self.transaction.as_ref().map(|t| &t.envelope),
+        }
     }
 
     /// Where the dialogue is.
     pub fn state(&self) -> State {
         match self.phase {
             Phase::Command { .. } | Phase::Auth { .. } => State::Command,
-            Phase::Data(_) | Phase::Chunk(_) => State::Data,
+            Phase::Data(..) | Phase::Chunk(_) => State::Data,
             Phase::Closed => State::Closed,
         }
     }
@@ -309,7 +196,7 @@ impl Session {
     /// all BDAT chunks of the transaction.
     pub fn data_received(&self) -> u64 {
         match &self.phase {
-            Phase::Data(decoder) => decoder.size(),
+            Phase::Data(decoder, _) => decoder.size(),
             Phase::Chunk(_) => self.chunks_received(),
             _ => 0,
         }
@@ -317,28 +204,28 @@ impl Session {
 
     /// During DATA: the buffer to read the message's next bytes into, with
     /// room for at least `room` more, so that a large message is not copied
-    /// on its way (see [`DataDecoder::buffer`](super::data::DataDecoder::buffer)).
-    /// `None` outside DATA. Append to it, then call [`Session::data_appended`].
+    /// on its way. `None` outside DATA. Append to it, then call
+    /// [`Session::data_appended`].
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use smtp_fixture::protocol::{Decision, Session, State, Step};
+    /// use smtp_fixture::protocol::{Decision, Question, Session, State, Step};
     /// use smtp_fixture::Config;
     ///
     /// let mut session = Session::new(Arc::new(Config::default()), 1, "127.0.0.1:2525".parse().unwrap());
     /// # fn answer(session: &mut Session, input: &[u8]) {
     /// #     let mut step = session.receive(input).step;
-    /// #     while let Some(Step::Ask(question)) = step { step = Some(session.resolve(question, Decision::Proceed)); }
+    /// #     while let Some(Step::Ask) = step { step = Some(session.resolve(Decision::Proceed)); }
     /// # }
-    /// # let Step::Ask(question) = session.start() else { unreachable!() };
-    /// # session.resolve(question, Decision::Proceed);
+    /// # let _greeting = session.resolve(Decision::Proceed);
     /// for line in [&b"HELO client\r\n"[..], b"MAIL FROM:<a@example.com>\r\n", b"RCPT TO:<b@example.com>\r\n", b"DATA\r\n"] {
     ///     answer(&mut session, line);
     /// }
     /// assert_eq!(session.state(), State::Data);
     /// session.data_buffer(4096).unwrap().extend_from_slice(b"Subject: hi\r\n\r\nhello\r\n.\r\nQUIT\r\n");
     /// let (step, rest) = session.data_appended().expect("the message is complete");
-    /// assert!(matches!(step, Step::Ask(_)));
+    /// assert_eq!(step, Step::Ask);
+    /// assert!(matches!(session.question(), Some(Question::Message(_))));
     /// assert_eq!(rest, b"QUIT\r\n");
     /// ```
     pub fn data_buffer(&mut self, room: usize) -> Option<&mut Vec<u8>> {
@@ -346,7 +233,7 @@ impl Session {
             return self.chunk_buffer(room);
         }
         match &mut self.phase {
-            Phase::Data(decoder) => Some(decoder.buffer(room)),
+            Phase::Data(decoder, _) => Some(decoder.buffer(room)),
             _ => None,
         }
     }
@@ -355,9 +242,10 @@ impl Session {
     /// complete the message: what to do about it, and the bytes that came
     /// after the terminator (feed them to [`Session::receive`]). `None` while
     /// more of the message is to come.
+    #[must_use]
     pub fn data_appended(&mut self) -> Option<(Step, Vec<u8>)> {
         let (step, rest) = match &mut self.phase {
-            Phase::Data(decoder) => {
+            Phase::Data(decoder, _) => {
                 let rest = decoder.decode_appended()?;
                 (self.finish_data(), rest)
             }
@@ -368,70 +256,124 @@ impl Session {
     }
 
     /// Feeds client bytes. Returns how many were used and, when a command
-    /// line or the message is complete, what to do about it.
+    /// line or the message is complete, what to do about it. While a
+    /// question is pending nothing is used: the step is [`Step::Ask`] again.
     pub fn receive(&mut self, input: &[u8]) -> Progress {
-        let progress = self.receive_inner(input);
+        if self.question.is_some() {
+            return Progress {
+                used: 0,
+                step: Some(Step::Ask),
+            };
+        }
+        let progress = match &mut self.phase {
+            Phase::Closed => Progress {
+                used: input.len(),
+                step: None,
+            },
+            Phase::Data(decoder, _) => {
+                let (used, done) = decoder.feed(input);
+                let step = done.then(|| self.finish_data());
+                Progress { used, step }
+            }
+            Phase::Chunk(_) => self.receive_chunk(input),
+            Phase::Command { .. } | Phase::Auth { .. } => self.receive_line(input),
+        };
         Progress {
             used: progress.used,
             step: progress.step.map(|step| self.enhanced(step)),
         }
     }
 
-    fn receive_inner(&mut self, input: &[u8]) -> Progress {
-        match &mut self.phase {
-            Phase::Closed => Progress {
-                used: input.len(),
-                step: None,
-            },
-            Phase::Data(decoder) => {
-                let (used, done) = decoder.feed(input);
-                let step = done.then(|| self.finish_data());
-                Progress { used, step }
-            }
-            Phase::Chunk(_) => self.receive_chunk(input),
-            Phase::Command { discarding_long_line }
-            | Phase::Auth {
-                discarding_long_line, ..
-            } => {
-                let longest = self.config.max_command_line();
-                // A CR at the end may start the CRLF: not part of the line yet.
-                let partial_line = input.len() - usize::from(input.ends_with(b"\r"));
-                match find_crlf(input) {
-                    Some(end) if *discarding_long_line => {
-                        // An over-long AUTH response ends the exchange too:
-                        // what follows is a command again.
-                        self.phase = Phase::Command {
-                            discarding_long_line: false,
-                        };
-                        let step = self.refuse(replies::line_too_long());
-                        Progress {
-                            used: end + 2,
-                            step: Some(step),
-                        }
-                    }
-                    Some(end) => Progress {
-                        used: end + 2,
-                        step: Some(self.line(&input[..end])),
-                    },
-                    None if *discarding_long_line || partial_line > longest => {
-                        // Drop the bytes of an over-long line as they come,
-                        // keeping a CR that may start the CRLF.
-                        *discarding_long_line = true;
-                        Progress {
-                            used: partial_line,
-                            step: None,
-                        }
-                    }
-                    None => Progress { used: 0, step: None },
+    /// Takes a complete command line (or AUTH response) from `input`, or
+    /// drops the bytes of one that is too long as they come.
+    fn receive_line(&mut self, input: &[u8]) -> Progress {
+        let longest = self.config.max_command_line();
+        let (Phase::Command { discarding_long_line }
+        | Phase::Auth {
+            discarding_long_line, ..
+        }) = &mut self.phase
+        else {
+            return Progress { used: 0, step: None };
+        };
+        // A CR at the end may start the CRLF: not part of the line yet.
+        let partial_line = input.len() - usize::from(input.ends_with(b"\r"));
+        match find_crlf(input) {
+            Some(end) if *discarding_long_line => {
+                // An over-long AUTH response ends the exchange too: what
+                // follows is a command again.
+                self.phase = Phase::commands();
+                let step = self.refuse(replies::line_too_long());
+                Progress {
+                    used: end + 2,
+                    step: Some(step),
                 }
             }
+            Some(end) => Progress {
+                used: end + 2,
+                step: Some(self.line(&input[..end])),
+            },
+            None if *discarding_long_line || partial_line > longest => {
+                // Drop the bytes of an over-long line as they come, keeping
+                // a CR that may start the CRLF.
+                *discarding_long_line = true;
+                Progress {
+                    used: partial_line,
+                    step: None,
+                }
+            }
+            None => Progress { used: 0, step: None },
         }
     }
 
-    /// Continues after the handler answered `question`.
-    pub fn resolve(&mut self, question: Question, decision: Decision) -> Step {
-        let step = self.resolve_inner(question, decision);
+    /// Carries out the handler's answer to the pending [`Session::question`].
+    /// With no question pending there is nothing to carry out: the step is
+    /// [`Step::Continue`].
+    pub fn resolve(&mut self, decision: Decision) -> Step {
+        let Some(question) = self.question.take() else {
+            return Step::Continue;
+        };
+        let step = self.answer(question, decision);
         self.enhanced(step)
+    }
+
+    /// Asks the handler `question`: it is pending until resolved.
+    fn ask(&mut self, question: Question) -> Step {
+        self.question = Some(question);
+        Step::Ask
+    }
+
+    /// What `decision` does to `question`.
+    fn answer(&mut self, question: Question, decision: Decision) -> Step {
+        let reply = match decision {
+            Decision::Fault(fault, decision) => {
+                let step = self.answer(question, *decision);
+                return Step::Fault(fault, Box::new(step));
+            }
+            Decision::Disconnect(reply) => return self.close(reply),
+            Decision::Raw(bytes) => return Step::Raw(bytes),
+            Decision::PerRecipient(replies) => return self.per_recipient_answer(question, replies),
+            Decision::Reply(reply) => Some(reply),
+            Decision::Proceed => None,
+        };
+        let reply = match reply {
+            Some(refusal) if refusal.code() >= 400 && refusal_changes_nothing(&question) => {
+                return Step::Reply(refusal)
+            }
+            reply => reply,
+        };
+        match question {
+            Question::Connect => self.greet(reply),
+            Question::Command(command) => match reply {
+                Some(reply) => self.replace_command(&command, reply),
+                None => self.dispatch(command),
+            },
+            Question::Helo { name, extended } => self.accept_helo(name, extended, reply),
+            Question::Mail { address, params } => self.start_transaction(address, params, reply),
+            Question::Rcpt { address, params } => self.add_recipient(address, params, reply),
+            Question::Data => self.start_data(reply),
+            Question::Auth(credentials) => self.authenticate(&credentials, reply),
+            Question::Message(message) => self.message_answer(message, reply),
+        }
     }
 
     /// With ENHANCEDSTATUSCODES on, adds RFC 3463 codes to the replies that
@@ -458,95 +400,7 @@ impl Session {
                 self.reply_exempt_from_status = exempt;
                 Step::Fault(fault, Box::new(self.enhanced(*step)))
             }
-            other @ (Step::Ask(_) | Step::Raw(_) | Step::Continue) => other,
-        }
-    }
-
-    fn resolve_inner(&mut self, question: Question, decision: Decision) -> Step {
-        let reply = match decision {
-            Decision::Fault(fault, decision) => {
-                let step = self.resolve_inner(question, *decision);
-                return Step::Fault(fault, Box::new(step));
-            }
-            Decision::Disconnect(reply) => return self.close(reply),
-            Decision::Raw(bytes) => return Step::Raw(bytes),
-            Decision::PerRecipient(replies) => return self.per_recipient_answer(question, replies),
-            Decision::Reply(reply) => Some(reply),
-            Decision::Proceed => None,
-        };
-        let goes_ahead = reply.as_ref().is_none_or(|r| r.code() < 400);
-        match question {
-            Question::Connect => self.greet(reply),
-            Question::Command(command) => match reply {
-                Some(reply) => self.replace_command(&command, reply),
-                None => self.dispatch(command),
-            },
-            Question::Auth(credentials) => match reply {
-                Some(reply) if !reply.is_positive() => Step::Reply(reply),
-                reply => {
-                    self.info.auth = Some(AuthInfo {
-                        mechanism: credentials.mechanism().name().to_string(),
-                        username: credentials.username().to_string(),
-                    });
-                    Step::Reply(reply.unwrap_or_else(|| Reply::new(235, "2.7.0 Authentication successful")))
-                }
-            },
-            Question::Message(message) => self.message_answer(message, reply),
-            _ if !goes_ahead => Step::Reply(reply.unwrap_or_else(replies::ok)),
-            Question::Helo { name, extended } => {
-                self.reply_exempt_from_status = true;
-                self.transaction = None;
-                self.info.helo = name;
-                self.info.extended = extended;
-                let normal = if extended {
-                    ehlo_reply_for(&self.config, self.info.tls.is_some())
-                } else {
-                    Reply::new(250, &self.config.hostname)
-                };
-                Step::Reply(reply.unwrap_or(normal))
-            }
-            Question::Mail { address, params } => {
-                self.recipient_params.clear();
-                self.transaction = Some(Transaction {
-                    envelope: Envelope {
-                        mail_from: address,
-                        mail_options: params,
-                        dsn: std::mem::take(&mut self.pending_mail_dsn),
-                        ..Envelope::default()
-                    },
-                    body: None,
-                });
-                Step::Reply(reply.unwrap_or_else(replies::ok))
-            }
-            Question::Rcpt { address, params } => {
-                if let Some(transaction) = &mut self.transaction {
-                    self.recipient_params.push(params.len());
-                    transaction.envelope.rcpt_to.push(address);
-                    transaction.envelope.rcpt_options.extend(params);
-                    transaction.envelope.rcpt_dsn.extend(self.pending_rcpt_dsn.take());
-                }
-                Step::Reply(reply.unwrap_or_else(replies::ok))
-            }
-            Question::Data => {
-                self.phase = Phase::Data(DataDecoder::new(self.config.data_size_limit));
-                Step::Reply(reply.unwrap_or_else(replies::start_data))
-            }
-        }
-    }
-
-    fn greet(&mut self, reply: Option<Reply>) -> Step {
-        self.reply_exempt_from_status = true;
-        let Some(reply) = reply else {
-            let text = format!("{} {}", self.config.hostname, self.config.banner);
-            return Step::Reply(Reply::new(220, text));
-        };
-        match reply.code() {
-            421 => self.close(Some(reply)),
-            554 => {
-                self.refused = true;
-                Step::Reply(reply)
-            }
-            _ => Step::Reply(reply),
+            other @ (Step::Ask | Step::Raw(_) | Step::Continue) => other,
         }
     }
 
@@ -568,116 +422,16 @@ impl Session {
         }
         Step::Reply(reply)
     }
+}
 
-    fn command_line(&mut self, line: &[u8]) -> Step {
-        // Checked first so that the reply does not depend on whether the
-        // line arrived in one piece or was discarded as it came.
-        if line.len() > self.config.max_command_line() {
-            return self.refuse(replies::line_too_long());
-        }
-        if line.is_empty() {
-            return self.refuse(replies::bad_syntax());
-        }
-        if line.contains(&0) {
-            return self.refuse(replies::nul_in_command());
-        }
-        let Ok(text) = std::str::from_utf8(line) else {
-            return self.refuse(replies::not_utf8_command());
-        };
-        let command = Command::parse(text);
-        let limit = match command.verb {
-            Some(Verb::Mail) if self.info.extended => mail_line_limit(&self.config),
-            Some(Verb::Rcpt) if self.info.extended => rcpt_line_limit(&self.config),
-            // An initial response (an OAuth2 bearer token) is often longer
-            // than 512 bytes; RFC 4954, 4 allows AUTH lines of 12 288.
-            Some(Verb::Auth) if !self.config.auth_mechanisms.is_empty() => {
-                AUTH_LINE_LIMIT.max(self.config.command_size_limit)
-            }
-            _ => self.config.command_size_limit,
-        };
-        if line.len() > limit {
-            return self.refuse(replies::line_too_long());
-        }
-        Step::Ask(Question::Command(command))
-    }
-
-    fn dispatch(&mut self, command: Command) -> Step {
-        let Some(verb) = command.verb else {
-            return self.refuse(replies::unknown_command(&command.name));
-        };
-        if self.refused && verb != Verb::Quit {
-            return self.refuse(Reply::new(503, "Error: no service, send QUIT"));
-        }
-        let arg = command.arg.as_deref();
-        match verb {
-            Verb::Helo | Verb::Ehlo | Verb::Lhlo => self.greeting_command(verb, arg),
-            Verb::Mail | Verb::Rcpt | Verb::Data if self.lhlo_missing() => self.refuse(replies::need_lhlo()),
-            Verb::Mail => self.mail(arg),
-            Verb::Rcpt => self.rcpt(arg),
-            Verb::Data => self.data(arg),
-            Verb::Noop | Verb::Rset if arg.is_some() => self.syntax_error(verb),
-            Verb::Noop => Step::Reply(replies::ok()),
-            Verb::Rset => {
-                self.transaction = None;
-                Step::Reply(replies::ok())
-            }
-            Verb::Quit => self.close(Some(replies::bye())),
-            Verb::Help => self.help_in_protocol(arg),
-            Verb::Vrfy => match arg {
-                None => self.syntax_error(verb),
-                Some(arg) if parse_path(arg).is_some() => Step::Reply(replies::cannot_vrfy()),
-                Some(arg) => self.refuse(replies::could_not_vrfy(arg)),
-            },
-            Verb::Expn => self.refuse(replies::expn_not_implemented()),
-            Verb::StartTls => self.starttls(&command),
-            Verb::Auth => self.auth(&command),
-            Verb::Bdat => self.bdat(arg),
-        }
-    }
-
-    /// The handler answered a command line in its place. A BDAT chunk is
-    /// still read (and dropped), so that its bytes are not taken for
-    /// commands.
-    fn replace_command(&mut self, command: &Command, reply: Reply) -> Step {
-        let bdat = (command.verb == Some(Verb::Bdat) && self.config.chunking)
-            .then(|| super::chunking::Bdat::parse(command.arg.as_deref()).ok())
-            .flatten();
-        match bdat {
-            Some(bdat) => self.read_chunk(bdat, Some(reply)),
-            None => Step::Reply(reply),
-        }
-    }
-
-    fn syntax_error(&mut self, verb: Verb) -> Step {
-        let usage = verb.usage(self.info.extended).unwrap_or_default();
-        self.refuse(Reply::new(501, format!("Syntax: {usage}")))
-    }
-
-    fn help(&mut self, arg: Option<&str>) -> Step {
-        let Some(arg) = arg else {
-            return Step::Reply(Reply::new(250, supported_commands()));
-        };
-        let usage = Verb::from_name(&arg.to_uppercase())
-            .filter(|&verb| verb != Verb::Bdat || self.config.chunking)
-            .and_then(|v| v.usage(self.info.extended));
-        match usage {
-            Some(usage) => Step::Reply(Reply::new(250, format!("Syntax: {usage}"))),
-            None => self.refuse(Reply::new(501, supported_commands())),
-        }
-    }
-
-    fn helo(&mut self, verb: Verb, arg: Option<&str>) -> Step {
-        let Some(name) = arg else {
-            return self.syntax_error(verb);
-        };
-        if !self.info.helo.is_empty() {
-            return self.refuse(replies::duplicate_helo());
-        }
-        Step::Ask(Question::Helo {
-            name: name.to_string(),
-            extended: verb != Verb::Helo,
-        })
-    }
+/// Whether a refusal (4xx, 5xx) of `question` only goes out: HELO, MAIL,
+/// RCPT and DATA are then not carried out (a 2xx/3xx reply still does what
+/// the command asks). The others decide for themselves what a refusal means.
+fn refusal_changes_nothing(question: &Question) -> bool {
+    matches!(
+        question,
+        Question::Helo { .. } | Question::Mail { .. } | Question::Rcpt { .. } | Question::Data
+    )
 }
 
 /// Where the first CRLF starts. Cheaper than building a `memmem` searcher

@@ -1,24 +1,53 @@
 //! STARTTLS (RFC 3207) and AUTH (RFC 4954) in the session.
 
 use super::{Phase, Question, Session, Step};
-use crate::protocol::auth::{AuthStep, Exchange, Mechanism};
+use crate::protocol::auth::{AuthStep, Credentials, Exchange, Mechanism};
 use crate::protocol::command::{Command, Verb};
 use crate::protocol::config::AUTH_LINE_LIMIT;
-use crate::protocol::envelope::TlsInfo;
+use crate::protocol::envelope::{AuthInfo, TlsInfo};
 use crate::protocol::reply::{replies, Reply};
 
 impl Session {
     pub(super) fn starttls(&mut self, command: &Command) -> Step {
-        if !self.config.starttls {
-            return self.refuse(replies::unknown_command(&command.name));
+        if !self.starttls {
+            return self.refuse(replies::unknown_command(command.name()));
         }
-        if command.arg.is_some() {
+        if command.arg().is_some() {
             return self.syntax_error(Verb::StartTls);
         }
         if self.info.tls.is_some() {
-            return self.refuse(Reply::new(503, "5.5.1 Error: TLS already active"));
+            return self.refuse(replies::tls_already_active());
         }
-        Step::StartTls(Reply::new(220, "2.0.0 Ready to start TLS"))
+        Step::StartTls(replies::ready_to_start_tls())
+    }
+
+    /// Offers STARTTLS (RFC 3207): for a caller that can run the TLS
+    /// handshake when [`Step::StartTls`] comes. [`SmtpServer`](crate::SmtpServer)
+    /// does when it has a certificate.
+    #[must_use]
+    pub fn offer_starttls(mut self) -> Session {
+        self.starttls = true;
+        self
+    }
+
+    /// Whether STARTTLS is offered (see [`Session::offer_starttls`]).
+    pub fn offers_starttls(&self) -> bool {
+        self.starttls
+    }
+
+    /// The handler let the client's credentials through: the session is
+    /// authenticated.
+    pub(super) fn authenticate(&mut self, credentials: &Credentials, reply: Option<Reply>) -> Step {
+        match reply {
+            Some(reply) if !reply.is_positive() => Step::Reply(reply),
+            reply => {
+                self.info.auth = Some(AuthInfo {
+                    mechanism: credentials.mechanism().name().to_string(),
+                    username: credentials.username().to_string(),
+                });
+                Step::Reply(reply.unwrap_or_else(replies::auth_succeeded))
+            }
+        }
     }
 
     /// The handshake succeeded: everything the client said before is
@@ -29,45 +58,37 @@ impl Session {
         self.info.extended = false;
         self.info.auth = None;
         self.transaction = None;
-        self.phase = Phase::Command {
-            discarding_long_line: false,
-        };
+        self.phase = Phase::commands();
     }
 
     pub(super) fn auth(&mut self, command: &Command) -> Step {
         let mechanisms = &self.config.auth_mechanisms;
         if mechanisms.is_empty() {
-            return self.refuse(replies::unknown_command(&command.name));
+            return self.refuse(replies::unknown_command(command.name()));
         }
-        let Some(arg) = command.arg.as_deref() else {
+        let Some(arg) = command.arg() else {
             return self.syntax_error(Verb::Auth);
         };
         if !self.info.extended {
-            return self.refuse(Reply::new(503, "5.5.1 Error: send EHLO first"));
+            return self.refuse(replies::need_ehlo());
         }
         if self.info.auth.is_some() {
-            return self.refuse(Reply::new(503, "5.5.1 Error: already authenticated"));
+            return self.refuse(replies::already_authenticated());
         }
         if self.transaction.is_some() {
-            return self.refuse(Reply::new(
-                503,
-                "5.5.1 Error: AUTH not permitted during a mail transaction",
-            ));
+            return self.refuse(replies::auth_in_transaction());
         }
         if self.info.tls.is_none() && self.config.require_tls {
             return Step::Reply(replies::must_starttls());
         }
         if self.info.tls.is_none() && self.config.auth_requires_tls {
-            return Step::Reply(Reply::new(
-                538,
-                "5.7.11 Encryption required for requested authentication mechanism",
-            ));
+            return Step::Reply(replies::auth_needs_tls());
         }
         let (name, initial) = arg
             .split_once(' ')
             .map_or((arg, None), |(n, i)| (n, Some(i.trim())));
         let Some(mechanism) = Mechanism::from_name(name).filter(|m| mechanisms.contains(m)) else {
-            return self.refuse(Reply::new(504, "5.5.4 Unrecognized authentication type"));
+            return self.refuse(replies::unknown_auth_mechanism());
         };
         let challenge = format!(
             "<{}.{}@{}>",
@@ -87,15 +108,11 @@ impl Session {
                 Step::Reply(Reply::new(334, text))
             }
             AuthStep::Done(credentials) => {
-                self.phase = Phase::Command {
-                    discarding_long_line: false,
-                };
-                Step::Ask(Question::Auth(credentials))
+                self.phase = Phase::commands();
+                self.ask(Question::Auth(credentials))
             }
             AuthStep::Failed(reply) => {
-                self.phase = Phase::Command {
-                    discarding_long_line: false,
-                };
+                self.phase = Phase::commands();
                 self.refuse(reply)
             }
         }
@@ -111,7 +128,7 @@ impl Session {
             // As when the line came in pieces and was dropped as it came.
             _ if line.len() > AUTH_LINE_LIMIT => AuthStep::Failed(replies::line_too_long()),
             Ok(text) => exchange.respond(text),
-            _ => AuthStep::Failed(Reply::new(501, "5.5.2 Error: malformed authentication response")),
+            _ => AuthStep::Failed(replies::malformed_auth_response()),
         };
         self.auth_step(exchange, step)
     }

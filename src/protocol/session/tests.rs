@@ -1,53 +1,18 @@
 //! Unit tests of the session that need its internals.
 
+use super::test_driver::{lines_input, proceed, run, Feed};
 use super::*;
+use crate::protocol::command::Verb;
+use crate::protocol::envelope::Envelope;
 
 /// The replies to `lines` (after the greeting) from a session that
 /// proceeds at every question, the input arriving `chunk` bytes at a time.
 fn replies_chunked(config: Config, lines: &[&str], chunk: usize) -> Vec<String> {
-    let mut session = Session::new(Arc::new(config), 1, "127.0.0.1:2525".parse().unwrap());
-    let input: Vec<u8> = lines
-        .iter()
-        .flat_map(|line| [line.as_bytes(), b"\r\n"].concat())
-        .collect();
-    let mut chunks = input.chunks(chunk);
-    let mut pending = Vec::new();
-    let mut out = Vec::new();
-    let mut step = Some(session.start());
-    // Every round uses input, reads a chunk or ends: bounded by the input.
-    for _ in 0..3 * input.len() + 3 {
-        match step.take() {
-            Some(Step::Ask(question)) => step = Some(session.resolve(question, Decision::Proceed)),
-            Some(Step::Raw(bytes)) => out.push(String::from_utf8_lossy(&bytes).into_owned()),
-            Some(Step::Fault(_, inner)) => step = Some(*inner),
-            Some(Step::Continue) => {}
-            Some(Step::PerRecipient(replies, _)) => out.extend(replies.iter().map(Reply::to_string)),
-            Some(Step::Reply(reply) | Step::Accepted(reply, _) | Step::StartTls(reply)) => {
-                out.push(reply.to_string())
-            }
-            Some(Step::Close(reply)) => {
-                out.extend(reply.map(|reply| reply.to_string()));
-                break;
-            }
-            None => {
-                let progress = session.receive(&pending);
-                pending.drain(..progress.used);
-                step = progress.step;
-                if step.is_none() && progress.used == 0 {
-                    match chunks.next() {
-                        Some(chunk) => pending.extend_from_slice(chunk),
-                        None => break,
-                    }
-                }
-            }
-        }
-    }
-    out.remove(0);
-    out
+    run(&config, &lines_input(lines), Feed::Pieces(chunk), &proceed).replies
 }
 
 fn replies(config: Config, lines: &[&str]) -> Vec<String> {
-    replies_chunked(config, lines, usize::MAX)
+    run(&config, &lines_input(lines), Feed::Whole, &proceed).replies
 }
 
 #[test]
@@ -132,24 +97,19 @@ fn a_link_fault_wraps_the_step_its_decision_gives() {
     let mut session = Session::new(Arc::new(config), 1, "127.0.0.1:2525".parse().unwrap());
     let fault = LinkFault::Throttle { bytes_per_second: 5 };
     // The greeting: no status code is added inside the fault either.
-    let greeting = session.resolve(
-        Question::Connect,
-        Decision::Fault(fault, Box::new(Decision::Proceed)),
-    );
+    let greeting = session.resolve(Decision::Fault(fault, Box::new(Decision::Proceed)));
     let Step::Fault(got, step) = greeting else {
         panic!("{greeting:?}")
     };
     assert_eq!(got, fault);
     assert!(matches!(*step, Step::Reply(ref r) if r.code() == 220 && !r.to_string().contains("2.0.0")));
     // A refusal inside a fault is still a refusal, with its status code.
-    let Some(Step::Ask(question)) = session.receive(b"NOOP\r\n").step else {
-        panic!()
-    };
+    assert_eq!(session.receive(b"NOOP\r\n").step, Some(Step::Ask));
     let refused = Decision::Fault(
         LinkFault::CutAfter { bytes: 2 },
         Box::new(Decision::Reply(Reply::new(550, "no"))),
     );
-    let step = session.resolve(question, refused);
+    let step = session.resolve(refused);
     assert_eq!(
         step,
         Step::Fault(
@@ -159,34 +119,15 @@ fn a_link_fault_wraps_the_step_its_decision_gives() {
     );
 }
 
-/// The envelope of the only message of a session fed `lines`.
+/// The replies to `lines`, and the envelope of the last message.
 fn envelope_of(config: Config, lines: &[&str]) -> (Vec<String>, Option<Envelope>) {
-    let mut session = Session::new(Arc::new(config), 1, "127.0.0.1:2525".parse().unwrap());
-    let mut replies = Vec::new();
-    let mut envelope = None;
-    let mut step = Some(session.start());
-    let mut input: Vec<u8> = lines
-        .iter()
-        .flat_map(|l| [l.as_bytes(), b"\r\n"].concat())
-        .collect();
-    while let Some(current) = step.take() {
-        match current {
-            Step::Ask(question) => step = Some(session.resolve(question, Decision::Proceed)),
-            Step::Reply(reply) => replies.push(reply.to_string()),
-            Step::Accepted(reply, message) => {
-                replies.push(reply.to_string());
-                envelope = Some(message.envelope);
-            }
-            other => panic!("{other:?}"),
-        }
-        if step.is_none() && !input.is_empty() {
-            let progress = session.receive(&input);
-            input.drain(..progress.used);
-            step = progress.step;
-        }
-    }
-    replies.remove(0);
-    (replies, envelope)
+    let outcome = run(&config, &lines_input(lines), Feed::Whole, &proceed);
+    let envelope = outcome
+        .messages
+        .into_iter()
+        .last()
+        .map(|message| message.envelope);
+    (outcome.replies, envelope)
 }
 
 #[test]
@@ -290,4 +231,54 @@ fn bad_dsn_parameters_get_501_and_unknown_ones_555() {
         replies[2],
         "555 RCPT TO parameters not recognized or not implemented"
     );
+}
+
+#[test]
+fn only_the_question_the_session_asked_can_be_answered() {
+    let mut session = Session::new(Arc::new(Config::default()), 1, "127.0.0.1:2525".parse().unwrap());
+    assert_eq!(session.question(), Some(&Question::Connect));
+    // Input waits until the pending question is answered.
+    let progress = session.receive(b"NOOP\r\n");
+    assert_eq!((progress.used, progress.step), (0, Some(Step::Ask)));
+    assert!(matches!(session.resolve(Decision::Proceed), Step::Reply(r) if r.code() == 220));
+    // Nothing asked: nothing to carry out, and no state changes.
+    assert_eq!(session.question(), None);
+    assert_eq!(session.resolve(Decision::Proceed), Step::Continue);
+    assert_eq!(session.receive(b"DATA\r\n").step, Some(Step::Ask));
+    assert!(matches!(session.question(), Some(Question::Command(c)) if c.verb() == Some(Verb::Data)));
+    let refused = session.resolve(Decision::Proceed);
+    assert!(
+        matches!(refused, Step::Reply(ref r) if r.code() == 503),
+        "{refused:?}"
+    );
+    assert_eq!(
+        session.state(),
+        State::Command,
+        "DATA without a transaction stays refused"
+    );
+}
+
+#[test]
+fn starttls_is_offered_only_by_a_session_told_to() {
+    let ehlo_lines = |session: Session| {
+        let mut session = session;
+        let _greeting = session.resolve(Decision::Proceed);
+        let mut step = session.receive(b"EHLO x\r\n").step;
+        while step == Some(Step::Ask) {
+            step = Some(session.resolve(Decision::Proceed));
+        }
+        let Some(Step::Reply(reply)) = step else {
+            panic!("{step:?}")
+        };
+        reply.lines().to_vec()
+    };
+    let new = || Session::new(Arc::new(Config::default()), 1, "127.0.0.1:2525".parse().unwrap());
+    assert!(!ehlo_lines(new()).iter().any(|line| line == "STARTTLS"));
+    assert!(!new().offers_starttls());
+    let offering = new().offer_starttls();
+    assert!(offering.offers_starttls());
+    assert!(ehlo_lines(offering).iter().any(|line| line == "STARTTLS"));
+    // Without the offer, STARTTLS is a command the server does not know.
+    let replies = replies(Config::default(), &["EHLO x", "STARTTLS"]);
+    assert_eq!(replies[1], "500 Error: command \"STARTTLS\" not recognized");
 }

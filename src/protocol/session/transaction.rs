@@ -1,9 +1,9 @@
 //! The mail transaction: MAIL, RCPT, DATA and the message that ends it.
 
-use super::{Phase, Question, Session, Step};
+use super::{Phase, Question, Session, Step, Transaction};
 use crate::protocol::address::{parse_path, Path};
 use crate::protocol::command::Verb;
-use crate::protocol::data::DataOutcome;
+use crate::protocol::data::{DataDecoder, DataOutcome};
 use crate::protocol::dsn::{MailDsn, RecipientDsn};
 use crate::protocol::envelope::{Envelope, Message};
 use crate::protocol::params::{Param, Params};
@@ -34,7 +34,7 @@ impl Session {
             return Step::Reply(replies::must_starttls());
         }
         if self.config.require_auth && self.info.auth.is_none() {
-            return Step::Reply(Reply::new(530, "5.7.0 Authentication required"));
+            return Step::Reply(replies::auth_required());
         }
         let Some(path) = self.path("FROM:", arg) else {
             return self.syntax_error(Verb::Mail);
@@ -48,12 +48,31 @@ impl Session {
         let Ok(params) = Params::parse(path.rest) else {
             return self.syntax_error(Verb::Mail);
         };
+        let (dsn, smtputf8) = match self.judge_mail_params(&params, path.rest) {
+            Ok(accepted) => accepted,
+            Err(refusal) => return refusal,
+        };
+        if !path.is_ascii() && !smtputf8 {
+            return Step::Reply(replies::non_ascii_address());
+        }
+        self.pending_mail_dsn = dsn;
+        self.ask(Question::Mail {
+            address: path.address,
+            params: params.raw,
+        })
+    }
+
+    /// Judges MAIL's parameters (`as_sent`: as the client wrote them) in
+    /// the reference's order: BODY, SMTPUTF8, SIZE, then DSN and anything
+    /// unknown. The DSN request and whether SMTPUTF8 was declared, or the
+    /// refusal.
+    fn judge_mail_params(&mut self, params: &Params, as_sent: &str) -> Result<(MailDsn, bool), Step> {
         let (mut body, mut smtputf8, mut size) = (None, None, None);
         let mut requiretls = None;
         let mut unrecognized = false;
         let mut dsn = MailDsn::default();
         let mut dsn_error = None;
-        for (param, as_sent) in params.parsed.iter().zip(path.rest.split_whitespace()) {
+        for (param, param_as_sent) in params.parsed.iter().zip(as_sent.split_whitespace()) {
             match param {
                 Param::Body(value) if !self.config.decode_data => body = Some(value.as_str()),
                 Param::SmtpUtf8(value) if self.config.enable_smtputf8 => smtputf8 = Some(value.is_none()),
@@ -63,7 +82,7 @@ impl Session {
                     requiretls = Some(value.is_none());
                 }
                 Param::Other { keyword, .. } if self.config.dsn => {
-                    match dsn.add(keyword, value_as_sent(as_sent)) {
+                    match dsn.add(keyword, value_as_sent(param_as_sent)) {
                         Ok(known) => unrecognized |= !known,
                         Err(error) => dsn_error = dsn_error.or(Some(error)),
                     }
@@ -79,36 +98,29 @@ impl Session {
             } else {
                 replies::bad_body()
             };
-            return self.refuse(reply);
+            return Err(self.refuse(reply));
         }
         if smtputf8 == Some(false) {
-            return self.refuse(replies::smtputf8_takes_no_arguments());
+            return Err(self.refuse(replies::smtputf8_takes_no_arguments()));
         }
         if requiretls == Some(false) {
-            return self.refuse(replies::requiretls_takes_no_arguments());
+            return Err(self.refuse(replies::requiretls_takes_no_arguments()));
         }
         if size == Some(None) {
-            return self.syntax_error(Verb::Mail);
+            return Err(self.syntax_error(Verb::Mail));
         }
         let size = size.flatten();
         let limit = self.config.data_size_limit as u64;
         if limit > 0 && size.is_some_and(|size| size > limit) {
-            return Step::Reply(replies::size_exceeds_limit());
+            return Err(Step::Reply(replies::size_exceeds_limit()));
         }
         if let Some(error) = dsn_error {
-            return self.refuse(replies::bad_dsn_parameter(&error.0));
+            return Err(self.refuse(replies::bad_dsn_parameter(&error.0)));
         }
         if unrecognized {
-            return Step::Reply(replies::mail_params_not_recognized());
+            return Err(Step::Reply(replies::mail_params_not_recognized()));
         }
-        if !path.is_ascii() && smtputf8 != Some(true) {
-            return Step::Reply(replies::non_ascii_address());
-        }
-        self.pending_mail_dsn = dsn;
-        Step::Ask(Question::Mail {
-            address: path.address,
-            params: params.raw,
-        })
+        Ok((dsn, smtputf8 == Some(true)))
     }
 
     pub(super) fn rcpt(&mut self, arg: Option<&str>) -> Step {
@@ -149,7 +161,7 @@ impl Session {
             return Step::Reply(replies::too_many_recipients());
         }
         self.pending_rcpt_dsn = (!dsn.is_empty()).then_some(dsn);
-        Step::Ask(Question::Rcpt {
+        self.ask(Question::Rcpt {
             address: path.address,
             params: params.raw,
         })
@@ -174,20 +186,64 @@ impl Session {
             }
             _ => {}
         }
-        Step::Ask(Question::Data)
+        self.ask(Question::Data)
     }
 
-    pub(super) fn finish_data(&mut self) -> Step {
-        let phase = std::mem::replace(
-            &mut self.phase,
-            Phase::Command {
-                discarding_long_line: false,
+    /// The handler let MAIL through: the transaction starts.
+    pub(super) fn start_transaction(
+        &mut self,
+        address: String,
+        params: Vec<String>,
+        reply: Option<Reply>,
+    ) -> Step {
+        self.recipient_params.clear();
+        self.transaction = Some(Transaction {
+            envelope: Envelope {
+                mail_from: address,
+                mail_options: params,
+                dsn: std::mem::take(&mut self.pending_mail_dsn),
+                ..Envelope::default()
             },
-        );
-        let transaction = self.transaction.take();
-        let (Phase::Data(decoder), Some(transaction)) = (phase, transaction) else {
-            // Data without a transaction cannot happen: DATA needs one.
-            return Step::Reply(Reply::new(451, "Internal confusion"));
+            body: None,
+        });
+        Step::Reply(reply.unwrap_or_else(replies::ok))
+    }
+
+    /// The handler let RCPT through: the recipient joins the envelope.
+    pub(super) fn add_recipient(
+        &mut self,
+        address: String,
+        params: Vec<String>,
+        reply: Option<Reply>,
+    ) -> Step {
+        if let Some(transaction) = &mut self.transaction {
+            self.recipient_params.push(params.len());
+            transaction.envelope.rcpt_to.push(address);
+            transaction.envelope.rcpt_options.extend(params);
+            transaction.envelope.rcpt_dsn.extend(self.pending_rcpt_dsn.take());
+        }
+        Step::Reply(reply.unwrap_or_else(replies::ok))
+    }
+
+    /// The handler let DATA through: `354`, and the message is read into
+    /// the transaction.
+    pub(super) fn start_data(&mut self, reply: Option<Reply>) -> Step {
+        // DATA is only asked about with a transaction open.
+        if let Some(transaction) = self.transaction.take() {
+            let decoder = DataDecoder::new(self.config.data_size_limit);
+            self.phase = Phase::Data(decoder, transaction);
+        }
+        Step::Reply(reply.unwrap_or_else(replies::start_data))
+    }
+
+    /// The final dot arrived: the message goes to the handler, or is
+    /// refused when it was too large.
+    pub(super) fn finish_data(&mut self) -> Step {
+        let phase = std::mem::replace(&mut self.phase, Phase::commands());
+        let Phase::Data(decoder, transaction) = phase else {
+            // Only called while reading the message.
+            self.phase = phase;
+            return Step::Continue;
         };
         let unstuffed_dot_lines = decoder.unstuffed_dot_lines();
         let data = match decoder.finish() {
@@ -208,7 +264,7 @@ impl Session {
         if self.config.decode_data && std::str::from_utf8(&data).is_err() {
             return self.final_refusal(replies::data_not_utf8());
         }
-        Step::Ask(Question::Message(Box::new(Message {
+        self.ask(Question::Message(Box::new(Message {
             session: self.info.clone(),
             envelope,
             data,

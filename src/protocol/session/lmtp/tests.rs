@@ -1,9 +1,8 @@
 //! LMTP against the session, no socket: LHLO against HELO/EHLO, and the
 //! final replies per recipient.
 
-use std::sync::Arc;
-
-use crate::protocol::{Config, Decision, Message, Question, Reply, Session, Step};
+use crate::protocol::session::test_driver::{self, lines_input, proceed, Feed};
+use crate::protocol::{Config, Decision, Message, Question, Reply};
 
 fn lmtp() -> Config {
     Config {
@@ -21,50 +20,8 @@ fn run_chunked(
     chunk: usize,
     answer: &dyn Fn(&Question) -> Decision,
 ) -> (Vec<String>, Vec<Message>) {
-    let mut session = Session::new(Arc::new(config), 1, "127.0.0.1:2525".parse().unwrap());
-    let input: Vec<u8> = lines
-        .iter()
-        .flat_map(|line| [line.as_bytes(), b"\r\n"].concat())
-        .collect();
-    let mut chunks = input.chunks(chunk);
-    let (mut pending, mut replies, mut delivered) = (Vec::new(), Vec::new(), Vec::new());
-    let mut step = Some(session.start());
-    // Every round answers a step, uses input or reads a chunk: bounded.
-    for _ in 0..4 * input.len() + 4 {
-        match step.take() {
-            Some(Step::Ask(question)) => {
-                let decision = answer(&question);
-                step = Some(session.resolve(question, decision));
-            }
-            Some(Step::Reply(reply)) => replies.push(reply.to_string()),
-            Some(Step::Accepted(reply, message)) => {
-                replies.push(reply.to_string());
-                delivered.push(*message);
-            }
-            Some(Step::PerRecipient(answers, message)) => {
-                replies.extend(answers.iter().map(Reply::to_string));
-                delivered.extend(message.map(|m| *m));
-            }
-            Some(Step::Close(reply)) => {
-                replies.extend(reply.map(|r| r.to_string()));
-                break;
-            }
-            Some(other) => panic!("unexpected {other:?}"),
-            None => {
-                let progress = session.receive(&pending);
-                pending.drain(..progress.used);
-                step = progress.step;
-                if step.is_none() && progress.used == 0 {
-                    match chunks.next() {
-                        Some(chunk) => pending.extend_from_slice(chunk),
-                        None => break,
-                    }
-                }
-            }
-        }
-    }
-    replies.remove(0);
-    (replies, delivered)
+    let outcome = test_driver::run(&config, &lines_input(lines), Feed::Pieces(chunk), answer);
+    (outcome.replies, outcome.messages)
 }
 
 fn run(
@@ -73,10 +30,6 @@ fn run(
     answer: &dyn Fn(&Question) -> Decision,
 ) -> (Vec<String>, Vec<Message>) {
     run_chunked(config, lines, usize::MAX, answer)
-}
-
-fn proceed(_: &Question) -> Decision {
-    Decision::Proceed
 }
 
 /// The answer of the last line alone.
@@ -354,30 +307,11 @@ fn the_servers_own_refusals_of_the_message_go_to_every_recipient() {
         ..lmtp()
     };
     // A 0xff byte is not UTF-8 (the lines above are text: feed bytes).
-    let mut session = Session::new(Arc::new(text_only), 1, "127.0.0.1:2525".parse().unwrap());
-    let mut finals = Vec::new();
-    let mut input: Vec<u8> = A_B_C[..6]
-        .iter()
-        .flat_map(|l| [l.as_bytes(), b"\r\n"].concat())
-        .collect();
+    let mut input = lines_input(&A_B_C[..6]);
     input.extend_from_slice(b"\xff\r\n.\r\n");
-    let mut step = Some(session.start());
-    for _ in 0..64 {
-        match step.take() {
-            Some(Step::Ask(question)) => step = Some(session.resolve(question, Decision::Proceed)),
-            Some(Step::PerRecipient(replies, message)) => {
-                assert!(message.is_none());
-                finals = replies.iter().map(Reply::to_string).collect();
-            }
-            Some(_) => {}
-            None if input.is_empty() => break,
-            None => {
-                let progress = session.receive(&input);
-                input.drain(..progress.used);
-                step = progress.step;
-            }
-        }
-    }
+    let outcome = test_driver::run(&text_only, &input, Feed::Whole, &proceed);
+    assert!(outcome.messages.is_empty());
+    let finals = &outcome.replies[6..];
     assert_eq!(finals.len(), 3, "{finals:?}");
     assert!(finals.iter().all(|r| r.starts_with("554")), "{finals:?}");
 }
@@ -446,4 +380,27 @@ fn handler_hooks_decide_per_recipient() {
     let cut = Decision::Fault(crate::protocol::LinkFault::Reset, Box::new(Decision::Proceed));
     assert!(cut.goes_per_recipient());
     assert_eq!(cut.recipient_replies(2), None, "a reset sends no reply");
+}
+
+#[test]
+fn an_oversized_last_chunk_is_refused_once_per_recipient() {
+    let small = Config {
+        data_size_limit: 10,
+        ..lmtp()
+    };
+    let mut last = A_B_C[..5].to_vec();
+    last.push("BDAT 11 LAST\r\nhello worldNOOP");
+    let (replies, delivered) = run(small.clone(), &last, &proceed);
+    assert!(delivered.is_empty());
+    let too_much = "552 5.3.4 Error: Too much mail data";
+    assert_eq!(
+        replies[5..],
+        [too_much, too_much, too_much, "250 2.0.0 OK"],
+        "{replies:#?}"
+    );
+    // A chunk before the last gets one reply, as any BDAT that is not LAST.
+    let mut early = A_B_C[..5].to_vec();
+    early.push("BDAT 11\r\nhello worldNOOP");
+    let (replies, _) = run(small, &early, &proceed);
+    assert_eq!(replies[5..], [too_much, "250 2.0.0 OK"], "{replies:#?}");
 }
