@@ -248,10 +248,7 @@ impl Builder {
         let store = Arc::new(Store::default());
         let script = Arc::new(Script::reporting_to(store.clone()));
         let handler = Scripted {
-            inner: Recorder {
-                store: store.clone(),
-                auth: self.auth,
-            },
+            inner: Recorder::new(store.clone(), self.auth),
             script: script.clone(),
         };
         let mut server = SmtpServer::new(self.config, handler)

@@ -36,6 +36,7 @@ pub use links::{Link, LinkSource};
 pub use lint::Violation;
 pub use message::{Attachment, ReceivedMessage};
 pub use message_data::MessageData;
+#[cfg(feature = "http")]
 pub(crate) use rule_syntax::parse_duration;
 pub use rule_syntax::{RuleKind, RuleSyntaxError};
 pub use rules::{RuleHandle, Script, Scripted};
