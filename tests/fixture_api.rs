@@ -310,7 +310,7 @@ fn ipv6_loopback_works_when_available() {
         .ip("::1".parse().expect("an address"))
         .try_start()
     else {
-        eprintln!("skipped: this machine has no IPv6 loopback (binding [::1]:0 failed)");
+        support::skip("this machine has no IPv6 loopback (binding [::1]:0 failed)");
         return;
     };
     let mut client = Client::greeted(server.addr());

@@ -22,7 +22,7 @@ fn peak_rss() -> Option<u64> {
 #[test]
 fn a_gigabyte_of_data_against_a_one_megabyte_limit() {
     let Some(before) = peak_rss() else {
-        eprintln!("skipped: /proc/self/status is not available on this system");
+        support::skip("/proc/self/status is not available on this system");
         return;
     };
     let total: usize = std::env::var("SMTP_FIXTURE_FLOOD_MIB")

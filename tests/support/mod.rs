@@ -430,6 +430,16 @@ pub fn python_ok<S: AsRef<std::ffi::OsStr>>(script: &str, args: &[S]) -> String 
     run.stdout
 }
 
+/// Says that the running test is skipped, and why: `SKIPPED <test>: <why>`,
+/// written straight to the process's standard error. libtest captures only
+/// what `print!`/`eprint!` write, and shows it only for a failing test, so
+/// an `eprintln!` skip would be silent in a plain `cargo test`.
+pub fn skip(why: &str) {
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    let _ = writeln!(std::io::stderr().lock(), "SKIPPED {test}: {why}");
+}
+
 /// Set by `.ci/run`: a test that needs Python fails instead of skipping.
 pub const REQUIRE_PYTHON_ENV: &str = "SMTP_FIXTURE_REQUIRE_PYTHON";
 
@@ -473,7 +483,7 @@ macro_rules! needs_python {
             if std::env::var_os($crate::support::REQUIRE_PYTHON_ENV).is_some() {
                 panic!("{why}, and {} is set", $crate::support::REQUIRE_PYTHON_ENV);
             }
-            eprintln!("SKIPPED: {why}");
+            $crate::support::skip(&why);
             return;
         }
     };
@@ -519,7 +529,7 @@ pub fn tool(name: &str) -> Result<std::path::PathBuf, String> {
         })
 }
 
-/// The tool's path, or returns from the test saying `SKIPPED: <why>`, unless
+/// The tool's path, or returns from the test saying `SKIPPED <test>: <why>`, unless
 /// `.ci/run` asked for tools to be required. Takes a program name, or any
 /// `Result<T, String>` (a tool found and usable, or why not):
 /// `let swaks = needs_tool!("swaks");`.
@@ -535,7 +545,7 @@ macro_rules! needs_tool {
                 if std::env::var_os($crate::support::REQUIRE_TOOLS_ENV).is_some() {
                     panic!("{why}, and {} is set", $crate::support::REQUIRE_TOOLS_ENV);
                 }
-                eprintln!("SKIPPED: {why}");
+                $crate::support::skip(&why);
                 return;
             }
         }

@@ -156,6 +156,18 @@ pub fn self_signed_files(dir: &std::path::Path) -> (String, String, String) {
     )
 }
 
+/// Fails unless Python's client saw the connection end inside the TLS
+/// handshake: `SSLEOFError` ("EOF occurred in violation of protocol"), or,
+/// with the OpenSSL 3.0 of Debian's Python 3.11, `SSLZeroReturnError`
+/// ("TLS/SSL connection has been closed (EOF)").
+#[track_caller]
+pub fn assert_python_saw_eof(output: &str) {
+    let eof = (output.contains("ERROR SSLEOFError")
+        && output.contains("EOF occurred in violation of protocol"))
+        || output.contains("ERROR SSLZeroReturnError TLS/SSL connection has been closed (EOF)");
+    assert!(eof, "expected an EOF in the TLS handshake, got: {output}");
+}
+
 #[track_caller]
 pub fn assert_contains(output: &str, needle: &str) {
     assert!(output.contains(needle), "expected {needle:?} in: {output}");
