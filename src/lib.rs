@@ -22,4 +22,6 @@ pub struct ReadmeDoctests;
 pub use handler::{Handler, SessionLog};
 pub use protocol::{Config, ConfigError, Decision, Envelope, Message, Reply, SessionInfo};
 pub use server::SmtpServer;
-pub use testing::{on, Link, MessageData, ReceivedMessage, Response, TestSmtpServer};
+#[allow(deprecated)]
+pub use testing::Response;
+pub use testing::{on, Action, Link, MessageData, ReceivedMessage, TestSmtpServer};

@@ -283,7 +283,7 @@ fn every_bad_input_gets_its_reply_from_the_library_server() {
 #[cfg(not(feature = "cli"))]
 #[test]
 fn every_bad_input_gets_its_reply_from_the_command_line_skipped_without_feature_cli() {
-    eprintln!("skipped: the binary is built with feature `cli`; `cargo test --all-features` runs this test");
+    support::skip("the binary is built with feature `cli`; `cargo test --all-features` runs this test");
 }
 
 #[cfg(feature = "cli")]

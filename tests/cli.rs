@@ -1,13 +1,15 @@
 //! The `smtp-fixture` binary: flags, output, and stopping.
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 mod support;
+
+use support::Client;
 
 const BIN: &str = env!("CARGO_BIN_EXE_smtp-fixture");
 /// Bounds waits that normally end at once.
@@ -131,60 +133,6 @@ fn drain(lines: &Receiver<String>) -> Vec<String> {
     }
 }
 
-// ---------------------------------------------------------------------------
-// A raw client
-// ---------------------------------------------------------------------------
-
-struct Client {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
-}
-
-impl Client {
-    fn connect(addr: SocketAddr) -> Client {
-        let stream = TcpStream::connect(addr).expect("connect");
-        stream.set_read_timeout(Some(TIMEOUT)).expect("timeout");
-        let mut client = Client {
-            reader: BufReader::new(stream.try_clone().expect("clone")),
-            writer: stream,
-        };
-        let greeting = client.reply();
-        assert!(greeting[0].starts_with("220 "), "{greeting:?}");
-        client
-    }
-
-    /// One reply, all its lines.
-    fn reply(&mut self) -> Vec<String> {
-        let mut lines = Vec::new();
-        for _ in 0..100 {
-            let mut line = String::new();
-            let n = self.reader.read_line(&mut line).expect("read a reply");
-            assert!(n > 0, "connection closed after {lines:?}");
-            let line = line.trim_end().to_string();
-            let last = line.as_bytes().get(3) != Some(&b'-');
-            lines.push(line);
-            if last {
-                return lines;
-            }
-        }
-        panic!("endless reply: {lines:?}");
-    }
-
-    /// Sends a command and returns the code of its reply (and the reply).
-    fn command(&mut self, line: &str) -> (u16, Vec<String>) {
-        self.writer
-            .write_all(format!("{line}\r\n").as_bytes())
-            .expect("send");
-        let reply = self.reply();
-        let code = reply
-            .last()
-            .and_then(|l| l.get(..3))
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        (code, reply)
-    }
-}
-
 /// Sends two messages with Python's smtplib: one with `BODY=8BITMIME`, one
 /// without options.
 fn send_with_smtplib(addr: SocketAddr) {
@@ -195,16 +143,7 @@ with smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=20) as client:
     client.sendmail("ann@example.com", ["bob@example.com"], message, mail_options=["BODY=8BITMIME"])
     client.sendmail("ann@example.com", ["bob@example.com", "cy@example.com"], "Subject: two\r\n\r\nSecond\r\n")
 "#;
-    let output = Command::new("python3")
-        .args(["-c", script, &addr.ip().to_string(), &addr.port().to_string()])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run python3");
-    assert!(
-        output.status.success(),
-        "smtplib failed: {}",
-        text(&output.stderr)
-    );
+    support::python_ok(script, &[addr.ip().to_string(), addr.port().to_string()]);
 }
 
 // ---------------------------------------------------------------------------
@@ -276,12 +215,12 @@ fn it_prints_one_listening_line_and_nothing_per_message_as_smtp_server() {
         server.listening
     );
     assert_ne!(server.addr.port(), 0);
-    let mut client = Client::connect(server.addr);
+    let mut client = Client::greeted(server.addr);
     for line in ["EHLO me", "MAIL FROM:<a@b>", "RCPT TO:<c@d>", "DATA"] {
-        client.command(line);
+        client.code_and_lines(line);
     }
-    assert_eq!(client.command("Subject: x\r\n\r\nbody\r\n.").0, 250);
-    assert_eq!(client.command("QUIT").0, 221);
+    assert_eq!(client.code_and_lines("Subject: x\r\n\r\nbody\r\n.").0, 250);
+    assert_eq!(client.code_and_lines("QUIT").0, 221);
     let (status, stdout, _) = server.terminate();
     assert!(status.success(), "{status}");
     assert_eq!(stdout, Vec::<String>::new(), "SmtpServer printed something");
@@ -325,35 +264,38 @@ fn debugging_server_prints_messages_from_smtplib() {
 #[test]
 fn a_size_limit_refuses_bigger_messages_with_552() {
     let server = Running::start(&["-s", "100", "-c", "SmtpServer"]);
-    let mut client = Client::connect(server.addr);
-    let (code, ehlo) = client.command("EHLO me");
+    let mut client = Client::greeted(server.addr);
+    let (code, ehlo) = client.code_and_lines("EHLO me");
     assert_eq!(code, 250);
     assert!(ehlo.contains(&"250-SIZE 100".to_string()), "{ehlo:?}");
-    assert_eq!(client.command("MAIL FROM:<a@b> SIZE=101").0, 552);
-    assert_eq!(client.command("MAIL FROM:<a@b> SIZE=100").0, 250);
-    assert_eq!(client.command("RCPT TO:<c@d>").0, 250);
-    assert_eq!(client.command("DATA").0, 354);
-    let (code, reply) = client.command(&format!("{}\r\n.", "x".repeat(150)));
+    assert_eq!(client.code_and_lines("MAIL FROM:<a@b> SIZE=101").0, 552);
+    assert_eq!(client.code_and_lines("MAIL FROM:<a@b> SIZE=100").0, 250);
+    assert_eq!(client.code_and_lines("RCPT TO:<c@d>").0, 250);
+    assert_eq!(client.code_and_lines("DATA").0, 354);
+    let (code, reply) = client.code_and_lines(&format!("{}\r\n.", "x".repeat(150)));
     assert_eq!((code, reply[0].as_str()), (552, "552 Error: Too much mail data"));
     // The session goes on (the reference stays in DATA here).
-    assert_eq!(client.command("MAIL FROM:<a@b>").0, 250);
-    assert_eq!(client.command("RCPT TO:<c@d>").0, 250);
-    assert_eq!(client.command("DATA").0, 354);
-    assert_eq!(client.command(&format!("{}\r\n.", "x".repeat(100))).0, 250);
+    assert_eq!(client.code_and_lines("MAIL FROM:<a@b>").0, 250);
+    assert_eq!(client.code_and_lines("RCPT TO:<c@d>").0, 250);
+    assert_eq!(client.code_and_lines("DATA").0, 354);
+    assert_eq!(client.code_and_lines(&format!("{}\r\n.", "x".repeat(100))).0, 250);
 }
 
 #[test]
 fn without_a_size_flag_there_is_no_limit_and_no_size_keyword() {
     let server = Running::start(&["-c", "SmtpServer"]);
-    let mut client = Client::connect(server.addr);
-    let (_, ehlo) = client.command("EHLO me");
+    let mut client = Client::greeted(server.addr);
+    let (_, ehlo) = client.code_and_lines("EHLO me");
     assert!(ehlo.iter().all(|l| !l.contains("SIZE")), "{ehlo:?}");
-    assert_eq!(client.command("MAIL FROM:<a@b> SIZE=999999999999").0, 250);
-    assert_eq!(client.command("RCPT TO:<c@d>").0, 250);
-    assert_eq!(client.command("DATA").0, 354);
+    assert_eq!(client.code_and_lines("MAIL FROM:<a@b> SIZE=999999999999").0, 250);
+    assert_eq!(client.code_and_lines("RCPT TO:<c@d>").0, 250);
+    assert_eq!(client.code_and_lines("DATA").0, 354);
     let line = "y".repeat(998);
     let body: Vec<&str> = std::iter::repeat_n(line.as_str(), 34 * 1024 * 1024 / 1000).collect();
-    assert_eq!(client.command(&format!("{}\r\n.", body.join("\r\n"))).0, 250);
+    assert_eq!(
+        client.code_and_lines(&format!("{}\r\n.", body.join("\r\n"))).0,
+        250
+    );
 }
 
 #[test]
@@ -362,8 +304,8 @@ fn smtputf8_flag_announces_smtputf8() {
         let mut all = flags.to_vec();
         all.extend(["-c", "SmtpServer"]);
         let server = Running::start(&all);
-        let mut client = Client::connect(server.addr);
-        let (_, ehlo) = client.command("EHLO me");
+        let mut client = Client::greeted(server.addr);
+        let (_, ehlo) = client.code_and_lines("EHLO me");
         assert_eq!(
             ehlo.contains(&"250-SMTPUTF8".to_string()),
             announced,
@@ -371,7 +313,9 @@ fn smtputf8_flag_announces_smtputf8() {
         );
         let expected = if announced { 250 } else { 555 };
         assert_eq!(
-            client.command("MAIL FROM:<na\u{ef}ve@example.com> SMTPUTF8").0,
+            client
+                .code_and_lines("MAIL FROM:<na\u{ef}ve@example.com> SMTPUTF8")
+                .0,
             expected,
             "{flags:?}"
         );
@@ -385,9 +329,9 @@ fn debug_flag_logs_every_line_to_stderr() {
         (&["-c", "SmtpServer"][..], false),
     ] {
         let mut server = Running::start(flags);
-        let mut client = Client::connect(server.addr);
-        client.command("NOOP");
-        client.command("QUIT");
+        let mut client = Client::greeted(server.addr);
+        client.code_and_lines("NOOP");
+        client.code_and_lines("QUIT");
         let (status, _, stderr) = server.terminate();
         assert!(status.success(), "{status}");
         for line in ["C: NOOP", "S: 250 OK", "C: QUIT", "S: 221 Bye"] {
@@ -403,29 +347,29 @@ fn debug_flag_logs_every_line_to_stderr() {
 #[test]
 fn the_debug_log_has_one_entry_per_line_and_each_line_once() {
     let mut server = Running::start(&["-d", "-c", "SmtpServer"]);
-    let mut client = Client::connect(server.addr);
+    let mut client = Client::greeted(server.addr);
     let transaction = |client: &mut Client| {
-        assert_eq!(client.command("EHLO me").0, 250);
-        assert_eq!(client.command("MAIL FROM:<a@example.com>").0, 250);
-        assert_eq!(client.command("RCPT TO:<b@example.com>").0, 250);
-        assert_eq!(client.command("DATA").0, 354);
+        assert_eq!(client.code_and_lines("EHLO me").0, 250);
+        assert_eq!(client.code_and_lines("MAIL FROM:<a@example.com>").0, 250);
+        assert_eq!(client.code_and_lines("RCPT TO:<b@example.com>").0, 250);
+        assert_eq!(client.code_and_lines("DATA").0, 354);
     };
     // A body line that arrives in two reads.
     transaction(&mut client);
     client.writer.write_all(b"AAAA").expect("send");
     thread::sleep(Duration::from_millis(300));
     client.writer.write_all(b"BBBB\r\n.\r\n").expect("send");
-    assert!(client.reply()[0].starts_with("250"));
-    assert_eq!(client.command("RSET").0, 250);
+    assert!(client.reply_lines()[0].starts_with("250"));
+    assert_eq!(client.code_and_lines("RSET").0, 250);
     // A 3 MB body with the terminator and QUIT in the same write.
-    let mut client = Client::connect(server.addr);
+    let mut client = Client::greeted(server.addr);
     transaction(&mut client);
     let body_line = "y".repeat(998);
     let mut burst = format!("{body_line}\r\n").repeat(3_000).into_bytes();
     burst.extend_from_slice(b".\r\nQUIT\r\n");
     client.writer.write_all(&burst).expect("send");
-    assert!(client.reply()[0].starts_with("250"));
-    assert!(client.reply()[0].starts_with("221"));
+    assert!(client.reply_lines()[0].starts_with("250"));
+    assert!(client.reply_lines()[0].starts_with("221"));
     thread::sleep(Duration::from_millis(100));
 
     let (_, _, stderr) = server.terminate();
@@ -442,13 +386,12 @@ fn the_debug_log_has_one_entry_per_line_and_each_line_once() {
 #[test]
 fn sigterm_stops_it_with_status_0() {
     let mut server = Running::start(&[]);
-    let mut idle = Client::connect(server.addr);
-    assert_eq!(idle.command("HELO me").0, 250);
+    let mut idle = Client::greeted(server.addr);
+    assert_eq!(idle.code_and_lines("HELO me").0, 250);
     let (status, _, _) = server.terminate();
     assert_eq!(status.code(), Some(0), "{status}");
     // The idle session was told before the end.
     let reply = idle.reply();
-    assert!(reply[0].starts_with("421 "), "{reply:?}");
-    let mut rest = String::new();
-    assert_eq!(idle.reader.read_line(&mut rest).expect("read"), 0, "{rest:?}");
+    assert!(reply.starts_with("421 "), "{reply:?}");
+    assert!(idle.closed(), "the connection is closed after the 421");
 }

@@ -14,18 +14,8 @@ fn start(args: &[&str]) -> (Binary, u16) {
 }
 
 fn python(script: &str, args: &[&str]) -> (bool, String) {
-    let output = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .expect("python3 runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), text)
+    let run = support::python(script, args);
+    (run.success, run.output())
 }
 
 const STARTTLS_LOGIN: &str = r#"

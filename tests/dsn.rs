@@ -1,8 +1,6 @@
 //! DSN (RFC 3461) with a real client: Python's smtplib sends `RET`,
 //! `ENVID`, `NOTIFY` and `ORCPT`; the fixture keeps them typed.
 
-use std::process::Command;
-
 use smtp_fixture::protocol::{Notify, Return};
 use smtp_fixture::TestSmtpServer;
 use support::Client;
@@ -22,15 +20,7 @@ with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10) as s:
                mail_options=["RET=HDRS", "ENVID=Order+2B42"],
                rcpt_options=["NOTIFY=SUCCESS,FAILURE", "ORCPT=rfc822;Ann+40Example.com"])
 "#;
-    let output = Command::new("python3")
-        .args(["-c", script, &server.port().to_string()])
-        .output()
-        .expect("python3 runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    support::python_ok(script, &[server.port().to_string()]);
 
     let message = server.wait_for_first_message();
     let envelope = &message.envelope;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use lettre::message::Mailbox;
 use lettre::{Message, SmtpTransport, Transport};
 use pretty_assertions::assert_eq;
-use smtp_fixture::testing::Response;
+use smtp_fixture::testing::Action;
 use smtp_fixture::{on, Reply, TestSmtpServer};
 use support::Client;
 
@@ -90,7 +90,7 @@ fn a_temporary_failure_then_the_retry_is_accepted() {
 #[test]
 fn a_stall_longer_than_the_client_timeout_is_a_client_timeout() {
     let server = TestSmtpServer::start();
-    server.respond(on::any_mail_from(), Response::delay(Duration::from_secs(3)));
+    server.respond(on::any_mail_from(), Action::delay(Duration::from_secs(3)));
     let impatient = SmtpTransport::builder_dangerous(server.host())
         .port(server.port())
         .timeout(Some(Duration::from_millis(300)))
@@ -111,7 +111,7 @@ fn a_stall_longer_than_the_client_timeout_is_a_client_timeout() {
 #[test]
 fn a_delayed_normal_reply_still_delivers() {
     let server = TestSmtpServer::start();
-    let rule = server.respond(on::data(), Response::delay(Duration::from_millis(50)));
+    let rule = server.respond(on::data(), Action::delay(Duration::from_millis(50)));
     mailer(&server).send(&email(&["bob@example.com"])).expect("sent");
     assert_eq!(server.wait_for_messages(1).len(), 1);
     assert_eq!(rule.hits(), 1);
@@ -294,7 +294,7 @@ fn an_expectation_is_not_checked_while_the_test_already_panics() {
 #[test]
 fn a_garbled_reply_reaches_the_client_byte_for_byte() {
     let server = TestSmtpServer::start();
-    server.respond(on::any_mail_from(), Response::raw("25")).times(1);
+    server.respond(on::any_mail_from(), Action::raw("25")).times(1);
     let mut client = Client::greeted(server.addr());
     client.command("HELO me");
     client
@@ -310,7 +310,7 @@ fn a_garbled_reply_reaches_the_client_byte_for_byte() {
 #[test]
 fn lettre_fails_cleanly_on_a_garbled_reply() {
     let server = TestSmtpServer::start();
-    server.respond(on::data(), Response::raw("354-Go\r\n250 not a continuation\r\n"));
+    server.respond(on::data(), Action::raw("354-Go\r\n250 not a continuation\r\n"));
     let error = mailer(&server).send(&email(&["bob@example.com"])).unwrap_err();
     assert!(
         !error.is_timeout(),

@@ -310,7 +310,7 @@ fn ipv6_loopback_works_when_available() {
         .ip("::1".parse().expect("an address"))
         .try_start()
     else {
-        eprintln!("skipped: this machine has no IPv6 loopback (binding [::1]:0 failed)");
+        support::skip("this machine has no IPv6 loopback (binding [::1]:0 failed)");
         return;
     };
     let mut client = Client::greeted(server.addr());
@@ -545,7 +545,7 @@ async fn the_async_wait_takes_a_predicate_that_borrows_a_local() {
 fn response_is_exported_beside_reply_and_on() {
     let server = TestSmtpServer::start();
     server
-        .respond(on::command("NOOP"), smtp_fixture::Response::raw("299 raw\r\n"))
+        .respond(on::command("NOOP"), smtp_fixture::Action::raw("299 raw\r\n"))
         .times(1);
     let mut client = Client::greeted(server.addr());
     assert_eq!(client.command("NOOP"), "299 raw\r\n");

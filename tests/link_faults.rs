@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use lettre::message::Mailbox;
 use lettre::transport::smtp::Error;
 use lettre::{Message, SmtpTransport, Transport};
-use smtp_fixture::{on, Response, TestSmtpServer};
+use smtp_fixture::{on, Action, TestSmtpServer};
 use support::Client;
 
 mod support;
@@ -51,13 +51,13 @@ fn a_trickling_greeting_outlasts_a_short_client_timeout_and_not_a_long_one() {
     // A byte a second: each read waits longer than the client allows. (A
     // faster trickle does not time out a client whose timeout is per read,
     // as lettre's is: it only makes the send slow.)
-    server.respond(on::connect(), Response::throttle(1)).times(1);
+    server.respond(on::connect(), Action::throttle(1)).times(1);
     let error = send(&server, Duration::from_millis(500), "hi".into()).expect_err("too slow for 500 ms");
     assert!(is_client_timeout(&error), "{error:?}");
     assert!(server.messages().is_empty());
 
     // A rate the client can live with: the message goes through.
-    server.respond(on::connect(), Response::throttle(200)).times(1);
+    server.respond(on::connect(), Action::throttle(200)).times(1);
     let started = Instant::now();
     send(&server, Duration::from_secs(10), "hi".into()).expect("delivered over a slow link");
     assert!(
@@ -67,7 +67,7 @@ fn a_trickling_greeting_outlasts_a_short_client_timeout_and_not_a_long_one() {
     server.wait_for_first_message();
 
     // Raw: the bytes do arrive one slice at a time.
-    server.respond(on::connect(), Response::throttle(20)).times(1);
+    server.respond(on::connect(), Action::throttle(20)).times(1);
     let mut client = Client::connect(server.addr());
     let started = Instant::now();
     let greeting = client.line();
@@ -84,7 +84,7 @@ fn a_trickling_greeting_outlasts_a_short_client_timeout_and_not_a_long_one() {
 #[test]
 fn a_final_reply_cut_mid_line_is_an_error_and_nothing_is_recorded() {
     let server = TestSmtpServer::start();
-    server.respond(on::message(), Response::cut_after(3)).times(1);
+    server.respond(on::message(), Action::cut_after(3)).times(1);
     let error = send(&server, Duration::from_secs(5), "hi".into()).expect_err("a cut reply");
     assert!(
         !error.is_timeout(),
@@ -95,9 +95,7 @@ fn a_final_reply_cut_mid_line_is_an_error_and_nothing_is_recorded() {
     assert_eq!(server.rejected()[0].reply, None);
 
     // On the wire: "250" without its line end, then the close.
-    server
-        .respond(on::command("NOOP"), Response::cut_after(5))
-        .times(1);
+    server.respond(on::command("NOOP"), Action::cut_after(5)).times(1);
     let mut client = Client::greeted(server.addr());
     client.send(b"NOOP\r\n");
     assert_eq!(client.rest(), "250 O");
@@ -106,12 +104,12 @@ fn a_final_reply_cut_mid_line_is_an_error_and_nothing_is_recorded() {
 #[test]
 fn a_reset_instead_of_a_reply_is_a_connection_reset() {
     let server = TestSmtpServer::start();
-    server.respond(on::any_rcpt_to(), Response::reset()).times(1);
+    server.respond(on::any_rcpt_to(), Action::reset()).times(1);
     let error = send(&server, Duration::from_secs(5), "hi".into()).expect_err("a reset");
     assert!(!error.is_timeout(), "{error:?}");
     assert!(server.messages().is_empty());
 
-    server.respond(on::command("NOOP"), Response::reset()).times(1);
+    server.respond(on::command("NOOP"), Action::reset()).times(1);
     let mut client = Client::greeted(server.addr());
     client.send(b"NOOP\r\n");
     let mut buffer = [0u8; 64];
@@ -125,7 +123,7 @@ fn a_reset_instead_of_a_reply_is_a_connection_reset() {
 #[test]
 fn a_connection_never_greeted_times_the_client_out() {
     let server = TestSmtpServer::start();
-    server.respond(on::connect(), Response::silence()).times(1);
+    server.respond(on::connect(), Action::silence()).times(1);
     let started = Instant::now();
     let error = send(&server, Duration::from_millis(500), "hi".into()).expect_err("no greeting");
     assert!(is_client_timeout(&error), "{error:?}");
@@ -137,7 +135,7 @@ fn a_connection_never_greeted_times_the_client_out() {
 #[test]
 fn a_server_that_stops_reading_mid_data_stalls_the_client_s_writes() {
     let server = TestSmtpServer::start();
-    server.respond(on::data(), Response::stop_reading()).times(1);
+    server.respond(on::data(), Action::stop_reading()).times(1);
     // Far more than the socket buffers hold, so the client's write blocks.
     let body = "x".repeat(76).repeat(200_000);
     let error = send(&server, Duration::from_secs(1), body).expect_err("the write stalls");
@@ -157,9 +155,9 @@ fn a_server_that_stops_reading_mid_data_stalls_the_client_s_writes() {
 fn faults_are_described_in_expectation_reports() {
     let outcome = std::panic::catch_unwind(|| {
         let server = TestSmtpServer::builder().keep_artifacts(false).start();
-        server.respond(on::data(), Response::throttle(7)).expect(1);
-        server.respond(on::message(), Response::cut_after(2)).expect(1);
-        server.respond(on::connect(), Response::reset()).expect(1);
+        server.respond(on::data(), Action::throttle(7)).expect(1);
+        server.respond(on::message(), Action::cut_after(2)).expect(1);
+        server.respond(on::connect(), Action::reset()).expect(1);
     });
     let payload = outcome.expect_err("unmet expectations");
     let text = payload.downcast_ref::<String>().expect("a text");

@@ -2,8 +2,6 @@
 //! a rule that fails one mailbox of three, pipelining, Python's
 //! `smtplib.LMTP` as a client, and the command line's `--lmtp`.
 
-use std::process::Command;
-
 use smtp_fixture::{on, Reply, TestSmtpServer};
 use support::Client;
 
@@ -301,16 +299,7 @@ mod library {
 
 /// Runs `script` with `python3 -c`, the port as its argument; its stdout.
 fn python(script: &str, port: u16) -> String {
-    let output = Command::new("python3")
-        .args(["-c", script, &port.to_string()])
-        .output()
-        .expect("python3 runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    support::python_ok(script, &[port.to_string()])
 }
 
 #[test]

@@ -7,12 +7,15 @@
 //! load_no_loss` runs 50 clients × 200 messages of up to 256 KiB.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Write;
+use std::net::SocketAddr;
 use std::thread;
 use std::time::Duration;
 
 use smtp_fixture::TestSmtpServer;
+use support::Client;
+
+mod support;
 
 /// A small deterministic generator (xorshift64*), so a failure can be
 /// replayed from its seed.
@@ -55,41 +58,12 @@ fn body(rng: &mut Rng, id: &str, size: usize) -> (Vec<u8>, Vec<u8>) {
     (data, wire)
 }
 
-struct Client {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
-}
-
-impl Client {
-    fn connect(addr: SocketAddr) -> Client {
-        let stream = TcpStream::connect(addr).expect("connect");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .expect("timeout");
-        let mut client = Client {
-            reader: BufReader::new(stream.try_clone().expect("clone")),
-            writer: stream,
-        };
-        assert_eq!(client.code(), 220);
-        assert_eq!(client.command(b"EHLO load\r\n"), 250);
-        client
-    }
-
-    fn code(&mut self) -> u16 {
-        loop {
-            let mut line = String::new();
-            self.reader.read_line(&mut line).expect("a reply");
-            assert!(line.len() >= 4, "short reply {line:?}");
-            if line.as_bytes()[3] != b'-' {
-                return line[..3].parse().expect("a code");
-            }
-        }
-    }
-
-    fn command(&mut self, bytes: &[u8]) -> u16 {
-        self.writer.write_all(bytes).expect("write");
-        self.code()
-    }
+/// A client that has said EHLO, with reads bounded by 30 s.
+fn connect(addr: SocketAddr) -> Client {
+    let mut client = Client::greeted(addr);
+    client.set_timeout(Duration::from_secs(30));
+    assert_eq!(client.code("EHLO load"), 250);
+    client
 }
 
 /// One client's run: returns the messages acknowledged with 250.
@@ -101,7 +75,7 @@ fn client_run(
 ) -> Vec<(String, Vec<u8>)> {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (client_id as u64 + 1));
     let mut acknowledged = Vec::new();
-    let mut client = Client::connect(addr);
+    let mut client = connect(addr);
     for n in 0..messages {
         let id = format!("c{client_id}m{n}");
         let size = rng.below(max_size as u64 + 1) as usize;
@@ -112,46 +86,49 @@ fn client_run(
             0 => {
                 // Vanish mid-DATA: nothing may be recorded for this one.
                 assert_eq!(
-                    client.command(format!("MAIL FROM:<{id}@load.test>\r\n").as_bytes()),
+                    client.send_code(format!("MAIL FROM:<{id}@load.test>\r\n").as_bytes()),
                     250
                 );
                 assert_eq!(
-                    client.command(format!("RCPT TO:<rcpt{client_id}@load.test>\r\n").as_bytes()),
+                    client.send_code(format!("RCPT TO:<rcpt{client_id}@load.test>\r\n").as_bytes()),
                     250
                 );
-                assert_eq!(client.command(b"DATA\r\n"), 354);
+                assert_eq!(client.send_code(b"DATA\r\n"), 354);
                 let cut = wire.len().saturating_sub(5) / 2;
                 client.writer.write_all(&wire[..cut]).expect("write");
                 drop(client);
-                client = Client::connect(addr);
+                client = connect(addr);
                 continue;
             }
             1 => {
                 // A transaction abandoned with RSET.
                 assert_eq!(
-                    client.command(format!("MAIL FROM:<{id}-rset@load.test>\r\n").as_bytes()),
+                    client.send_code(format!("MAIL FROM:<{id}-rset@load.test>\r\n").as_bytes()),
                     250
                 );
-                assert_eq!(client.command(b"RSET\r\n"), 250);
+                assert_eq!(client.send_code(b"RSET\r\n"), 250);
             }
             _ => {}
         }
         let accepted = if rng.below(2) == 0 {
             // Pipelined: the envelope in one write.
             client.writer.write_all(envelope.as_bytes()).expect("write");
-            assert_eq!([client.code(), client.code(), client.code()], [250, 250, 354]);
-            client.command(&wire)
+            assert_eq!(
+                [client.reply_code(), client.reply_code(), client.reply_code()],
+                [250, 250, 354]
+            );
+            client.send_code(&wire)
         } else {
             for line in envelope.split_inclusive('\n') {
-                let code = client.command(line.as_bytes());
+                let code = client.send_code(line.as_bytes());
                 assert!(code == 250 || code == 354, "{line:?} got {code}");
             }
-            client.command(&wire)
+            client.send_code(&wire)
         };
         assert_eq!(accepted, 250, "message {id}");
         acknowledged.push((id, data));
     }
-    let _ = client.command(b"QUIT\r\n");
+    let _ = client.send_code(b"QUIT\r\n");
     acknowledged
 }
 

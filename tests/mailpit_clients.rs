@@ -55,11 +55,11 @@ fn run_check(mut command: Command, name: &str) {
 fn npm_mailpit_api_client() {
     let dir = clients_dir();
     if !dir.join("node_modules/mailpit-api/package.json").exists() {
-        eprintln!(
-            "skipped: npm mailpit-api is not installed in tests/mailpit_clients \
+        needs_tool!(Err::<(), _>(
+            "npm mailpit-api is not installed in tests/mailpit_clients \
              (`cd tests/mailpit_clients && npm ci`, as .ci/run does)"
-        );
-        return;
+                .to_string()
+        ));
     }
     let mut command = Command::new("node");
     command.arg(dir.join("node_check.mjs"));
@@ -75,12 +75,12 @@ fn pypi_mailpit_api_client() {
             .status()
             .is_ok_and(|status| status.success());
     if !installed {
-        eprintln!(
-            "skipped: PyPI mailpit-api-client is not installed in tests/mailpit_clients/venv \
+        needs_tool!(Err::<(), _>(
+            "PyPI mailpit-api-client is not installed in tests/mailpit_clients/venv \
              (`python3 -m venv tests/mailpit_clients/venv && tests/mailpit_clients/venv/bin/pip install \
              -r tests/mailpit_clients/requirements.txt`, as .ci/run does)"
-        );
-        return;
+                .to_string()
+        ));
     }
     let mut command = Command::new(python);
     command.arg(clients_dir().join("python_check.py"));

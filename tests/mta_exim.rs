@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use mta::Submission;
+use mta::{Mta, Scenario, Submission};
 use smtp_fixture::testing::Violation;
-use smtp_fixture::{on, ReceivedMessage, Reply, TestSmtpServer};
+use smtp_fixture::{ReceivedMessage, TestSmtpServer};
 use tempfile::TempDir;
 
 #[path = "support/mta.rs"]
@@ -31,14 +31,14 @@ struct Exim {
 
 impl Exim {
     /// Debian's Exim, and what it needs to run: its user, and root.
-    fn find() -> Result<PathBuf, String> {
+    fn find_binary() -> Result<PathBuf, String> {
         let binary = support::tool("exim4").or_else(|why| support::tool("exim").map_err(|_| why))?;
         mta::user("Debian-exim").map_err(|why| format!("exim4 is there but {why}"))?;
         mta::can_run_daemons()?;
         Ok(binary)
     }
 
-    fn relaying_to(binary: PathBuf, server: &TestSmtpServer) -> Exim {
+    fn configured(binary: PathBuf, server: &TestSmtpServer) -> Exim {
         let dir = mta::daemon_dir();
         let exim_user = mta::user("Debian-exim").expect("the exim user");
         for sub in ["spool", "log"] {
@@ -93,7 +93,7 @@ begin retry
 
     /// Speaks `session` to `exim -bs` (reception) with foreground delivery:
     /// Exim's replies.
-    fn submit(&self, session: &[u8]) -> String {
+    fn speak(&self, session: &[u8]) -> String {
         let input = self.dir.path().join("session.in");
         std::fs::write(&input, session).expect("write the session");
         let mut command = self.command();
@@ -113,10 +113,6 @@ begin retry
         let log =
             |name: &str| std::fs::read_to_string(self.dir.path().join("log").join(name)).unwrap_or_default();
         format!("{}{}", log("mainlog"), log("paniclog"))
-    }
-
-    fn wait_for_delivery(&self, server: &TestSmtpServer, count: usize) -> Vec<ReceivedMessage> {
-        mta::wait_for_delivery(server, count, || self.queue_run(), || self.log())
     }
 }
 
@@ -149,18 +145,6 @@ fn session(submission: &Submission) -> Vec<u8> {
     session
 }
 
-/// Submits to Exim, which must take the message.
-#[track_caller]
-fn submit(exim: &Exim, submission: &Submission) {
-    let replies = exim.submit(&session(submission));
-    assert!(
-        replies.contains("\n250 OK id=")
-            && replies.matches("250 Accepted").count() == submission.recipients(),
-        "Exim did not take the message:\n{replies}\n{}",
-        exim.log()
-    );
-}
-
 /// The session that carried `message`, and that Exim used BDAT for the
 /// message exactly when the fixture announced CHUNKING (DATA otherwise).
 #[track_caller]
@@ -176,64 +160,10 @@ fn assert_bdat_iff_chunking(server: &TestSmtpServer, message: &ReceivedMessage) 
     }
 }
 
-#[test]
-fn exim_relays_the_message_byte_for_byte_with_the_dsn_requests() {
-    let binary = needs_tool!(Exim::find());
-    let server = mta::fixture().start();
-    let exim = Exim::relaying_to(binary, &server);
-
-    let submission = Submission::with_dsn();
-    submit(&exim, &submission);
-    let message = exim.wait_for_delivery(&server, 1).remove(0);
-
-    assert_eq!(message.helo, "exim.test");
-    mta::assert_relayed_unchanged(&message, "by exim.test", &submission.message);
-    mta::assert_envelope_and_dsn(&message);
-    // Exim sends 8-bit data without BODY=8BITMIME, even when it was
-    // declared and the server announces 8BITMIME (its smtp transport never
-    // sends BODY=): the bytes arrive intact all the same.
-    assert!(!message.envelope.eight_bit_mime(), "{:?}", message.envelope);
-    // ... which the client lint reports, and only that.
-    assert_eq!(message.lint(), [Violation::EightBitWithoutBody]);
-    // Exim passes each recipient's DSN parameters on as given, and adds none.
-    let carol = message.envelope.recipient_dsn("carol@example.com");
-    assert!(
-        carol.is_none_or(|dsn| dsn.notify.is_none() && dsn.orcpt.is_none()),
-        "{carol:?}"
-    );
-    assert_bdat_iff_chunking(&server, &message);
-    let transcript = server.transcript_of(&message).expect("its session");
-    assert_eq!(mta::commands(&transcript, "EHLO"), ["EHLO exim.test"]);
-}
-
-#[test]
-fn exim_bounces_a_refused_recipient_with_the_envid_the_orcpt_and_headers_only() {
-    let binary = needs_tool!(Exim::find());
-    let server = mta::fixture().start();
-    server.respond(
-        on::rcpt_to("ann@example.com"),
-        Reply::new(550, "5.1.1 No such user here"),
-    );
-    let exim = Exim::relaying_to(binary, &server);
-
-    let submission = Submission::with_dsn();
-    submit(&exim, &submission);
-    let messages = exim.wait_for_delivery(&server, 2);
-
-    let relayed = messages
-        .iter()
-        .find(|m| m.envelope.mail_from == "shop@example.com")
-        .expect("the message for the others");
-    assert_eq!(relayed.envelope.rcpt_to, ["bob@example.com", "carol@example.com"]);
-    mta::assert_relayed_unchanged(relayed, "by exim.test", &submission.message);
-
-    let bounce = messages
-        .iter()
-        .find(|m| m.envelope.mail_from == "<>")
-        .expect("a bounce (MAIL FROM:<>)");
-    assert_eq!(bounce.envelope.rcpt_to, ["shop@example.com"]);
-    let report = String::from_utf8_lossy(&bounce.data);
-    for expected in [
+impl Mta for Exim {
+    const HOSTNAME: &'static str = "exim.test";
+    const RECEIVED_BY: &'static str = "by exim.test";
+    const BOUNCE: &'static [&'static str] = &[
         "report-type=delivery-status",
         // Exim writes ENVID and ORCPT as they came, in xtext.
         "Original-Envelope-ID: Order+2B42",
@@ -244,65 +174,78 @@ fn exim_bounces_a_refused_recipient_with_the_envid_the_orcpt_and_headers_only() 
         "Diagnostic-Code: smtp; 550 5.1.1 No such user here",
         "Content-type: text/rfc822-headers",
         "Subject: Your order 42",
-    ] {
-        assert!(report.contains(expected), "no {expected:?} in:\n{report}");
-    }
-    assert!(
-        !report.contains("last line"),
-        "RET=HDRS: the body is not returned:\n{report}"
-    );
-}
-
-#[test]
-fn exim_without_dsn_at_the_fixture_sends_no_dsn_parameters_and_notifies_the_sender() {
-    let binary = needs_tool!(Exim::find());
-    let server = mta::fixture().dsn(false).start();
-    let exim = Exim::relaying_to(binary, &server);
-
-    let submission = Submission::with_dsn();
-    submit(&exim, &submission);
-    let messages = exim.wait_for_delivery(&server, 2);
-
-    let relayed = messages
-        .iter()
-        .find(|m| m.envelope.mail_from == "shop@example.com")
-        .expect("the message");
-    mta::assert_relayed_unchanged(relayed, "by exim.test", &submission.message);
-    assert!(relayed.envelope.dsn.ret.is_none() && relayed.envelope.dsn.envid.is_none());
-    assert!(relayed.envelope.rcpt_options.is_empty(), "{:?}", relayed.envelope);
+    ];
     // NOTIFY=SUCCESS could not be passed on, so Exim sends the success
     // notice itself. It says "delivered" (RFC 3461, 5.2.2 asks for
     // "relayed" when the next hop does not take DSN).
-    let notice = messages
-        .iter()
-        .find(|m| m.envelope.mail_from == "<>")
-        .expect("a delivery status notification (MAIL FROM:<>)");
-    assert_eq!(notice.envelope.rcpt_to, ["shop@example.com"]);
-    let report = String::from_utf8_lossy(&notice.data);
-    for expected in [
+    const NOTICE: &'static [&'static str] = &[
         "Action: delivered",
         "Status: 2.0.0",
         "Original-Envelope-ID: Order+2B42",
         "Final-Recipient: rfc822;ann@example.com",
-    ] {
-        assert!(report.contains(expected), "no {expected:?} in:\n{report}");
+    ];
+
+    fn find() -> Result<PathBuf, String> {
+        Exim::find_binary()
+    }
+
+    fn relaying_to(binary: PathBuf, server: &TestSmtpServer) -> Exim {
+        Exim::configured(binary, server)
+    }
+
+    /// Speaks the session to `exim -bs`; Exim must take the message.
+    #[track_caller]
+    fn submit(&self, submission: &Submission) {
+        let replies = self.speak(&session(submission));
+        assert!(
+            replies.contains("\n250 OK id=")
+                && replies.matches("250 Accepted").count() == submission.recipients(),
+            "Exim did not take the message:\n{replies}\n{}",
+            self.log()
+        );
+    }
+
+    fn wait_for_delivery(&self, server: &TestSmtpServer, count: usize) -> Vec<ReceivedMessage> {
+        mta::wait_for_delivery(server, count, || self.queue_run(), || self.log())
+    }
+
+    fn check_relayed(server: &TestSmtpServer, message: &ReceivedMessage) {
+        // Exim sends 8-bit data without BODY=8BITMIME, even when it was
+        // declared and the server announces 8BITMIME (its smtp transport never
+        // sends BODY=): the bytes arrive intact all the same.
+        assert!(!message.envelope.eight_bit_mime(), "{:?}", message.envelope);
+        // ... which the client lint reports, and only that.
+        assert_eq!(message.lint(), [Violation::EightBitWithoutBody]);
+        // Exim passes each recipient's DSN parameters on as given, and adds none.
+        let carol = message.envelope.recipient_dsn("carol@example.com");
+        assert!(
+            carol.is_none_or(|dsn| dsn.notify.is_none() && dsn.orcpt.is_none()),
+            "{carol:?}"
+        );
+        assert_bdat_iff_chunking(server, message);
+    }
+
+    fn check_utf8(message: &ReceivedMessage) {
+        assert!(!message.envelope.eight_bit_mime(), "Exim sends no BODY=");
     }
 }
 
 #[test]
+fn exim_relays_the_message_byte_for_byte_with_the_dsn_requests() {
+    mta::scenario::<Exim>(Scenario::RelaysWithDsn);
+}
+
+#[test]
+fn exim_bounces_a_refused_recipient_with_the_envid_the_orcpt_and_headers_only() {
+    mta::scenario::<Exim>(Scenario::BouncesARefusedRecipient);
+}
+
+#[test]
+fn exim_without_dsn_at_the_fixture_sends_no_dsn_parameters_and_notifies_the_sender() {
+    mta::scenario::<Exim>(Scenario::WithoutDsnAtTheFixture);
+}
+
+#[test]
 fn exim_passes_smtputf8_on_to_a_fixture_that_announces_it() {
-    let binary = needs_tool!(Exim::find());
-    let server = mta::fixture().enable_smtputf8(true).start();
-    let exim = Exim::relaying_to(binary, &server);
-
-    let submission = Submission::utf8();
-    submit(&exim, &submission);
-    let message = exim.wait_for_delivery(&server, 1).remove(0);
-
-    assert_eq!(message.envelope.mail_from, mta::UTF8_SENDER);
-    assert_eq!(message.envelope.rcpt_to, [mta::UTF8_RECIPIENT]);
-    assert!(message.envelope.smtputf8(), "{:?}", message.envelope);
-    assert!(!message.envelope.eight_bit_mime(), "Exim sends no BODY=");
-    mta::assert_relayed_unchanged(&message, "by exim.test", &submission.message);
-    assert_eq!(message.subject().as_deref(), Some("Grüße aus Köln"));
+    mta::scenario::<Exim>(Scenario::PassesSmtputf8);
 }

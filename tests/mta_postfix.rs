@@ -15,8 +15,8 @@ use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use mta::Submission;
-use smtp_fixture::{on, ReceivedMessage, Reply, TestSmtpServer};
+use mta::{Mta, Scenario, Submission};
+use smtp_fixture::{ReceivedMessage, TestSmtpServer};
 use support::Client;
 use tempfile::TempDir;
 
@@ -36,14 +36,14 @@ struct Postfix {
 
 impl Postfix {
     /// Debian's Postfix, and what it needs to run: its users, and root.
-    fn find() -> Result<PathBuf, String> {
+    fn find_binary() -> Result<PathBuf, String> {
         let binary = support::tool("postfix")?;
         mta::user("postfix").map_err(|why| format!("postfix is there but {why}"))?;
         mta::can_run_daemons()?;
         Ok(binary)
     }
 
-    fn relaying_to(binary: PathBuf, server: &TestSmtpServer) -> Postfix {
+    fn configured(binary: PathBuf, server: &TestSmtpServer) -> Postfix {
         let dir = mta::daemon_dir();
         let path = dir.path();
         let postfix_user = mta::user("postfix").expect("the postfix user");
@@ -164,10 +164,6 @@ postlog unix-dgram n - n - 1 postlogd
         let read = |name: &str| std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default();
         format!("{}{}", read("start-fg.out"), read("maillog"))
     }
-
-    fn wait_for_delivery(&self, server: &TestSmtpServer, count: usize) -> Vec<ReceivedMessage> {
-        mta::wait_for_delivery(server, count, || self.flush(), || self.log())
-    }
 }
 
 impl Drop for Postfix {
@@ -185,23 +181,6 @@ impl Drop for Postfix {
     }
 }
 
-/// Submits to Postfix over SMTP, one command at a time.
-#[track_caller]
-fn submit(postfix: &Postfix, submission: &Submission) {
-    let mut client = Client::greeted(postfix.addr);
-    let ehlo = client.command("EHLO submitter.test");
-    assert!(ehlo.starts_with("250") && ehlo.contains("DSN"), "{ehlo}");
-    for line in &submission.commands {
-        let reply = client.command(line);
-        assert!(reply.starts_with("250"), "{line}: {reply}");
-    }
-    assert_eq!(client.code("DATA"), 354);
-    client.send(&mta::dot_stuffed(&submission.message));
-    let reply = client.reply();
-    assert!(reply.starts_with("250"), "{reply}\n{}", postfix.log());
-    assert_eq!(client.code("QUIT"), 221);
-}
-
 /// The session that carried `message`: Postfix's smtp client uses DATA
 /// (it has no BDAT, whatever the server announces).
 #[track_caller]
@@ -211,64 +190,10 @@ fn assert_data_used(server: &TestSmtpServer, message: &ReceivedMessage) {
     assert!(mta::commands(&transcript, "BDAT").is_empty(), "{transcript}");
 }
 
-#[test]
-fn postfix_relays_the_message_byte_for_byte_with_the_dsn_requests() {
-    let binary = needs_tool!(Postfix::find());
-    let server = mta::fixture().start();
-    let postfix = Postfix::relaying_to(binary, &server);
-
-    let submission = Submission::with_dsn();
-    submit(&postfix, &submission);
-    let message = postfix.wait_for_delivery(&server, 1).remove(0);
-
-    assert_eq!(message.helo, "postfix.test");
-    mta::assert_relayed_unchanged(&message, "by postfix.test (Postfix)", &submission.message);
-    mta::assert_envelope_and_dsn(&message);
-    assert!(message.envelope.eight_bit_mime(), "{:?}", message.envelope);
-    message.assert_rfc_clean();
-    // Postfix gives every recipient an ORCPT: the address as first given.
-    let carol = message
-        .envelope
-        .recipient_dsn("carol@example.com")
-        .expect("carol's DSN");
-    assert_eq!(
-        carol.orcpt.as_ref().map(|o| o.address.as_str()),
-        Some("carol@example.com")
-    );
-    assert_eq!(carol.notify, None);
-    assert_data_used(&server, &message);
-    let transcript = server.transcript_of(&message).expect("its session");
-    assert_eq!(mta::commands(&transcript, "EHLO"), ["EHLO postfix.test"]);
-}
-
-#[test]
-fn postfix_bounces_a_refused_recipient_with_the_envid_the_orcpt_and_headers_only() {
-    let binary = needs_tool!(Postfix::find());
-    let server = mta::fixture().start();
-    server.respond(
-        on::rcpt_to("ann@example.com"),
-        Reply::new(550, "5.1.1 No such user here"),
-    );
-    let postfix = Postfix::relaying_to(binary, &server);
-
-    let submission = Submission::with_dsn();
-    submit(&postfix, &submission);
-    let messages = postfix.wait_for_delivery(&server, 2);
-
-    let relayed = messages
-        .iter()
-        .find(|m| m.envelope.mail_from == "shop@example.com")
-        .expect("the message for the others");
-    assert_eq!(relayed.envelope.rcpt_to, ["bob@example.com", "carol@example.com"]);
-    mta::assert_relayed_unchanged(relayed, "by postfix.test (Postfix)", &submission.message);
-
-    let bounce = messages
-        .iter()
-        .find(|m| m.envelope.mail_from == "<>")
-        .expect("a bounce (MAIL FROM:<>)");
-    assert_eq!(bounce.envelope.rcpt_to, ["shop@example.com"]);
-    let report = String::from_utf8_lossy(&bounce.data);
-    for expected in [
+impl Mta for Postfix {
+    const HOSTNAME: &'static str = "postfix.test";
+    const RECEIVED_BY: &'static str = "by postfix.test (Postfix)";
+    const BOUNCE: &'static [&'static str] = &[
         "report-type=delivery-status",
         // Postfix writes ENVID and ORCPT decoded from xtext.
         "Original-Envelope-Id: Order+42",
@@ -279,72 +204,90 @@ fn postfix_bounces_a_refused_recipient_with_the_envid_the_orcpt_and_headers_only
         "Diagnostic-Code: smtp; 550 5.1.1 No such user here",
         "Content-Type: text/rfc822-headers",
         "Subject: Your order 42",
-    ] {
-        assert!(report.contains(expected), "no {expected:?} in:\n{report}");
+    ];
+    // NOTIFY=SUCCESS could not be passed on: Postfix reports "relayed"
+    // (RFC 3461, 5.2.2).
+    const NOTICE: &'static [&'static str] = &[
+        "Action: relayed",
+        "Original-Envelope-Id: Order+42",
+        "Final-Recipient: rfc822; ann@example.com",
+    ];
+
+    fn find() -> Result<PathBuf, String> {
+        Postfix::find_binary()
     }
-    assert!(
-        !report.contains("last line"),
-        "RET=HDRS: the body is not returned:\n{report}"
-    );
+
+    fn relaying_to(binary: PathBuf, server: &TestSmtpServer) -> Postfix {
+        Postfix::configured(binary, server)
+    }
+
+    /// Submits to Postfix over SMTP, one command at a time.
+    #[track_caller]
+    fn submit(&self, submission: &Submission) {
+        let mut client = Client::greeted(self.addr);
+        let ehlo = client.command("EHLO submitter.test");
+        assert!(ehlo.starts_with("250") && ehlo.contains("DSN"), "{ehlo}");
+        for line in &submission.commands {
+            let reply = client.command(line);
+            assert!(reply.starts_with("250"), "{line}: {reply}");
+        }
+        assert_eq!(client.code("DATA"), 354);
+        client.send(&mta::dot_stuffed(&submission.message));
+        let reply = client.reply();
+        assert!(reply.starts_with("250"), "{reply}\n{}", self.log());
+        assert_eq!(client.code("QUIT"), 221);
+    }
+
+    fn wait_for_delivery(&self, server: &TestSmtpServer, count: usize) -> Vec<ReceivedMessage> {
+        mta::wait_for_delivery(server, count, || self.flush(), || self.log())
+    }
+
+    fn check_relayed(server: &TestSmtpServer, message: &ReceivedMessage) {
+        assert!(message.envelope.eight_bit_mime(), "{:?}", message.envelope);
+        message.assert_rfc_clean();
+        // Postfix gives every recipient an ORCPT: the address as first given.
+        let carol = message
+            .envelope
+            .recipient_dsn("carol@example.com")
+            .expect("carol's DSN");
+        assert_eq!(
+            carol.orcpt.as_ref().map(|o| o.address.as_str()),
+            Some("carol@example.com")
+        );
+        assert_eq!(carol.notify, None);
+        assert_data_used(server, message);
+    }
+
+    fn check_utf8(message: &ReceivedMessage) {
+        assert!(message.envelope.eight_bit_mime());
+        // Postfix adds an ORCPT in xtext: ORCPT=rfc822;zo+C3+AB@ex+C3+A4mple.com.
+        let dsn = message
+            .envelope
+            .recipient_dsn(mta::UTF8_RECIPIENT)
+            .expect("the ORCPT Postfix adds");
+        assert_eq!(
+            dsn.orcpt.as_ref().map(|o| o.address.as_str()),
+            Some(mta::UTF8_RECIPIENT)
+        );
+    }
+}
+
+#[test]
+fn postfix_relays_the_message_byte_for_byte_with_the_dsn_requests() {
+    mta::scenario::<Postfix>(Scenario::RelaysWithDsn);
+}
+
+#[test]
+fn postfix_bounces_a_refused_recipient_with_the_envid_the_orcpt_and_headers_only() {
+    mta::scenario::<Postfix>(Scenario::BouncesARefusedRecipient);
 }
 
 #[test]
 fn postfix_without_dsn_at_the_fixture_sends_no_dsn_parameters_and_reports_relayed() {
-    let binary = needs_tool!(Postfix::find());
-    let server = mta::fixture().dsn(false).start();
-    let postfix = Postfix::relaying_to(binary, &server);
-
-    let submission = Submission::with_dsn();
-    submit(&postfix, &submission);
-    let messages = postfix.wait_for_delivery(&server, 2);
-
-    let relayed = messages
-        .iter()
-        .find(|m| m.envelope.mail_from == "shop@example.com")
-        .expect("the message");
-    mta::assert_relayed_unchanged(relayed, "by postfix.test (Postfix)", &submission.message);
-    assert!(relayed.envelope.dsn.ret.is_none() && relayed.envelope.dsn.envid.is_none());
-    assert!(relayed.envelope.rcpt_options.is_empty(), "{:?}", relayed.envelope);
-    // NOTIFY=SUCCESS could not be passed on: Postfix reports "relayed"
-    // (RFC 3461, 5.2.2).
-    let notice = messages
-        .iter()
-        .find(|m| m.envelope.mail_from == "<>")
-        .expect("a delivery status notification (MAIL FROM:<>)");
-    assert_eq!(notice.envelope.rcpt_to, ["shop@example.com"]);
-    let report = String::from_utf8_lossy(&notice.data);
-    for expected in [
-        "Action: relayed",
-        "Original-Envelope-Id: Order+42",
-        "Final-Recipient: rfc822; ann@example.com",
-    ] {
-        assert!(report.contains(expected), "no {expected:?} in:\n{report}");
-    }
+    mta::scenario::<Postfix>(Scenario::WithoutDsnAtTheFixture);
 }
 
 #[test]
 fn postfix_passes_smtputf8_on_to_a_fixture_that_announces_it() {
-    let binary = needs_tool!(Postfix::find());
-    let server = mta::fixture().enable_smtputf8(true).start();
-    let postfix = Postfix::relaying_to(binary, &server);
-
-    let submission = Submission::utf8();
-    submit(&postfix, &submission);
-    let message = postfix.wait_for_delivery(&server, 1).remove(0);
-
-    assert_eq!(message.envelope.mail_from, mta::UTF8_SENDER);
-    assert_eq!(message.envelope.rcpt_to, [mta::UTF8_RECIPIENT]);
-    assert!(message.envelope.smtputf8(), "{:?}", message.envelope);
-    assert!(message.envelope.eight_bit_mime());
-    mta::assert_relayed_unchanged(&message, "by postfix.test (Postfix)", &submission.message);
-    assert_eq!(message.subject().as_deref(), Some("Grüße aus Köln"));
-    // Postfix adds an ORCPT in xtext: ORCPT=rfc822;zo+C3+AB@ex+C3+A4mple.com.
-    let dsn = message
-        .envelope
-        .recipient_dsn(mta::UTF8_RECIPIENT)
-        .expect("the ORCPT Postfix adds");
-    assert_eq!(
-        dsn.orcpt.as_ref().map(|o| o.address.as_str()),
-        Some(mta::UTF8_RECIPIENT)
-    );
+    mta::scenario::<Postfix>(Scenario::PassesSmtputf8);
 }

@@ -5,8 +5,7 @@
 //! runtime of their own; clients are raw sockets (to see every reply) or
 //! lettre. Every wait is bounded.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpListener as StdListener, TcpStream};
+use std::net::{SocketAddr, TcpListener as StdListener};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -19,7 +18,10 @@ use smtp_fixture::handler::Wrapper;
 use smtp_fixture::handlers::{PerRecipientProxy, PureProxy, RoutingProxy, Upstream};
 use smtp_fixture::protocol::{Question, Session};
 use smtp_fixture::{on, Config, Decision, Handler, Message, Reply, SmtpServer, TestSmtpServer};
+use support::Client;
 use tokio::sync::oneshot;
+
+mod support;
 
 /// The longest any single wait in these tests may take before it fails.
 const BOUND: Duration = Duration::from_secs(20);
@@ -83,69 +85,6 @@ impl<H> Drop for Running<H> {
     }
 }
 
-/// A raw SMTP client that returns every reply as text.
-struct Client {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
-}
-
-impl Client {
-    fn connect(addr: SocketAddr) -> (Client, String) {
-        let stream = TcpStream::connect(addr).expect("connect");
-        stream.set_read_timeout(Some(BOUND)).expect("read timeout");
-        let reader = BufReader::new(stream.try_clone().expect("clone"));
-        let mut client = Client {
-            reader,
-            writer: stream,
-        };
-        let greeting = client.reply();
-        (client, greeting)
-    }
-
-    /// Connects and says EHLO.
-    fn greeted(addr: SocketAddr) -> Client {
-        let (mut client, greeting) = Client::connect(addr);
-        assert!(greeting.starts_with("220 "), "{greeting}");
-        let ehlo = client.send("EHLO client.test");
-        assert!(ehlo.starts_with("250"), "{ehlo}");
-        client
-    }
-
-    /// One reply, its lines joined with `\n`, CRLF removed.
-    fn reply(&mut self) -> String {
-        let mut lines = Vec::new();
-        for _ in 0..200 {
-            let mut line = String::new();
-            let read = self.reader.read_line(&mut line).expect("a reply line");
-            assert!(read > 0, "connection closed; replies so far: {lines:?}");
-            let line = line.trim_end_matches(['\r', '\n']).to_string();
-            let last = line.as_bytes().get(3) != Some(&b'-');
-            lines.push(line);
-            if last {
-                return lines.join("\n");
-            }
-        }
-        panic!("a reply with too many lines: {lines:?}");
-    }
-
-    fn send(&mut self, line: &str) -> String {
-        self.write(format!("{line}\r\n").as_bytes());
-        self.reply()
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        self.writer.write_all(bytes).expect("write");
-    }
-
-    /// DATA, then `wire` (already dot-stuffed, with the final dot).
-    fn data(&mut self, wire: &[u8]) -> String {
-        let go = self.send("DATA");
-        assert!(go.starts_with("354"), "{go}");
-        self.write(wire);
-        self.reply()
-    }
-}
-
 /// Polls `check` until it holds, failing after `BOUND`.
 fn eventually(what: &str, check: impl Fn() -> bool) {
     let deadline = Instant::now() + BOUND;
@@ -203,12 +142,12 @@ fn bytes_arrive_intact_apart_from_x_peer_in_both_modes() {
 /// `upstream` got it byte for byte, with `X-Peer`.
 fn relays_intact(addr: SocketAddr, upstream: &TestSmtpServer, mode: &str) {
     let (data, wire) = tricky_message();
-    let mut client = Client::greeted(addr);
-    assert_eq!(client.send("MAIL FROM:<ann@example.com> BODY=8BITMIME"), "250 OK");
-    assert_eq!(client.send("RCPT TO:<bob@example.com>"), "250 OK");
+    let mut client = Client::ehloed(addr);
+    assert_eq!(client.text("MAIL FROM:<ann@example.com> BODY=8BITMIME"), "250 OK");
+    assert_eq!(client.text("RCPT TO:<bob@example.com>"), "250 OK");
     let last = client.data(&wire);
     assert!(last.starts_with("250 "), "{last}");
-    assert_eq!(client.send("QUIT"), "221 Bye");
+    assert_eq!(client.text("QUIT"), "221 Bye");
 
     let received = upstream.wait_for_messages(1).remove(0);
     let expected = PureProxy::insert_x_peer(&data, "127.0.0.1".parse().unwrap());
@@ -272,11 +211,11 @@ fn whole_message_mode_names_a_refused_recipient_in_the_final_reply() {
         Reply::new(550, "5.1.1 No such user"),
     );
     let proxy = proxy(PureProxy::new(upstream.addr()));
-    let mut client = Client::greeted(proxy.addr);
-    client.send("MAIL FROM:<ann@example.com>");
+    let mut client = Client::ehloed(proxy.addr);
+    client.text("MAIL FROM:<ann@example.com>");
     // Accepted here: the upstream is asked only once the message is complete.
-    assert_eq!(client.send("RCPT TO:<alice@example.com>"), "250 OK");
-    assert_eq!(client.send("RCPT TO:<bob@example.com>"), "250 OK");
+    assert_eq!(client.text("RCPT TO:<alice@example.com>"), "250 OK");
+    assert_eq!(client.text("RCPT TO:<bob@example.com>"), "250 OK");
     let last = client.data(b"Subject: hi\r\n\r\nhello\r\n.\r\n");
     assert_eq!(
         last,
@@ -296,14 +235,14 @@ fn whole_message_mode_gives_the_upstreams_refusal_when_nobody_got_it() {
     upstream.respond(on::message(), Reply::new(554, "5.7.1 Spam"));
     let proxy = proxy(PureProxy::new(upstream.addr()));
 
-    let mut client = Client::greeted(proxy.addr);
-    client.send("MAIL FROM:<ann@example.com>");
-    client.send("RCPT TO:<bob@example.com>");
+    let mut client = Client::ehloed(proxy.addr);
+    client.text("MAIL FROM:<ann@example.com>");
+    client.text("RCPT TO:<bob@example.com>");
     assert_eq!(client.data(b"x\r\n.\r\n"), "550 5.1.1 No such user");
 
     // Refused after the data: the upstream's final reply.
-    client.send("MAIL FROM:<ann@example.com>");
-    client.send("RCPT TO:<alice@example.com>");
+    client.text("MAIL FROM:<ann@example.com>");
+    client.text("RCPT TO:<alice@example.com>");
     assert_eq!(client.data(b"x\r\n.\r\n"), "554 5.7.1 Spam");
     assert!(upstream.messages().is_empty());
 }
@@ -320,11 +259,11 @@ fn per_recipient_mode_mirrors_each_rcpt_reply_at_once() {
         Reply::new(450, "4.2.1 Mailbox busy"),
     );
     let proxy = proxy(PerRecipientProxy::new(upstream.addr()));
-    let mut client = Client::greeted(proxy.addr);
-    assert_eq!(client.send("MAIL FROM:<ann@example.com>"), "250 OK");
-    assert_eq!(client.send("RCPT TO:<bob@example.com>"), "550 5.1.1 No such user");
-    assert_eq!(client.send("RCPT TO:<dan@example.com>"), "450 4.2.1 Mailbox busy");
-    assert_eq!(client.send("RCPT TO:<alice@example.com>"), "250 OK");
+    let mut client = Client::ehloed(proxy.addr);
+    assert_eq!(client.text("MAIL FROM:<ann@example.com>"), "250 OK");
+    assert_eq!(client.text("RCPT TO:<bob@example.com>"), "550 5.1.1 No such user");
+    assert_eq!(client.text("RCPT TO:<dan@example.com>"), "450 4.2.1 Mailbox busy");
+    assert_eq!(client.text("RCPT TO:<alice@example.com>"), "250 OK");
     assert_eq!(client.data(b"Subject: hi\r\n\r\nhello\r\n.\r\n"), "250 OK");
     let received = upstream.wait_for_messages(1).remove(0);
     assert_eq!(received.envelope.rcpt_to, ["alice@example.com"]);
@@ -355,9 +294,9 @@ fn an_upstream_that_is_down_gets_451_never_250() {
     let batch = proxy(PureProxy::new(
         Upstream::new(down.to_string()).retries(1, Duration::from_millis(10)),
     ));
-    let mut client = Client::greeted(batch.addr);
-    client.send("MAIL FROM:<ann@example.com>");
-    client.send("RCPT TO:<bob@example.com>");
+    let mut client = Client::ehloed(batch.addr);
+    client.text("MAIL FROM:<ann@example.com>");
+    client.text("RCPT TO:<bob@example.com>");
     let last = client.data(b"x\r\n.\r\n");
     assert!(last.starts_with("451 4.4.1 Upstream 127.0.0.1:"), "{last}");
     assert!(
@@ -367,11 +306,11 @@ fn an_upstream_that_is_down_gets_451_never_250() {
 
     // Per-recipient mode: MAIL already fails.
     let transparent = proxy(PerRecipientProxy::new(down));
-    let mut client = Client::greeted(transparent.addr);
-    let mail = client.send("MAIL FROM:<ann@example.com>");
+    let mut client = Client::ehloed(transparent.addr);
+    let mail = client.text("MAIL FROM:<ann@example.com>");
     assert!(mail.starts_with("451 4.4.1 "), "{mail}");
     assert_eq!(
-        client.send("RCPT TO:<bob@example.com>"),
+        client.text("RCPT TO:<bob@example.com>"),
         "503 Error: need MAIL command"
     );
     assert_eq!(transparent.handler.open_transactions(), 0);
@@ -384,9 +323,9 @@ fn an_upstream_that_never_greets_times_out_into_451() {
     let upstream =
         Upstream::new(mute.local_addr().unwrap().to_string()).command_timeout(Duration::from_millis(200));
     let proxy = proxy(PureProxy::new(upstream));
-    let mut client = Client::greeted(proxy.addr);
-    client.send("MAIL FROM:<ann@example.com>");
-    client.send("RCPT TO:<bob@example.com>");
+    let mut client = Client::ehloed(proxy.addr);
+    client.text("MAIL FROM:<ann@example.com>");
+    client.text("RCPT TO:<bob@example.com>");
     let last = client.data(b"x\r\n.\r\n");
     assert!(
         last.starts_with("451 4.4.1 ") && last.contains("timed out"),
@@ -405,12 +344,12 @@ fn a_transient_upstream_reply_anywhere_is_451_and_nothing_is_half_delivered() {
         .respond(on::message(), Reply::new(451, "4.3.0 Try again later"))
         .times(1);
     let proxy = proxy(PureProxy::new(upstream.addr()));
-    let mut client = Client::greeted(proxy.addr);
+    let mut client = Client::ehloed(proxy.addr);
 
     // One recipient deferred: nobody gets it now.
-    client.send("MAIL FROM:<ann@example.com>");
-    client.send("RCPT TO:<alice@example.com>");
-    client.send("RCPT TO:<busy@example.com>");
+    client.text("MAIL FROM:<ann@example.com>");
+    client.text("RCPT TO:<alice@example.com>");
+    client.text("RCPT TO:<busy@example.com>");
     let last = client.data(b"x\r\n.\r\n");
     assert_eq!(
         last,
@@ -421,8 +360,8 @@ fn a_transient_upstream_reply_anywhere_is_451_and_nothing_is_half_delivered() {
 
     // The final reply deferred once, then the retry goes through.
     for expected in ["451 4.4.1 ", "250 "] {
-        client.send("MAIL FROM:<ann@example.com>");
-        client.send("RCPT TO:<alice@example.com>");
+        client.text("MAIL FROM:<ann@example.com>");
+        client.text("RCPT TO:<alice@example.com>");
         let last = client.data(b"x\r\n.\r\n");
         assert!(last.starts_with(expected), "{last}");
     }
@@ -435,9 +374,9 @@ fn a_transient_upstream_reply_anywhere_is_451_and_nothing_is_half_delivered() {
 fn smtputf8_is_relayed_when_the_upstream_supports_it() {
     let upstream = TestSmtpServer::builder().enable_smtputf8(true).start();
     let send = |addr: SocketAddr| {
-        let mut client = Client::greeted(addr);
-        assert_eq!(client.send("MAIL FROM:<ålice@exämple.com> SMTPUTF8"), "250 OK");
-        assert_eq!(client.send("RCPT TO:<bøb@exämple.com>"), "250 OK");
+        let mut client = Client::ehloed(addr);
+        assert_eq!(client.text("MAIL FROM:<ålice@exämple.com> SMTPUTF8"), "250 OK");
+        assert_eq!(client.text("RCPT TO:<bøb@exämple.com>"), "250 OK");
         let data = "Subject: Grüße\r\n\r\nHallo\r\n";
         let last = client.data(format!("{data}.\r\n").as_bytes());
         assert!(last.starts_with("250 "), "{last}");
@@ -460,16 +399,16 @@ fn smtputf8_to_an_upstream_without_it_is_refused_clearly() {
     let transparent = proxy(PerRecipientProxy::new(upstream.addr()));
 
     // A UTF-8 sender: refused (at the end, or at MAIL).
-    let mut client = Client::greeted(batch.addr);
-    client.send("MAIL FROM:<ålice@exämple.com> SMTPUTF8");
-    client.send("RCPT TO:<bob@example.com>");
+    let mut client = Client::ehloed(batch.addr);
+    client.text("MAIL FROM:<ålice@exämple.com> SMTPUTF8");
+    client.text("RCPT TO:<bob@example.com>");
     let last = client.data(b"x\r\n.\r\n");
     assert!(
         last.starts_with("553 5.6.7 <ålice@exämple.com> needs SMTPUTF8"),
         "{last}"
     );
-    let mut client = Client::greeted(transparent.addr);
-    let mail = client.send("MAIL FROM:<ålice@exämple.com> SMTPUTF8");
+    let mut client = Client::ehloed(transparent.addr);
+    let mail = client.text("MAIL FROM:<ålice@exämple.com> SMTPUTF8");
     assert!(
         mail.starts_with("553 5.6.7 ") && mail.contains("does not support"),
         "{mail}"
@@ -477,9 +416,9 @@ fn smtputf8_to_an_upstream_without_it_is_refused_clearly() {
 
     // UTF-8 headers with ASCII addresses: 554 5.6.9.
     for addr in [batch.addr, transparent.addr] {
-        let mut client = Client::greeted(addr);
-        assert_eq!(client.send("MAIL FROM:<ann@example.com> SMTPUTF8"), "250 OK");
-        assert_eq!(client.send("RCPT TO:<bob@example.com>"), "250 OK");
+        let mut client = Client::ehloed(addr);
+        assert_eq!(client.text("MAIL FROM:<ann@example.com> SMTPUTF8"), "250 OK");
+        assert_eq!(client.text("RCPT TO:<bob@example.com>"), "250 OK");
         let last = client.data("Subject: Grüße\r\n\r\nx\r\n.\r\n".as_bytes());
         assert!(
             last.starts_with("554 5.6.9 ") && last.contains("SMTPUTF8"),
@@ -488,16 +427,16 @@ fn smtputf8_to_an_upstream_without_it_is_refused_clearly() {
     }
 
     // One UTF-8 recipient among ASCII ones: refused alone.
-    let mut client = Client::greeted(transparent.addr);
-    client.send("MAIL FROM:<ann@example.com> SMTPUTF8");
-    let rcpt = client.send("RCPT TO:<bøb@exämple.com>");
+    let mut client = Client::ehloed(transparent.addr);
+    client.text("MAIL FROM:<ann@example.com> SMTPUTF8");
+    let rcpt = client.text("RCPT TO:<bøb@exämple.com>");
     assert!(rcpt.starts_with("553 5.6.7 <bøb@exämple.com>"), "{rcpt}");
-    assert_eq!(client.send("RCPT TO:<carl@example.com>"), "250 OK");
+    assert_eq!(client.text("RCPT TO:<carl@example.com>"), "250 OK");
     assert_eq!(client.data(b"x\r\n.\r\n"), "250 OK");
-    let mut client = Client::greeted(batch.addr);
-    client.send("MAIL FROM:<ann@example.com> SMTPUTF8");
-    client.send("RCPT TO:<bøb@exämple.com>");
-    client.send("RCPT TO:<carl@example.com>");
+    let mut client = Client::ehloed(batch.addr);
+    client.text("MAIL FROM:<ann@example.com> SMTPUTF8");
+    client.text("RCPT TO:<bøb@exämple.com>");
+    client.text("RCPT TO:<carl@example.com>");
     let last = client.data(b"x\r\n.\r\n");
     assert!(
         last.starts_with(
@@ -531,10 +470,10 @@ fn a_chain_routes_each_recipient_to_the_right_server() {
     );
     let front = proxy(PureProxy::new(routing.addr));
 
-    let mut client = Client::greeted(front.addr);
-    client.send("MAIL FROM:<ann@example.com>");
+    let mut client = Client::ehloed(front.addr);
+    client.text("MAIL FROM:<ann@example.com>");
     for rcpt in ["a@local.test", "x@remote.test", "b@local.test", "y@remote.test"] {
-        assert_eq!(client.send(&format!("RCPT TO:<{rcpt}>")), "250 OK");
+        assert_eq!(client.text(&format!("RCPT TO:<{rcpt}>")), "250 OK");
     }
     let last = client.data(b"Subject: chain\r\n\r\nhello\r\n.\r\n");
     assert!(last.starts_with("250 "), "{last}");
@@ -592,17 +531,17 @@ fn routing_hands_the_local_part_to_the_local_handler() {
             rcpt.ends_with("@local.test")
         }),
     );
-    let mut client = Client::greeted(routing.addr);
-    client.send("MAIL FROM:<ann@example.com>");
-    assert_eq!(client.send("RCPT TO:<list@local.test>"), "250 OK");
+    let mut client = Client::ehloed(routing.addr);
+    client.text("MAIL FROM:<ann@example.com>");
+    assert_eq!(client.text("RCPT TO:<list@local.test>"), "250 OK");
     assert_eq!(
-        client.send("RCPT TO:<nobody@local.test>"),
+        client.text("RCPT TO:<nobody@local.test>"),
         "550 5.1.1 No such list"
     );
-    assert_eq!(client.send("RCPT TO:<x@remote.test>"), "250 OK");
+    assert_eq!(client.text("RCPT TO:<x@remote.test>"), "250 OK");
     let last = client.data(b"Subject: hi\r\n\r\nhello\r\n.\r\n");
     assert!(last.starts_with("250 "), "{last}");
-    assert_eq!(client.send("QUIT"), "221 Bye");
+    assert_eq!(client.text("QUIT"), "221 Bye");
 
     let remote = remote_server.wait_for_messages(1).remove(0);
     assert_eq!(remote.envelope.rcpt_to, ["x@remote.test"]);
@@ -631,16 +570,16 @@ fn a_local_refusal_is_named_and_not_accepted_locally() {
             rcpt.ends_with("@local.test")
         }),
     );
-    let mut client = Client::greeted(routing.addr);
-    client.send("MAIL FROM:<ann@example.com>");
-    client.send("RCPT TO:<list@local.test>");
-    client.send("RCPT TO:<x@remote.test>");
+    let mut client = Client::ehloed(routing.addr);
+    client.text("MAIL FROM:<ann@example.com>");
+    client.text("RCPT TO:<list@local.test>");
+    client.text("RCPT TO:<x@remote.test>");
     let last = client.data(b"Subject: hi\r\n\r\nhello\r\n.\r\n");
     assert_eq!(
         last,
         "250-OK\n250-Not delivered to 1 of 2 recipients:\n250 <list@local.test> refused: 554 5.7.1 Not on this list"
     );
-    assert_eq!(client.send("QUIT"), "221 Bye");
+    assert_eq!(client.text("QUIT"), "221 Bye");
     remote_server.wait_for_messages(1);
     let local = routing.handler.local();
     assert_eq!(
@@ -656,9 +595,9 @@ fn a_client_that_vanishes_leaves_no_upstream_session_open() {
     let proxy = proxy(PerRecipientProxy::new(upstream.addr()));
 
     // Gone after RCPT.
-    let mut client = Client::greeted(proxy.addr);
-    client.send("MAIL FROM:<ann@example.com>");
-    client.send("RCPT TO:<bob@example.com>");
+    let mut client = Client::ehloed(proxy.addr);
+    client.text("MAIL FROM:<ann@example.com>");
+    client.text("RCPT TO:<bob@example.com>");
     assert_eq!(proxy.handler.open_transactions(), 1);
     eventually("the upstream session is open", || {
         upstream.transcripts().len() == 1
@@ -669,11 +608,11 @@ fn a_client_that_vanishes_leaves_no_upstream_session_open() {
     assert!(upstream.transcripts()[0].client_lines().contains(&"QUIT"));
 
     // Gone in the middle of the message: the upstream never sees its end.
-    let mut client = Client::greeted(proxy.addr);
-    client.send("MAIL FROM:<ann@example.com>");
-    client.send("RCPT TO:<bob@example.com>");
-    assert!(client.send("DATA").starts_with("354"));
-    client.write(b"Subject: half\r\n\r\nthe first half\r\n");
+    let mut client = Client::ehloed(proxy.addr);
+    client.text("MAIL FROM:<ann@example.com>");
+    client.text("RCPT TO:<bob@example.com>");
+    assert!(client.text("DATA").starts_with("354"));
+    client.send(b"Subject: half\r\n\r\nthe first half\r\n");
     drop(client);
     eventually("both upstream sessions closed", || {
         upstream.transcripts().len() == 2 && all_sessions_closed(&upstream)
@@ -686,20 +625,20 @@ fn a_client_that_vanishes_leaves_no_upstream_session_open() {
 fn rset_and_quit_end_the_upstream_transaction() {
     let upstream = TestSmtpServer::start();
     let proxy = proxy(PerRecipientProxy::new(upstream.addr()));
-    let mut client = Client::greeted(proxy.addr);
-    client.send("MAIL FROM:<ann@example.com>");
-    client.send("RCPT TO:<bob@example.com>");
-    assert_eq!(client.send("RSET"), "250 OK");
+    let mut client = Client::ehloed(proxy.addr);
+    client.text("MAIL FROM:<ann@example.com>");
+    client.text("RCPT TO:<bob@example.com>");
+    assert_eq!(client.text("RSET"), "250 OK");
     assert_eq!(proxy.handler.open_transactions(), 0);
     eventually("the upstream session closed", || {
         upstream.transcripts().len() == 1 && all_sessions_closed(&upstream)
     });
 
     // The next transaction gets a new upstream session.
-    client.send("MAIL FROM:<ann@example.com>");
-    client.send("RCPT TO:<bob@example.com>");
+    client.text("MAIL FROM:<ann@example.com>");
+    client.text("RCPT TO:<bob@example.com>");
     assert_eq!(proxy.handler.open_transactions(), 1);
-    assert_eq!(client.send("QUIT"), "221 Bye");
+    assert_eq!(client.text("QUIT"), "221 Bye");
     eventually("the second upstream session closed", || {
         upstream.transcripts().len() == 2 && all_sessions_closed(&upstream)
     });
@@ -734,9 +673,9 @@ fn a_wrapped_proxy_closes_the_upstream_session_of_a_vanished_client() {
         questions: AtomicUsize::new(0),
     };
     let proxy = serve(Config::default(), watching);
-    let mut client = Client::greeted(proxy.addr);
-    client.send("MAIL FROM:<ann@example.com>");
-    client.send("RCPT TO:<bob@example.com>");
+    let mut client = Client::ehloed(proxy.addr);
+    client.text("MAIL FROM:<ann@example.com>");
+    client.text("RCPT TO:<bob@example.com>");
     assert_eq!(proxy.handler.proxy.open_transactions(), 1);
     assert!(
         proxy.handler.questions.load(Ordering::SeqCst) >= 3,
@@ -766,9 +705,9 @@ fn the_idle_timeout_closes_an_upstream_session_nobody_ends() {
     let upstream = TestSmtpServer::start();
     let relay = Upstream::new(upstream.addr().to_string()).idle_timeout(Duration::from_millis(200));
     let proxy = serve(Config::default(), ForgetsTheEnd(PerRecipientProxy::new(relay)));
-    let mut client = Client::greeted(proxy.addr);
-    client.send("MAIL FROM:<ann@example.com>");
-    client.send("RCPT TO:<bob@example.com>");
+    let mut client = Client::ehloed(proxy.addr);
+    client.text("MAIL FROM:<ann@example.com>");
+    client.text("RCPT TO:<bob@example.com>");
     drop(client);
     eventually("the idle upstream session closed", || {
         upstream.transcripts().len() == 1 && all_sessions_closed(&upstream)

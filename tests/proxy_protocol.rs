@@ -354,21 +354,9 @@ fn off_by_default_a_header_is_just_a_bad_command() {
 #[test]
 fn implicit_tls_starts_after_the_header() {
     use std::io::{BufRead, BufReader, Write};
-    use std::sync::Arc;
 
     let server = TestSmtpServer::builder().implicit_tls().proxy_protocol().start();
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(server.certificate_der().expect("TLS is on").to_vec().into())
-        .expect("a root");
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let name = rustls::pki_types::ServerName::try_from("localhost").expect("a name");
-    let mut tls = rustls::ClientConnection::new(Arc::new(config), name).expect("a TLS client");
+    let mut tls = support::tls_clients::rustls_client(server.certificate_der().expect("TLS is on"));
     let mut burst = v2(addr(CLIENT), addr("198.51.100.1:465"));
     tls.write_tls(&mut burst).expect("the ClientHello");
     let mut tcp = TcpStream::connect(server.addr()).unwrap();
@@ -530,22 +518,12 @@ fn behind_haproxy_the_peer_is_the_client() {
 #[cfg(feature = "tls")]
 #[test]
 fn behind_haproxy_implicit_tls_passes_through() {
-    use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-
     let binary = needs_tool!("haproxy");
     let server = TestSmtpServer::builder().implicit_tls().proxy_protocol().start();
     let haproxy = HaProxy::start(&binary, server.addr(), "send-proxy-v2");
     let pem = server.certificate_pem().expect("TLS is on");
-    let parameters = TlsParameters::builder("localhost".to_string())
-        .add_root_certificate(Certificate::from_pem(pem.as_bytes()).expect("a PEM certificate"))
-        .build_rustls()
-        .expect("TLS parameters");
-    let mailer = lettre::SmtpTransport::builder_dangerous("127.0.0.1")
-        .port(haproxy.addr.port())
-        .tls(Tls::Wrapper(parameters))
-        .build();
-    let email = email("bob@example.com");
-    lettre::Transport::send(&mailer, &email).expect("lettre sends over TLS through haproxy");
+    support::tls_clients::lettre_send(haproxy.addr.port(), pem, true, support::tls_clients::verified)
+        .expect("lettre sends over TLS through haproxy");
     let message = server.wait_for_first_message();
     assert!(message.tls.is_some());
     assert!(message.proxy.is_some() && message.peer != message.proxy.unwrap());

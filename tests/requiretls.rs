@@ -3,8 +3,6 @@
 //! does not know. Python's smtplib over STARTTLS is the client.
 #![cfg(feature = "tls")]
 
-use std::process::Command;
-
 use smtp_fixture::TestSmtpServer;
 use support::Client;
 
@@ -33,18 +31,13 @@ fn requiretls_is_offered_inside_tls_and_recorded() {
     let cafile = dir.join("ca.pem");
     std::fs::write(&cafile, server.certificate_pem().expect("a certificate"))
         .expect("the certificate written");
-    let output = Command::new("python3")
-        .args(["-c", CLIENT, &server.port().to_string()])
-        .arg(&cafile)
-        .output()
-        .expect("python3 runs");
-    std::fs::remove_dir_all(&dir).expect("the temporary directory removed");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+    let run = support::python(
+        CLIENT,
+        &[server.port().to_string(), cafile.to_string_lossy().into_owned()],
     );
+    std::fs::remove_dir_all(&dir).expect("the temporary directory removed");
+    let stdout = run.stdout.as_str();
+    assert!(run.success, "{}", run.output());
     assert_eq!(stdout, "before TLS: False\ninside TLS: True\nsent\n");
     let message = server.wait_for_first_message();
     assert!(

@@ -21,8 +21,9 @@ fn available(program: &str, args: &[&str]) -> bool {
 #[test]
 fn the_web_page_in_headless_chromium() {
     if !available("chromium", &["--version"]) {
-        eprintln!("skipped: no `chromium` on PATH (.ci/run installs Debian's chromium package)");
-        return;
+        needs_tool!(Err::<(), _>(
+            "no `chromium` on PATH (.ci/run installs Debian's chromium package)".to_string()
+        ));
     }
     if !available(
         "node",
@@ -32,8 +33,9 @@ fn the_web_page_in_headless_chromium() {
             "if (typeof WebSocket !== 'function') process.exit(1)",
         ],
     ) {
-        eprintln!("skipped: no node with a built-in WebSocket (node 20.10 or later) to drive the browser");
-        return;
+        needs_tool!(Err::<(), _>(
+            "no node with a built-in WebSocket (node 20.10 or later) to drive the browser".to_string()
+        ));
     }
     let mut binary = Binary::start(&["-c", "SmtpServer", "--http", "127.0.0.1:0"], &[]);
     let mut line = String::new();

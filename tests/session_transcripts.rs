@@ -24,6 +24,9 @@ use proptest::prelude::*;
 use smtp_fixture::handlers::DebuggingServer;
 use smtp_fixture::protocol::{Decision, Question, Session, Step};
 use smtp_fixture::{Config, ConfigError, Message, Reply};
+use support::{expand, expand_str};
+
+mod support;
 
 const PEER: &str = "127.0.0.1:40000";
 const HOSTNAME: &str = "fqdn.example";
@@ -175,36 +178,6 @@ fn run_cut(config: &Config, input: &[u8], cuts: &[usize]) -> Outcome {
         start = cut;
     }
     driver.finish()
-}
-
-/// `{a*492}` in a line stands for 492 `a`s (any one byte before the `*`).
-fn expand(line: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(line.len());
-    let mut rest = line;
-    while !rest.is_empty() {
-        if let Some((byte, count, len)) = repeat_at(rest) {
-            out.extend(std::iter::repeat_n(byte, count));
-            rest = &rest[len..];
-        } else {
-            out.push(rest[0]);
-            rest = &rest[1..];
-        }
-    }
-    out
-}
-
-fn expand_str(text: &str) -> String {
-    String::from_utf8(expand(text.as_bytes())).expect("UTF-8 stays UTF-8")
-}
-
-/// `{x*N}` at the start of `text`: (x, N, length of the pattern).
-fn repeat_at(text: &[u8]) -> Option<(u8, usize, usize)> {
-    let [b'{', byte, b'*', rest @ ..] = text else {
-        return None;
-    };
-    let close = rest.iter().position(|&b| b == b'}')?;
-    let count = std::str::from_utf8(&rest[..close]).ok()?.parse().ok()?;
-    Some((*byte, count, 3 + close + 1))
 }
 
 // ---------------------------------------------------------------------------

@@ -3,19 +3,21 @@
 //! `required-features` are off without a word). Each test's name is the
 //! notice; it prints the command that runs the suites.
 
+mod support;
+
 #[cfg(not(feature = "cli"))]
 #[test]
 fn binary_suites_skipped_without_feature_cli() {
-    eprintln!(
-        "skipped: tests/cli*.rs and tests/parity_with_python.rs run the smtp-fixture binary, \
-         which is built with feature `cli`; `cargo test --all-features` runs them"
+    support::skip(
+        "tests/cli*.rs and tests/parity_with_python.rs run the smtp-fixture binary, \
+         which is built with feature `cli`; `cargo test --all-features` runs them",
     );
 }
 
 #[cfg(not(feature = "tls"))]
 #[test]
 fn tls_auth_skipped_without_feature_tls() {
-    eprintln!(
-        "skipped: tests/tls_auth.rs and tests/tls_faults.rs need feature `tls`; `cargo test --all-features` runs them"
+    support::skip(
+        "tests/tls_auth.rs and tests/tls_faults.rs need feature `tls`; `cargo test --all-features` runs them",
     );
 }

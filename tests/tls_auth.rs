@@ -3,7 +3,6 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::sync::Arc;
 use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -14,8 +13,9 @@ use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, SmtpTransport, Tokio1Executor, Transport};
 use pretty_assertions::assert_eq;
-use rustls::pki_types::ServerName;
 use smtp_fixture::{on, Reply, TestSmtpServer};
+
+mod support;
 
 fn email() -> Message {
     Message::builder()
@@ -212,18 +212,7 @@ impl Raw {
     fn starttls(self, server: &TestSmtpServer) -> Raw {
         let mut raw = self;
         assert_eq!(raw.command("STARTTLS"), "220 2.0.0 Ready to start TLS\r\n");
-        let mut roots = rustls::RootCertStore::empty();
-        roots
-            .add(server.certificate_der().expect("TLS is on").to_vec().into())
-            .expect("a root");
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("versions")
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        let name = ServerName::try_from("localhost").expect("a name");
-        let connection = rustls::ClientConnection::new(Arc::new(config), name).expect("a TLS client");
+        let connection = support::tls_clients::rustls_client(server.certificate_der().expect("TLS is on"));
         let stream = std::mem::replace(&mut raw.stream, Box::new(std::io::Cursor::new(Vec::new())));
         Raw {
             stream: Box::new(rustls::StreamOwned::new(connection, stream)),

@@ -1,24 +1,25 @@
 //! The command line, mirroring `python -m smtpd`.
 
+#[path = "smtp-fixture/config.rs"]
+mod config;
+#[path = "smtp-fixture/handler.rs"]
+mod handler;
 #[path = "smtp-fixture/tls_flags.rs"]
 mod tls_flags;
 
 use std::io::Write;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::error::{ContextKind, ContextValue};
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, ValueEnum};
-use smtp_fixture::handlers::{DebuggingServer, PureProxy, Sink};
-use smtp_fixture::protocol::{replies, Session, SessionInfo};
-use smtp_fixture::protocol::{Credentials, Mechanism};
 use smtp_fixture::server::TlsConfig;
-use smtp_fixture::testing::{
-    parse_cut_rule, parse_delay_rule, parse_disconnect_rule, parse_reply_rule, parse_reset_rule,
-    parse_silence_rule, parse_stop_reading_rule, parse_throttle_rule, Response, Script, Scripted, Trigger,
-};
-use smtp_fixture::{Config, Decision, Handler, Message, Reply, SessionLog, SmtpServer};
+use smtp_fixture::testing::{Script, Scripted};
+use smtp_fixture::{Config, Handler, SmtpServer};
+
+use config::{parse_host_port, CliError, Settings};
+use handler::CliHandler;
 
 /// An RFC 5321 SMTP server with SIZE, 8BITMIME and SMTPUTF8: the debugging
 /// server of Python's smtpd, in Rust.
@@ -224,229 +225,16 @@ enum Class {
     PureProxy,
 }
 
-/// `host:port`, `[v6]:port`; the host may be a name.
-fn parse_host_port(text: &str) -> Result<SocketAddr, String> {
-    let (host, port) = text
-        .rsplit_once(':')
-        .ok_or_else(|| format!("Bad spec (want HOST:PORT): {text}"))?;
-    let port: u16 = port.parse().map_err(|_| format!("Bad port: {text}"))?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let host = if host.is_empty() { "127.0.0.1" } else { host };
-    (host, port)
-        .to_socket_addrs()
-        .map_err(|error| format!("Bad host {host}: {error}"))?
-        .next()
-        .ok_or_else(|| format!("Bad host: {host}"))
-}
-
-/// The handler the command line runs: one of the stock kinds, plus the
-/// `-d` log.
-struct CliHandler {
-    class: Class,
-    debug: bool,
-    /// `--auth user:pass` pairs; `None` with `--auth-any`.
-    users: Option<Vec<(String, String)>>,
-    /// The relay for `-c PureProxy` (it connects only when a message comes).
-    proxy: PureProxy,
-    /// The printer for `-c DebuggingServer` (a thread of its own).
-    debugging: Option<DebuggingServer>,
-    /// `--json` and `--eml-dir`.
-    #[cfg(feature = "http")]
-    output: Output,
-}
-
-/// What `--json` and `--eml-dir` do with an accepted message.
-#[cfg(feature = "http")]
-struct Output {
-    json: bool,
-    eml_dir: Option<std::path::PathBuf>,
-    written: std::sync::atomic::AtomicU64,
-}
-
-#[cfg(feature = "http")]
-impl Output {
-    /// Prints the JSON line and writes the file, on the blocking pool.
-    async fn accepted(&self, message: &Message) {
-        let line = self.json.then(|| {
-            let parsed = mail_parser::MessageParser::default().parse(&message.data);
-            let subject = parsed.as_ref().and_then(|m| m.subject()).unwrap_or_default();
-            let message_id = parsed.as_ref().and_then(|m| m.message_id()).unwrap_or_default();
-            let mut line = serde_json::json!({
-                "From": message.envelope.mail_from,
-                "To": message.envelope.rcpt_to,
-                "Subject": subject,
-                "MessageID": message_id,
-                "Size": message.data.len(),
-                "Peer": message.session.peer.to_string(),
-                "Helo": message.session.helo,
-            })
-            .to_string();
-            line.push('\n');
-            line
-        });
-        let file = self.eml_dir.as_ref().map(|dir| {
-            let n = self.written.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-            let millis = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_millis();
-            (dir.join(format!("{millis}-{n:06}.eml")), message.data.clone())
-        });
-        if line.is_none() && file.is_none() {
-            return;
-        }
-        let _ = tokio::task::spawn_blocking(move || {
-            if let Some((path, data)) = file {
-                if let Err(error) = std::fs::write(&path, data) {
-                    eprintln!("smtp-fixture: cannot write {}: {error}", path.display());
-                }
-            }
-            if let Some(line) = line {
-                let mut out = std::io::stdout().lock();
-                let _ = out.write_all(line.as_bytes()).and_then(|()| out.flush());
-            }
-        })
-        .await;
+/// Says what is wrong with the command line and exits with status 2:
+/// with the usage line, unless the mistake is in a file it names.
+fn refuse(error: &CliError) -> ExitCode {
+    if error.is_usage() {
+        Cli::command()
+            .error(clap::error::ErrorKind::ValueValidation, error)
+            .exit()
     }
-}
-impl Handler for CliHandler {
-    async fn on_auth(&self, _session: &Session, credentials: &Credentials) -> Decision {
-        let accepted = match &self.users {
-            None => true,
-            Some(users) => users.iter().any(|(user, password)| {
-                user == credentials.username() && credentials.check_password(password)
-            }),
-        };
-        if accepted {
-            Decision::Proceed
-        } else {
-            Decision::Reply(replies::auth_invalid())
-        }
-    }
-    async fn process_message(&self, message: &Message) -> Option<Reply> {
-        let reply = self.class_reply(message).await;
-        #[cfg(feature = "http")]
-        if reply.as_ref().is_none_or(Reply::is_positive) {
-            self.output.accepted(message).await;
-        }
-        reply
-    }
-
-    fn session_log(&self, session: &SessionInfo) -> Option<Box<dyn SessionLog>> {
-        self.debug.then(|| {
-            match session.proxy {
-                Some(proxy) => eprintln!(
-                    "[session {}] connection from {} via proxy {proxy}",
-                    session.id, session.peer
-                ),
-                None => eprintln!("[session {}] connection from {}", session.id, session.peer),
-            }
-            Box::new(StderrLog { id: session.id }) as Box<dyn SessionLog>
-        })
-    }
-}
-
-impl CliHandler {
-    /// The class's own work and reply.
-    async fn class_reply(&self, message: &Message) -> Option<Reply> {
-        match self.class {
-            #[cfg(feature = "http")]
-            Class::DebuggingServer if self.output.json => None,
-            Class::DebuggingServer => match &self.debugging {
-                Some(debugging) => debugging.process_message(message).await,
-                None => None,
-            },
-            Class::SmtpServer => Sink.process_message(message).await,
-            // Boxed: the relay's client is a large state machine, and an
-            // unboxed one would make every hook's future as large, copied
-            // for every command of every session.
-            Class::PureProxy => Box::pin(self.proxy.process_message(message)).await,
-        }
-    }
-}
-
-/// `-d`: every line in and out on standard error.
-struct StderrLog {
-    id: u64,
-}
-
-impl StderrLog {
-    fn print(&self, direction: &str, bytes: &[u8]) {
-        let mut err = std::io::stderr().lock();
-        for line in String::from_utf8_lossy(bytes).lines() {
-            let _ = writeln!(err, "[session {}] {direction} {line}", self.id);
-        }
-    }
-}
-
-impl SessionLog for StderrLog {
-    fn received(&mut self, line: &[u8]) {
-        self.print("C:", line);
-    }
-    fn received_data(&mut self, line: &[u8]) {
-        self.print("C:", line);
-    }
-    fn received_cut(&mut self, start: &[u8], length: usize, _data: bool) {
-        let start = String::from_utf8_lossy(start);
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "[session {}] C: {start}... ({length} bytes, cut)", self.id);
-    }
-    fn sent(&mut self, bytes: &[u8]) {
-        self.print("S:", bytes);
-    }
-    fn note(&mut self, text: &str) {
-        self.print("--", text.as_bytes());
-    }
-}
-
-/// The scripted rules in command-line order, each with its `--times`.
-fn scripted_rules(
-    matches: &ArgMatches,
-    cli: &Cli,
-) -> Result<Vec<(Trigger, Response, Option<usize>)>, String> {
-    type Parse = fn(&str) -> Result<(Trigger, Response), String>;
-    let kinds: [(&str, &Vec<String>, Parse); 8] = [
-        ("reply", &cli.reply, parse_reply_rule),
-        ("delay", &cli.delay, parse_delay_rule),
-        ("disconnect", &cli.disconnect, parse_disconnect_rule),
-        ("throttle", &cli.throttle, parse_throttle_rule),
-        ("cut", &cli.cut, parse_cut_rule),
-        ("reset", &cli.reset, parse_reset_rule),
-        ("stop_reading", &cli.stop_reading, parse_stop_reading_rule),
-        ("silence", &cli.silence, parse_silence_rule),
-    ];
-    let mut rules = Vec::new();
-    for (id, values, parse) in kinds {
-        let indices = matches.indices_of(id).into_iter().flatten();
-        for (index, value) in indices.zip(values) {
-            let flag = id.replace('_', "-");
-            let (trigger, response) = parse(value).map_err(|e| format!("--{flag} {value:?}: {e}"))?;
-            rules.push((index, trigger, response, None));
-        }
-    }
-    rules.sort_by_key(|rule| rule.0);
-    let times = matches.indices_of("times").into_iter().flatten().zip(&cli.times);
-    for (index, &n) in times {
-        let rule = rules.iter_mut().rev().find(|rule| rule.0 < index);
-        match rule {
-            Some(rule) if rule.3.is_none() => rule.3 = Some(n),
-            Some(_) => return Err("--times given twice for one rule".to_string()),
-            None => {
-                return Err("--times must follow a rule (--reply, --delay, --disconnect, ...)".to_string())
-            }
-        }
-    }
-    Ok(rules
-        .into_iter()
-        .map(|(_, trigger, response, times)| (trigger, response, times))
-        .collect())
-}
-
-/// A usage error: the message, the usage line, exit status 2.
-fn usage_error(message: String) -> ! {
-    Cli::command()
-        .error(clap::error::ErrorKind::ValueValidation, message)
-        .exit()
+    eprintln!("smtp-fixture: {error}");
+    ExitCode::from(2)
 }
 
 /// Reads the command line; every mistake in it prints the usage and exits
@@ -465,82 +253,9 @@ fn command_line() -> ArgMatches {
 fn main() -> ExitCode {
     let matches = command_line();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
-    let rules = scripted_rules(&matches, &cli).unwrap_or_else(|error| {
-        Cli::command()
-            .error(clap::error::ErrorKind::ValueValidation, error)
-            .exit()
-    });
-    #[cfg(feature = "http")]
-    let service = cli
-        .http
-        .map(|_| smtp_fixture::service::Service::new(cli.max_messages));
-    #[cfg(feature = "http")]
-    let script = service
-        .as_ref()
-        .map_or_else(|| Arc::new(Script::default()), |service| service.script());
-    #[cfg(not(feature = "http"))]
-    let script = Arc::new(Script::default());
-    for (trigger, response, times) in rules {
-        let rule = script.add(trigger, response);
-        if let Some(times) = times {
-            let _ = rule.times(times);
-        }
-    }
-    let mut users = Vec::new();
-    for pair in &cli.auth {
-        match pair.split_once(':') {
-            Some((user, password)) => users.push((user.to_string(), password.to_string())),
-            None => usage_error(format!("--auth {pair:?}: want USER:PASS")),
-        }
-    }
-    let offer_auth = cli.auth_any || !users.is_empty();
-    let config = Config {
-        hostname: gethostname::gethostname().to_string_lossy().into_owned(),
-        data_size_limit: cli.size.unwrap_or(0),
-        enable_smtputf8: cli.smtputf8,
-        require_tls: cli.require_tls,
-        enhanced_status_codes: cli.enhanced_status_codes,
-        chunking: !cli.no_chunking,
-        dsn: !cli.no_dsn,
-        lmtp: cli.lmtp,
-        auth_mechanisms: if offer_auth {
-            Mechanism::ALL.to_vec()
-        } else {
-            Vec::new()
-        },
-        ..Config::default()
-    };
-    let config = if cli.compat {
-        config.with_reference_extensions()
-    } else {
-        config
-    };
-    let files = cli.tls_cert.as_ref().zip(cli.tls_key.as_ref());
-    let tls_on = files.is_some() || cli.tls || cli.smtps || cli.require_tls || cli.tls_faults.any();
-    let tls = tls_on.then(|| cli.tls_faults.config(files));
-    let tls = match tls.transpose() {
-        Ok(tls) => tls,
-        Err(error) => {
-            eprintln!("smtp-fixture: TLS: {error}");
-            return ExitCode::from(2);
-        }
-    };
-    // The reference's default upstream; a name is resolved at each relay.
-    let remote = cli
-        .remote
-        .map_or_else(|| "localhost:25".to_string(), |addr| addr.to_string());
-    let handler = CliHandler {
-        class: cli.class,
-        debug: cli.debug,
-        users: (!cli.auth_any).then_some(users),
-        proxy: PureProxy::new(remote.as_str()),
-        debugging: matches!(cli.class, Class::DebuggingServer).then(DebuggingServer::stdout),
-        #[cfg(feature = "http")]
-        output: Output {
-            json: cli.json,
-            eml_dir: cli.eml_dir.clone(),
-            written: std::sync::atomic::AtomicU64::new(0),
-        },
+    let settings = match Settings::from_command_line(&matches, &cli) {
+        Ok(settings) => settings,
+        Err(error) => return refuse(&error),
     };
     #[cfg(feature = "http")]
     if let Some(dir) = &cli.eml_dir {
@@ -549,16 +264,53 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    let handler = CliHandler::new(&cli, &settings);
     #[cfg(feature = "http")]
-    if let (Some(service), Some(http)) = (service, cli.http) {
+    if let Some(http) = cli.http {
+        // Service mode: the service records and holds the rules.
+        let service = smtp_fixture::service::Service::new(cli.max_messages);
+        add_rules(&service.script(), settings.rules);
         let handler = service.handler(handler);
-        return serve(&cli, config, handler, tls, &remote, Some((service, http)));
+        return serve(
+            &cli,
+            settings.config,
+            handler,
+            settings.tls,
+            &settings.remote,
+            Some((service, http)),
+        );
     }
+    let script = Arc::new(Script::default());
+    add_rules(&script, settings.rules);
     let handler = Scripted {
         inner: handler,
         script,
     };
-    serve(&cli, config, handler, tls, &remote, None)
+    serve(
+        &cli,
+        settings.config,
+        handler,
+        settings.tls,
+        &settings.remote,
+        None,
+    )
+}
+
+/// Adds the command line's rules to `script`, in order.
+fn add_rules(
+    script: &Script,
+    rules: Vec<(
+        smtp_fixture::testing::Trigger,
+        smtp_fixture::Action,
+        Option<usize>,
+    )>,
+) {
+    for (trigger, action, times) in rules {
+        let rule = script.add(trigger, action);
+        if let Some(times) = times {
+            let _ = rule.times(times);
+        }
+    }
 }
 
 #[cfg(feature = "http")]
@@ -576,13 +328,31 @@ fn serve<H: Handler>(
     remote: &str,
     http: Option<HttpSide>,
 ) -> ExitCode {
-    let mut server = match SmtpServer::new(config, handler) {
+    let server = match server(cli, config, handler, tls) {
         Ok(server) => server,
         Err(error) => {
             eprintln!("smtp-fixture: {error}");
             return ExitCode::from(2);
         }
     };
+    let runtime = match runtime(cli.threads) {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("smtp-fixture: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(cli, server, remote, http))
+}
+
+/// The SMTP server as the flags describe it (printing the TLS banner).
+fn server<H: Handler>(
+    cli: &Cli,
+    config: Config,
+    handler: H,
+    tls: Option<TlsConfig>,
+) -> Result<SmtpServer<H>, smtp_fixture::ConfigError> {
+    let mut server = SmtpServer::new(config, handler)?;
     if let Some(tls) = tls {
         eprint!("{}", cli.tls_faults.banner(&tls, cli.tls_cert.is_some()));
         server = if cli.smtps {
@@ -594,10 +364,14 @@ fn serve<H: Handler>(
     if cli.proxy_protocol {
         server = server.with_proxy_protocol(smtp_fixture::server::PROXY_HEADER_TIMEOUT);
     }
-    // One thread by default: a test server shares its machine with the client
-    // that loads it, and a single-threaded runtime never pays a cross-CPU
-    // wake-up per reply (see the README's performance section).
-    let mut builder = match cli.threads {
+    Ok(server)
+}
+
+/// One thread by default: a test server shares its machine with the client
+/// that loads it, and a single-threaded runtime never pays a cross-CPU
+/// wake-up per reply (see the README's performance section).
+fn runtime(threads: usize) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut builder = match threads {
         0 | 1 => tokio::runtime::Builder::new_current_thread(),
         threads => {
             let mut builder = tokio::runtime::Builder::new_multi_thread();
@@ -605,68 +379,71 @@ fn serve<H: Handler>(
             builder
         }
     };
-    let runtime = match builder.enable_all().build() {
-        Ok(runtime) => runtime,
+    builder.enable_all().build()
+}
+
+/// Listens, says where, and serves both sides until the stop signal.
+async fn run<H: Handler>(cli: &Cli, server: SmtpServer<H>, remote: &str, http: Option<HttpSide>) -> ExitCode {
+    let listener = match tokio::net::TcpListener::bind(cli.local).await {
+        Ok(listener) => listener,
         Err(error) => {
-            eprintln!("smtp-fixture: cannot start the runtime: {error}");
+            eprintln!("smtp-fixture: cannot listen on {}: {error}", cli.local);
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async {
-        let listener = match tokio::net::TcpListener::bind(cli.local).await {
-            Ok(listener) => listener,
-            Err(error) => {
-                eprintln!("smtp-fixture: cannot listen on {}: {error}", cli.local);
-                return ExitCode::FAILURE;
-            }
-        };
-        let addr = listener.local_addr().unwrap_or(cli.local);
-        println!("smtp-fixture: {:?} listening on {addr}", cli.class);
-        if matches!(cli.class, Class::PureProxy) {
-            println!("smtp-fixture: relaying to {remote}");
-            if !addr.ip().is_loopback() {
-                eprintln!(
-                    "smtp-fixture: warning: PureProxy on {addr} relays mail for anyone who can connect (an open relay)"
-                );
-            }
+    let addr = listener.local_addr().unwrap_or(cli.local);
+    announce(cli.class, addr, remote);
+    // One signal stops both sides.
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        stop_signal().await;
+        let _ = stop.send(true);
+    });
+    let stopped = move || {
+        let mut stopping = stopping.clone();
+        async move {
+            let _ = stopping.wait_for(|stop| *stop).await;
         }
-        // One signal stops both sides.
-        let (stop, stopping) = tokio::sync::watch::channel(false);
-        tokio::spawn(async move {
-            stop_signal().await;
-            let _ = stop.send(true);
-        });
-        let stopped = move || {
-            let mut stopping = stopping.clone();
-            async move {
-                let _ = stopping.wait_for(|stop| *stop).await;
-            }
-        };
-        let http = match http {
-            Some(http) => match start_http(http, stopped()).await {
-                Ok(task) => Some(task),
-                Err(code) => return code,
-            },
-            None => None,
-        };
-        let _ = std::io::stdout().flush();
-        // Run as a task, not in block_on itself: sessions spawned from a task
-        // go on the runtime's local queue without waking it through an eventfd.
-        let smtp = tokio::spawn(server.run(listener, stopped())).await;
-        if let Some(http) = http {
-            let _ = http.await;
+    };
+    let http = match http {
+        Some(http) => match start_http(http, stopped()).await {
+            Ok(task) => Some(task),
+            Err(code) => return code,
+        },
+        None => None,
+    };
+    let _ = std::io::stdout().flush();
+    // Run as a task, not in block_on itself: sessions spawned from a task
+    // go on the runtime's local queue without waking it through an eventfd.
+    let smtp = tokio::spawn(server.run(listener, stopped())).await;
+    if let Some(http) = http {
+        let _ = http.await;
+    }
+    match smtp {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(error)) => {
+            eprintln!("smtp-fixture: {error}");
+            ExitCode::FAILURE
         }
-        match smtp {
-            Ok(Ok(())) => ExitCode::SUCCESS,
-            Ok(Err(error)) => {
-                eprintln!("smtp-fixture: {error}");
-                ExitCode::FAILURE
-            }
-            Err(error) => {
-                eprintln!("smtp-fixture: the server task failed: {error}");
-                ExitCode::FAILURE
-            }
-        }})
+        Err(error) => {
+            eprintln!("smtp-fixture: the server task failed: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The "listening on" line the tests and scripts wait for, and for a
+/// relay where it relays (with a warning when anyone can use it).
+fn announce(class: Class, addr: SocketAddr, remote: &str) {
+    println!("smtp-fixture: {class:?} listening on {addr}");
+    if matches!(class, Class::PureProxy) {
+        println!("smtp-fixture: relaying to {remote}");
+        if !addr.ip().is_loopback() {
+            eprintln!(
+                "smtp-fixture: warning: PureProxy on {addr} relays mail for anyone who can connect (an open relay)"
+            );
+        }
+    }
 }
 
 /// Binds the HTTP side, says where it is (warning when it is reachable

@@ -38,7 +38,6 @@ mod api;
 mod fixture;
 mod mailpit;
 mod ours;
-mod recording;
 mod request;
 mod search;
 mod text;
@@ -53,7 +52,7 @@ use axum::routing::{get, put};
 use axum::Router;
 use tokio::sync::watch;
 
-pub use recording::Recorded;
+pub use crate::testing::recorder::Recorded;
 
 use crate::handler::Handler;
 use crate::testing::rules::{Script, Scripted};

@@ -23,8 +23,7 @@ use super::search::Search;
 use super::text::rfc3339;
 use super::Shared;
 use crate::testing::store::{RejectedMessage, StoreEvent};
-use crate::testing::{parse_delay_rule, parse_disconnect_rule, parse_duration, parse_reply_rule};
-use crate::testing::{LinkSource, Response as RuleResponse, Trigger};
+use crate::testing::{parse_duration, Action, LinkSource, RuleKind, Trigger};
 
 /// The longest a `wait` may be asked to wait.
 const MAX_WAIT: Duration = Duration::from_secs(600);
@@ -52,16 +51,16 @@ pub(crate) async fn rules(State(shared): State<Arc<Shared>>) -> Response {
 /// One rule of a `POST /api/v1/rules` body, in the command line's syntax:
 /// `{"reply": "RCPT TO:x@example.com=550 No such user", "times": 1}`,
 /// `{"delay": "MAIL=2s"}`, `{"disconnect": "DATA"}`.
-fn parse_rule(value: &Value) -> Result<(Trigger, RuleResponse, Option<usize>), ApiError> {
+fn parse_rule(value: &Value) -> Result<(Trigger, Action, Option<usize>), ApiError> {
     let object = value.as_object().ok_or_else(|| {
         ApiError::bad_request("a rule is a JSON object, e.g. {\"reply\": \"DATA=451 Try later\"}")
     })?;
     let mut found = None;
     for (key, value) in object {
-        let parse: fn(&str) -> Result<(Trigger, RuleResponse), String> = match key.as_str() {
-            "reply" => parse_reply_rule,
-            "delay" => parse_delay_rule,
-            "disconnect" => parse_disconnect_rule,
+        let kind = match key.as_str() {
+            "reply" => RuleKind::Reply,
+            "delay" => RuleKind::Delay,
+            "disconnect" => RuleKind::Disconnect,
             "times" => continue,
             other => {
                 return Err(ApiError::bad_request(format!(
@@ -77,7 +76,10 @@ fn parse_rule(value: &Value) -> Result<(Trigger, RuleResponse, Option<usize>), A
         let text = value
             .as_str()
             .ok_or_else(|| ApiError::bad_request(format!("`{key}` must be a string")))?;
-        found = Some(parse(text).map_err(|e| ApiError::bad_request(format!("{key} {text:?}: {e}")))?);
+        found = Some(
+            kind.parse(text)
+                .map_err(|e| ApiError::bad_request(format!("{key} {text:?}: {e}")))?,
+        );
     }
     let (trigger, response) =
         found.ok_or_else(|| ApiError::bad_request("a rule needs reply, delay or disconnect"))?;
@@ -131,7 +133,7 @@ pub(crate) async fn wait(State(shared): State<Arc<Shared>>, RawQuery(query): Raw
     let count = super::request::number(&pairs, "count", 1)?;
     let timeout = match param(&pairs, "timeout") {
         None | Some("") => Duration::from_secs(5),
-        Some(text) => parse_duration(text).map_err(ApiError::bad_request)?,
+        Some(text) => parse_duration(text).map_err(|e| ApiError::bad_request(e.to_string()))?,
     };
     if timeout > MAX_WAIT {
         return Err(ApiError::bad_request(format!(

@@ -4,8 +4,10 @@
 //! [`Handler`](crate::Handler) that records, run by the ordinary
 //! [`SmtpServer`](crate::SmtpServer) on a shared background runtime.
 
+mod action;
 mod artifacts;
 mod assertions;
+mod builder;
 mod diff;
 mod fixture;
 mod links;
@@ -14,7 +16,7 @@ pub(crate) mod message;
 mod message_data;
 pub mod on;
 mod recipients;
-mod recorder;
+pub(crate) mod recorder;
 mod report;
 mod rule_syntax;
 pub(crate) mod rules;
@@ -23,17 +25,22 @@ mod secure;
 mod snapshot;
 pub(crate) mod store;
 pub(crate) mod transcript;
+mod trigger;
 
-pub use fixture::{Builder, TestSmtpServer, TIMEOUT_ENV};
+pub use action::Action;
+#[allow(deprecated)]
+pub use action::Response;
+pub use builder::Builder;
+pub use fixture::{TestSmtpServer, TIMEOUT_ENV};
 pub use links::{Link, LinkSource};
 pub use lint::Violation;
 pub use message::{Attachment, ReceivedMessage};
 pub use message_data::MessageData;
-pub use rule_syntax::{
-    parse_cut_rule, parse_delay_rule, parse_disconnect_rule, parse_duration, parse_reply_rule,
-    parse_reset_rule, parse_silence_rule, parse_stop_reading_rule, parse_throttle_rule,
-};
-pub use rules::{Response, RuleHandle, Script, Scripted, Trigger};
+#[cfg(feature = "http")]
+pub(crate) use rule_syntax::parse_duration;
+pub use rule_syntax::{RuleKind, RuleSyntaxError};
+pub use rules::{RuleHandle, Script, Scripted};
 pub use snapshot::MASKED_HEADERS;
 pub use store::{RefusedRecipient, RejectedMessage};
 pub use transcript::{Direction, Transcript, TranscriptLine};
+pub use trigger::Trigger;

@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use crate::protocol::{Command, Message};
-pub use crate::testing::rules::Trigger;
+pub use crate::testing::Trigger;
 
 /// A client connects: replaces the `220` greeting. `421` closes the
 /// session; `554` refuses every command but QUIT (RFC 5321, 3.1).

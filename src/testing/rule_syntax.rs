@@ -1,14 +1,80 @@
-//! The command line's spelling of scripted replies, so suites in other
-//! languages can script the binary: `--reply 'RCPT TO:x@example.com=550 No'`,
-//! `--delay 'MAIL=2s'`, `--disconnect DATA`.
+//! The text form of scripted rules: how the command line (`--reply
+//! 'RCPT TO:x@example.com=550 No'`, `--delay 'MAIL=2s'`, `--disconnect
+//! DATA`) and the service's `POST /api/v1/rules` spell a rule, so that suites
+//! in other languages can script the server. One entry point,
+//! [`RuleKind::parse`], plus [`Trigger`]'s `FromStr`; both fail with a
+//! [`RuleSyntaxError`].
 
+use std::error::Error;
+use std::fmt;
 use std::time::Duration;
 
-use super::rules::{Response, Trigger, TriggerKind};
+use super::action::Action;
+use super::trigger::{Trigger, TriggerKind};
 use crate::protocol::Reply;
 
+/// Why the text form of a rule or trigger was refused. Its `Display` is
+/// the sentence the command line prints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RuleSyntaxError {
+    /// The trigger is empty.
+    EmptyTrigger,
+    /// Not a trigger at all (`two words`, `DATA now`).
+    NotATrigger {
+        /// The text given.
+        text: String,
+    },
+    /// A verb that takes an address got something else after it
+    /// (`MAIL TO:x`, `RCPT TO:`).
+    BadAddress {
+        /// The text given.
+        text: String,
+        /// What the verb takes before the address (`FROM:`, `TO:`).
+        keyword: &'static str,
+    },
+    /// No `=` between the trigger and the value.
+    MissingValue {
+        /// The text given.
+        text: String,
+        /// The form wanted, e.g. `TRIGGER=CODE TEXT`.
+        shape: &'static str,
+    },
+    /// The value after `=` is not what the rule kind takes.
+    BadValue {
+        /// The value given.
+        value: String,
+        /// What the rule kind takes, e.g. `a duration: want e.g. 2s, 500ms or 1.5`.
+        wanted: &'static str,
+    },
+}
+
+impl fmt::Display for RuleSyntaxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RuleSyntaxError::EmptyTrigger => f.write_str("empty trigger"),
+            RuleSyntaxError::NotATrigger { text } => write!(f, "not a trigger: `{text}`"),
+            RuleSyntaxError::BadAddress { text, keyword } => {
+                let verb = text
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_ascii_uppercase();
+                write!(
+                    f,
+                    "expected `{verb} {keyword}<address>` or `{verb}`, got `{text}`"
+                )
+            }
+            RuleSyntaxError::MissingValue { text, shape } => write!(f, "`{text}`: want {shape}"),
+            RuleSyntaxError::BadValue { value, wanted } => write!(f, "`{value}` is not {wanted}"),
+        }
+    }
+}
+
+impl Error for RuleSyntaxError {}
+
 impl std::str::FromStr for Trigger {
-    type Err = String;
+    type Err = RuleSyntaxError;
 
     /// The command line's spelling of a trigger (case-insensitive):
     /// `CONNECT`, `HELO` (or `EHLO`, `LHLO`), `MAIL`, `MAIL FROM:addr`,
@@ -18,19 +84,19 @@ impl std::str::FromStr for Trigger {
     /// (`VRFY`, `XCLIENT`) for that command.
     ///
     /// ```
-    /// use smtp_fixture::testing::Trigger;
+    /// use smtp_fixture::testing::{RuleSyntaxError, Trigger};
     /// let trigger: Trigger = "RCPT TO:bounce@example.com".parse().unwrap();
     /// assert_eq!(trigger.to_string(), r#"on::rcpt_to("bounce@example.com")"#);
-    /// assert!("MAIL TO:x".parse::<Trigger>().is_err());
+    /// assert!(matches!("MAIL TO:x".parse::<Trigger>(), Err(RuleSyntaxError::BadAddress { .. })));
     /// let trigger: Trigger = "MESSAGE TO:b@example.com".parse().unwrap();
     /// assert_eq!(trigger.to_string(), r#"on::delivery_to("b@example.com")"#);
     /// ```
-    fn from_str(text: &str) -> Result<Trigger, String> {
+    fn from_str(text: &str) -> Result<Trigger, RuleSyntaxError> {
         let text = text.trim();
         let (verb, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
         let verb = verb.to_ascii_uppercase();
         let rest = rest.trim();
-        let address = |keyword: &str| -> Result<Option<String>, String> {
+        let address = |keyword: &'static str| -> Result<Option<String>, RuleSyntaxError> {
             if rest.is_empty() {
                 return Ok(None);
             }
@@ -39,13 +105,14 @@ impl std::str::FromStr for Trigger {
                 .filter(|h| h.eq_ignore_ascii_case(keyword));
             match head {
                 Some(_) if rest.len() > keyword.len() => Ok(Some(rest[keyword.len()..].trim().to_string())),
-                _ => Err(format!(
-                    "expected `{verb} {keyword}<address>` or `{verb}`, got `{text}`"
-                )),
+                _ => Err(RuleSyntaxError::BadAddress {
+                    text: text.to_string(),
+                    keyword,
+                }),
             }
         };
         let kind = match verb.as_str() {
-            "" => return Err("empty trigger".to_string()),
+            "" => return Err(RuleSyntaxError::EmptyTrigger),
             "CONNECT" if rest.is_empty() => TriggerKind::Connect,
             "HELO" | "EHLO" | "LHLO" if rest.is_empty() => TriggerKind::Helo,
             "MAIL" => TriggerKind::MailFrom(address("FROM:")?),
@@ -64,83 +131,135 @@ impl std::str::FromStr for Trigger {
             {
                 TriggerKind::Command(verb.to_string())
             }
-            _ => return Err(format!("not a trigger: `{text}`")),
+            _ => {
+                return Err(RuleSyntaxError::NotATrigger {
+                    text: text.to_string(),
+                })
+            }
         };
         Ok(Trigger { kind })
     }
 }
 
-/// `TRIGGER=CODE TEXT` (`--reply`); `\n` in the text starts a new line.
+/// The kinds of rule the text form has: one command-line flag each
+/// (`--reply`, `--delay`, ...), and the field names of the service's
+/// `POST /api/v1/rules` (which takes `reply`, `delay` and `disconnect`).
 ///
 /// ```
-/// use smtp_fixture::testing::parse_reply_rule;
-/// let (trigger, response) = parse_reply_rule("DATA=451 4.3.0 Try later").unwrap();
+/// use smtp_fixture::testing::RuleKind;
+/// let (trigger, action) = RuleKind::Reply.parse("DATA=451 4.3.0 Try later").unwrap();
 /// assert_eq!(trigger.to_string(), "on::data()");
-/// assert_eq!(response.to_string(), r#""451 4.3.0 Try later""#);
+/// assert_eq!(action.to_string(), r#""451 4.3.0 Try later""#);
+/// let (_, action) = RuleKind::Delay.parse("MAIL=250ms").unwrap();
+/// assert_eq!(action.to_string(), "the normal reply after 250ms");
+/// assert!(RuleKind::Delay.parse("MAIL=soon").is_err());
 /// ```
-pub fn parse_reply_rule(text: &str) -> Result<(Trigger, Response), String> {
-    let (trigger, reply) = split_rule(text, "TRIGGER=CODE TEXT")?;
-    let reply = Reply::parse(&reply.replace("\\n", "\n"))
-        .map_err(|_| format!("`{reply}` is not a reply: want a code from 200 to 599 and a text"))?;
-    Ok((trigger, Response::from(reply)))
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RuleKind {
+    /// `TRIGGER=CODE TEXT`: that reply; `\n` in the text starts a new line.
+    Reply,
+    /// `TRIGGER=DURATION` (`2s`, `500ms`, `1.5`): the normal reply, late.
+    Delay,
+    /// `TRIGGER`: close the connection instead of replying.
+    Disconnect,
+    /// `TRIGGER=BYTES_PER_SECOND`: the normal reply trickles out.
+    Throttle,
+    /// `TRIGGER=BYTES`: only the first bytes of the reply, then close.
+    Cut,
+    /// `TRIGGER`: a TCP reset instead of the reply.
+    Reset,
+    /// `TRIGGER`: the reply, then no more reads.
+    StopReading,
+    /// `TRIGGER`: no reply and no reads (`CONNECT`: a connection that is
+    /// never greeted).
+    Silence,
 }
 
-/// `TRIGGER=DURATION` (`--delay`): the normal reply after `2s`, `500ms`, `1.5`.
-pub fn parse_delay_rule(text: &str) -> Result<(Trigger, Response), String> {
-    let (trigger, delay) = split_rule(text, "TRIGGER=DURATION")?;
-    Ok((trigger, Response::delay(parse_duration(delay)?)))
+impl RuleKind {
+    /// Every kind, in the order the command line's help lists them.
+    pub const ALL: [RuleKind; 8] = [
+        RuleKind::Reply,
+        RuleKind::Delay,
+        RuleKind::Disconnect,
+        RuleKind::Throttle,
+        RuleKind::Cut,
+        RuleKind::Reset,
+        RuleKind::StopReading,
+        RuleKind::Silence,
+    ];
+
+    /// The flag's name without dashes: `reply`, `stop-reading`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RuleKind::Reply => "reply",
+            RuleKind::Delay => "delay",
+            RuleKind::Disconnect => "disconnect",
+            RuleKind::Throttle => "throttle",
+            RuleKind::Cut => "cut",
+            RuleKind::Reset => "reset",
+            RuleKind::StopReading => "stop-reading",
+            RuleKind::Silence => "silence",
+        }
+    }
+
+    /// Reads `text` as a rule of this kind: its trigger and its action.
+    pub fn parse(self, text: &str) -> Result<(Trigger, Action), RuleSyntaxError> {
+        match self {
+            RuleKind::Reply => {
+                let (trigger, reply) = split_rule(text, "TRIGGER=CODE TEXT")?;
+                let reply =
+                    Reply::parse(&reply.replace("\\n", "\n")).map_err(|_| RuleSyntaxError::BadValue {
+                        value: reply.to_string(),
+                        wanted: "a reply: want a code from 200 to 599 and a text",
+                    })?;
+                Ok((trigger, Action::from(reply)))
+            }
+            RuleKind::Delay => {
+                let (trigger, delay) = split_rule(text, "TRIGGER=DURATION")?;
+                Ok((trigger, Action::delay(parse_duration(delay)?)))
+            }
+            RuleKind::Throttle => {
+                let (trigger, rate) = split_rule(text, "TRIGGER=BYTES_PER_SECOND")?;
+                let rate: u32 =
+                    rate.parse()
+                        .ok()
+                        .filter(|&rate| rate > 0)
+                        .ok_or_else(|| RuleSyntaxError::BadValue {
+                            value: rate.to_string(),
+                            wanted: "a rate: want bytes per second, at least 1",
+                        })?;
+                Ok((trigger, Action::throttle(rate)))
+            }
+            RuleKind::Cut => {
+                let (trigger, bytes) = split_rule(text, "TRIGGER=BYTES")?;
+                let bytes = bytes.parse().map_err(|_| RuleSyntaxError::BadValue {
+                    value: bytes.to_string(),
+                    wanted: "a number of bytes",
+                })?;
+                Ok((trigger, Action::cut_after(bytes)))
+            }
+            RuleKind::Disconnect => Ok((text.parse()?, Action::disconnect())),
+            RuleKind::Reset => Ok((text.parse()?, Action::reset())),
+            RuleKind::StopReading => Ok((text.parse()?, Action::stop_reading())),
+            RuleKind::Silence => Ok((text.parse()?, Action::silence())),
+        }
+    }
 }
 
-/// `TRIGGER` (`--disconnect`): close the connection instead of replying.
-pub fn parse_disconnect_rule(text: &str) -> Result<(Trigger, Response), String> {
-    Ok((text.parse()?, Response::disconnect()))
-}
-
-/// `TRIGGER=BYTES_PER_SECOND` (`--throttle`): the normal reply trickles out.
-pub fn parse_throttle_rule(text: &str) -> Result<(Trigger, Response), String> {
-    let (trigger, rate) = split_rule(text, "TRIGGER=BYTES_PER_SECOND")?;
-    let rate: u32 = rate
-        .parse()
-        .ok()
-        .filter(|&rate| rate > 0)
-        .ok_or_else(|| format!("`{rate}` is not a rate: want bytes per second, at least 1"))?;
-    Ok((trigger, Response::throttle(rate)))
-}
-
-/// `TRIGGER=BYTES` (`--cut`): only the first bytes of the reply, then close.
-pub fn parse_cut_rule(text: &str) -> Result<(Trigger, Response), String> {
-    let (trigger, bytes) = split_rule(text, "TRIGGER=BYTES")?;
-    let bytes = bytes
-        .parse()
-        .map_err(|_| format!("`{bytes}` is not a number of bytes"))?;
-    Ok((trigger, Response::cut_after(bytes)))
-}
-
-/// `TRIGGER` (`--reset`): a TCP reset instead of the reply.
-pub fn parse_reset_rule(text: &str) -> Result<(Trigger, Response), String> {
-    Ok((text.parse()?, Response::reset()))
-}
-
-/// `TRIGGER` (`--stop-reading`): the reply, then no more reads.
-pub fn parse_stop_reading_rule(text: &str) -> Result<(Trigger, Response), String> {
-    Ok((text.parse()?, Response::stop_reading()))
-}
-
-/// `TRIGGER` (`--silence`): no reply and no reads (`--silence CONNECT`: a
-/// connection that is never greeted).
-pub fn parse_silence_rule(text: &str) -> Result<(Trigger, Response), String> {
-    Ok((text.parse()?, Response::silence()))
-}
-
-fn split_rule<'a>(text: &'a str, shape: &str) -> Result<(Trigger, &'a str), String> {
+fn split_rule<'a>(text: &'a str, shape: &'static str) -> Result<(Trigger, &'a str), RuleSyntaxError> {
     let (trigger, value) = text
         .split_once('=')
-        .ok_or_else(|| format!("`{text}`: want {shape}"))?;
+        .ok_or_else(|| RuleSyntaxError::MissingValue {
+            text: text.to_string(),
+            shape,
+        })?;
     Ok((trigger.parse()?, value.trim()))
 }
 
-/// `2s`, `500ms`, `1.5` (seconds).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+/// `2s`, `500ms`, `1.5` (seconds): the durations of `--delay` and of the
+/// service's `timeout` parameters.
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, RuleSyntaxError> {
     let text = text.trim();
     let (number, scale) = match text.strip_suffix("ms") {
         Some(number) => (number, 0.001),
@@ -151,7 +270,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .parse::<f64>()
         .ok()
         .and_then(|n| Duration::try_from_secs_f64(n * scale).ok())
-        .ok_or_else(|| format!("`{text}` is not a duration: want e.g. 2s, 500ms or 1.5"))
+        .ok_or_else(|| RuleSyntaxError::BadValue {
+            value: text.to_string(),
+            wanted: "a duration: want e.g. 2s, 500ms or 1.5",
+        })
 }
 
 #[cfg(test)]
@@ -197,18 +319,23 @@ mod tests {
 
     #[test]
     fn rules() {
-        let (_, response) = parse_reply_rule("RCPT TO:a@b=550 5.1.1 No\\nsuch user").unwrap();
-        assert_eq!(response, Response::from(Reply::new(550, "5.1.1 No\nsuch user")));
-        assert!(parse_reply_rule("DATA=hello").is_err());
-        assert!(parse_reply_rule("DATA").is_err());
+        let (_, action) = RuleKind::Reply
+            .parse("RCPT TO:a@b=550 5.1.1 No\\nsuch user")
+            .unwrap();
+        assert_eq!(action, Action::from(Reply::new(550, "5.1.1 No\nsuch user")));
+        assert!(RuleKind::Reply.parse("DATA=hello").is_err());
+        assert!(RuleKind::Reply.parse("DATA").is_err());
         assert_eq!(
-            parse_delay_rule("MAIL=250ms").unwrap().1,
-            Response::delay(Duration::from_millis(250))
+            RuleKind::Delay.parse("MAIL=250ms").unwrap().1,
+            Action::delay(Duration::from_millis(250))
         );
         assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
         assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("-1s").is_err());
-        assert_eq!(parse_disconnect_rule("DATA").unwrap().1, Response::disconnect());
+        assert_eq!(
+            RuleKind::Disconnect.parse("DATA").unwrap().1,
+            Action::disconnect()
+        );
     }
 }

@@ -7,299 +7,22 @@ use std::ops::{Bound, RangeBounds};
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
 
 use crate::handler::Handler;
-use crate::protocol::{Command, Decision, LinkFault, Message, Reply, Session, SessionInfo};
+use crate::protocol::{Decision, LinkFault, Message, Reply, Session, SessionInfo};
 
 mod deliveries;
 
 use deliveries::report_final;
 
-type CommandPredicate = dyn Fn(&Command) -> bool + Send + Sync;
-type MessagePredicate = dyn Fn(&Message) -> bool + Send + Sync;
+pub use super::action::Action;
+pub use super::trigger::Trigger;
+pub(crate) use super::trigger::TriggerKind;
 
-/// When a rule applies. Made by the functions in [`on`](crate::on).
-#[derive(Clone)]
-pub struct Trigger {
-    pub(crate) kind: TriggerKind,
-}
-
-#[derive(Clone)]
-pub(crate) enum TriggerKind {
-    Connect,
-    Helo,
-    MailFrom(Option<String>),
-    RcptTo(Option<String>),
-    Data,
-    Auth,
-    Message(Option<Arc<MessagePredicate>>),
-    DeliveryTo(String),
-    Command(String),
-    CommandMatching(Arc<CommandPredicate>),
-}
-
-impl Trigger {
-    pub(crate) fn connect() -> Trigger {
-        Trigger {
-            kind: TriggerKind::Connect,
-        }
-    }
-    pub(crate) fn helo() -> Trigger {
-        Trigger {
-            kind: TriggerKind::Helo,
-        }
-    }
-    pub(crate) fn mail_from(address: Option<&str>) -> Trigger {
-        Trigger {
-            kind: TriggerKind::MailFrom(address.map(str::to_string)),
-        }
-    }
-    pub(crate) fn rcpt_to(address: Option<&str>) -> Trigger {
-        Trigger {
-            kind: TriggerKind::RcptTo(address.map(str::to_string)),
-        }
-    }
-    pub(crate) fn data() -> Trigger {
-        Trigger {
-            kind: TriggerKind::Data,
-        }
-    }
-    pub(crate) fn auth() -> Trigger {
-        Trigger {
-            kind: TriggerKind::Auth,
-        }
-    }
-    pub(crate) fn message(predicate: Option<Arc<MessagePredicate>>) -> Trigger {
-        Trigger {
-            kind: TriggerKind::Message(predicate),
-        }
-    }
-    pub(crate) fn delivery_to(address: &str) -> Trigger {
-        Trigger {
-            kind: TriggerKind::DeliveryTo(address.to_string()),
-        }
-    }
-    pub(crate) fn command(verb: &str) -> Trigger {
-        Trigger {
-            kind: TriggerKind::Command(verb.to_ascii_uppercase()),
-        }
-    }
-    pub(crate) fn command_matching(predicate: Arc<CommandPredicate>) -> Trigger {
-        Trigger {
-            kind: TriggerKind::CommandMatching(predicate),
-        }
-    }
-}
-
-impl fmt::Display for Trigger {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
-            TriggerKind::Connect => f.write_str("on::connect()"),
-            TriggerKind::Helo => f.write_str("on::helo()"),
-            TriggerKind::MailFrom(Some(address)) => write!(f, "on::mail_from({address:?})"),
-            TriggerKind::MailFrom(None) => f.write_str("on::any_mail_from()"),
-            TriggerKind::RcptTo(Some(address)) => write!(f, "on::rcpt_to({address:?})"),
-            TriggerKind::RcptTo(None) => f.write_str("on::any_rcpt_to()"),
-            TriggerKind::Data => f.write_str("on::data()"),
-            TriggerKind::Auth => f.write_str("on::auth()"),
-            TriggerKind::Message(None) => f.write_str("on::message()"),
-            TriggerKind::Message(Some(_)) => f.write_str("on::message_matching(..)"),
-            TriggerKind::DeliveryTo(address) => write!(f, "on::delivery_to({address:?})"),
-            TriggerKind::Command(verb) => write!(f, "on::command({verb:?})"),
-            TriggerKind::CommandMatching(_) => f.write_str("on::command_matching(..)"),
-        }
-    }
-}
-
-impl fmt::Debug for Trigger {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-/// What a rule answers: a reply, a disconnect, or the normal reply, each
-/// possibly after a delay.
-///
-/// ```
-/// use std::time::Duration;
-/// use smtp_fixture::Reply;
-/// use smtp_fixture::testing::Response;
-///
-/// let _refuse: Response = Reply::new(550, "5.1.1 No such user").into();
-/// let _slow: Response = Reply::new(250, "OK").after(Duration::from_secs(2));
-/// let _stall: Response = Response::delay(Duration::from_secs(2)); // then the normal reply
-/// let _hang_up: Response = Reply::disconnect();
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Response {
-    action: Action,
-    delay: Duration,
-    /// How the link misbehaves while the answer goes out.
-    fault: Option<LinkFault>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Action {
-    Reply(Reply),
-    Proceed,
-    Disconnect,
-    Raw(Vec<u8>),
-}
-impl Response {
-    /// Close the connection without a reply.
-    pub fn disconnect() -> Response {
-        Response {
-            action: Action::Disconnect,
-            delay: Duration::ZERO,
-            fault: None,
-        }
-    }
-
-    /// Send `bytes` instead of a reply, exactly as given: a garbled or
-    /// truncated reply, to test how a client's parser copes. The command is
-    /// not carried out.
-    ///
-    /// ```
-    /// use smtp_fixture::testing::Response;
-    /// let _truncated = Response::raw("25");
-    /// let _no_crlf = Response::raw(b"250 OK\n".to_vec());
-    /// let _bad_continuation = Response::raw("250-first\r\n354 second\r\n");
-    /// ```
-    pub fn raw(bytes: impl Into<Vec<u8>>) -> Response {
-        Response {
-            action: Action::Raw(bytes.into()),
-            delay: Duration::ZERO,
-            fault: None,
-        }
-    }
-
-    /// Wait, then give the reply the server would have given.
-    pub fn delay(delay: Duration) -> Response {
-        Response {
-            action: Action::Proceed,
-            delay,
-            fault: None,
-        }
-    }
-
-    /// The same response, after waiting `delay`.
-    pub fn after(mut self, delay: Duration) -> Response {
-        self.delay = delay;
-        self
-    }
-
-    /// The normal reply, trickling out at `bytes_per_second` (the
-    /// greeting, with [`on::connect`](crate::on::connect)): a slow link, to
-    /// test a client's read timeouts.
-    ///
-    /// ```
-    /// use smtp_fixture::{on, Response, TestSmtpServer};
-    /// let server = TestSmtpServer::start();
-    /// server.respond(on::connect(), Response::throttle(5)); // "220 ..." at 5 bytes a second
-    /// ```
-    pub fn throttle(bytes_per_second: u32) -> Response {
-        Response::delay(Duration::ZERO).throttled(bytes_per_second)
-    }
-
-    /// This response, trickling out at `bytes_per_second`.
-    pub fn throttled(self, bytes_per_second: u32) -> Response {
-        self.with_fault(LinkFault::Throttle {
-            bytes_per_second: bytes_per_second.max(1),
-        })
-    }
-
-    /// Only the first `bytes` of the normal reply, then the connection
-    /// closes: a reply cut in the middle of a line. A message whose final
-    /// reply is cut is not recorded (it is in `rejected()`).
-    pub fn cut_after(bytes: usize) -> Response {
-        Response::delay(Duration::ZERO).with_fault(LinkFault::CutAfter { bytes })
-    }
-
-    /// A TCP reset instead of the reply (the client reads "connection reset
-    /// by peer").
-    pub fn reset() -> Response {
-        Response::delay(Duration::ZERO).with_fault(LinkFault::Reset)
-    }
-
-    /// The normal reply, then the server reads nothing more, as a server
-    /// that hangs: on [`on::data`](crate::on::data), the client's writes of
-    /// the message stall once the socket buffers are full.
-    pub fn stop_reading() -> Response {
-        Response::delay(Duration::ZERO).with_fault(LinkFault::StopReading)
-    }
-
-    /// No reply and no reads, until the client gives up or the idle timeout
-    /// ends the session: with [`on::connect`](crate::on::connect), a
-    /// connection that is accepted but never greeted.
-    pub fn silence() -> Response {
-        Response::delay(Duration::ZERO).with_fault(LinkFault::Silence)
-    }
-
-    fn with_fault(mut self, fault: LinkFault) -> Response {
-        self.fault = Some(fault);
-        self
-    }
-
-    fn decision(&self) -> Decision {
-        match &self.action {
-            Action::Reply(reply) => Decision::Reply(reply.clone()),
-            Action::Proceed => Decision::Proceed,
-            Action::Disconnect => Decision::Disconnect(None),
-            Action::Raw(bytes) => Decision::Raw(bytes.clone()),
-        }
-    }
-}
-
-impl fmt::Display for Response {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.action, self.fault) {
-            (_, Some(LinkFault::Reset)) => f.write_str("a TCP reset")?,
-            (_, Some(LinkFault::Silence)) => f.write_str("silence")?,
-            (Action::Reply(reply), _) => write!(f, "{:?}", reply.to_string())?,
-            (Action::Proceed, _) => f.write_str("the normal reply")?,
-            (Action::Disconnect, _) => f.write_str("a disconnect")?,
-            (Action::Raw(bytes), _) => write!(f, "raw bytes {:?}", String::from_utf8_lossy(bytes))?,
-        }
-        match self.fault {
-            Some(LinkFault::Throttle { bytes_per_second }) => write!(f, " at {bytes_per_second} bytes/s")?,
-            Some(LinkFault::CutAfter { bytes }) => write!(f, " cut after {bytes} bytes")?,
-            Some(LinkFault::StopReading) => f.write_str(", then no more reads")?,
-            _ => {}
-        }
-        if !self.delay.is_zero() {
-            write!(f, " after {:?}", self.delay)?;
-        }
-        Ok(())
-    }
-}
-
-impl From<Reply> for Response {
-    fn from(reply: Reply) -> Response {
-        Response {
-            action: Action::Reply(reply),
-            delay: Duration::ZERO,
-            fault: None,
-        }
-    }
-}
-
-impl Reply {
-    /// Close the connection without a reply (for [`TestSmtpServer::respond`](crate::TestSmtpServer::respond)).
-    pub fn disconnect() -> Response {
-        Response::disconnect()
-    }
-
-    /// This reply, sent after waiting `delay` (for [`TestSmtpServer::respond`](crate::TestSmtpServer::respond)).
-    pub fn after(self, delay: Duration) -> Response {
-        Response::from(self).after(delay)
-    }
-}
-
-/// One scripted rule: a trigger, a response, and its counters.
+/// One scripted rule: a trigger, an action, and its counters.
 struct Rule {
     trigger: Trigger,
-    response: Response,
+    action: Action,
     /// Where the test added it, for the report of an unmet expectation.
     added_at: &'static Location<'static>,
     /// How many times the rule may still fire in all (`usize::MAX`: always).
@@ -327,7 +50,7 @@ impl Rule {
     }
 
     fn describe(&self) -> String {
-        format!("respond({}, {})", self.trigger, self.response)
+        format!("respond({}, {})", self.trigger, self.action)
     }
 
     /// What an unmet expectation says: the rule, where it was added, what
@@ -412,10 +135,10 @@ impl Script {
 
     /// Adds a rule after the existing ones.
     #[track_caller]
-    pub fn add(&self, trigger: Trigger, response: impl Into<Response>) -> RuleHandle {
+    pub fn add(&self, trigger: Trigger, action: impl Into<Action>) -> RuleHandle {
         let rule = Arc::new(Rule {
             trigger,
-            response: response.into(),
+            action: action.into(),
             added_at: Location::caller(),
             times: AtomicUsize::new(usize::MAX),
             hits: AtomicUsize::new(0),
@@ -429,7 +152,7 @@ impl Script {
         RuleHandle { rule }
     }
 
-    /// Every rule as (trigger, response, hits, uses left; `None`: no
+    /// Every rule as (trigger, action, hits, uses left; `None`: no
     /// limit), in order: what the service's `GET /api/v1/rules` lists.
     #[cfg_attr(not(feature = "http"), allow(dead_code))]
     pub(crate) fn list(&self) -> Vec<(String, String, usize, Option<usize>)> {
@@ -440,7 +163,7 @@ impl Script {
                 let hits = rule.hits.load(Ordering::SeqCst);
                 let times = rule.times.load(Ordering::SeqCst);
                 let left = (times != usize::MAX).then(|| times.saturating_sub(hits));
-                (rule.trigger.to_string(), rule.response.to_string(), hits, left)
+                (rule.trigger.to_string(), rule.action.to_string(), hits, left)
             })
             .collect()
     }
@@ -464,8 +187,8 @@ impl Script {
             .collect()
     }
 
-    /// The response of the first rule that matches and has uses left.
-    fn first_match(&self, matches: impl Fn(&TriggerKind) -> bool) -> Option<Response> {
+    /// The action of the first rule that matches and has uses left.
+    fn first_match(&self, matches: impl Fn(&TriggerKind) -> bool) -> Option<Action> {
         if !self.any.load(Ordering::Relaxed) {
             return None;
         }
@@ -473,7 +196,7 @@ impl Script {
         rules
             .iter()
             .find(|rule| matches(&rule.trigger.kind) && rule.claim())
-            .map(|rule| rule.response.clone())
+            .map(|rule| rule.action.clone())
     }
 
     async fn decide(
@@ -483,19 +206,7 @@ impl Script {
     ) -> Decision {
         match self.first_match(matches) {
             None => normal.await,
-            Some(response) => {
-                if !response.delay.is_zero() {
-                    tokio::time::sleep(response.delay).await;
-                }
-                let decision = match response.action {
-                    Action::Proceed => normal.await,
-                    _ => response.decision(),
-                };
-                match response.fault {
-                    Some(fault) => Decision::Fault(fault, Box::new(decision)),
-                    None => decision,
-                }
-            }
+            Some(action) => action.carry_out(normal).await,
         }
     }
 }

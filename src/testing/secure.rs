@@ -7,7 +7,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::fixture::Builder;
+use super::builder::Builder;
 use crate::protocol::auth::{Credentials, Mechanism};
 #[cfg(feature = "tls")]
 use crate::server::{TlsConfig, TlsFaults, TlsVersion, Validity};

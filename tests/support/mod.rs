@@ -1,17 +1,45 @@
-//! Shared by the integration tests: a raw SMTP client over a real socket,
-//! and the command-line binary started on a free port.
+//! Shared by the integration tests: the one raw SMTP client over a real
+//! socket, the one port helper, the `expand` notation of long lines, the
+//! Python runner and the skips, and the command-line binary started on a
+//! free port.
 
 // Each test binary compiles this module and uses a different part of it.
 #![allow(dead_code)]
 
 pub mod tls_clients;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 #[cfg(feature = "cli")]
 use std::process::{Child, ChildStderr, ChildStdout};
 use std::process::{Command, Stdio};
 use std::time::Duration;
+
+/// How long a read waits by default.
+const READ_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A reply that may not come, as [`Client::read_reply`] tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Got {
+    /// Nothing was expected (a data line after a 354).
+    Nothing,
+    /// The reply lines, CRLF removed.
+    Reply(Vec<String>),
+    /// The server closed the connection.
+    Closed,
+    /// No reply within the time allowed.
+    Silent,
+}
+
+impl Got {
+    /// The reply code of the last line, if a reply came.
+    pub fn code(&self) -> Option<u16> {
+        match self {
+            Got::Reply(lines) => lines.last()?.get(..3)?.parse().ok(),
+            _ => None,
+        }
+    }
+}
 
 /// A line-at-a-time SMTP client: bytes exactly as given, replies as text.
 pub struct Client {
@@ -25,9 +53,14 @@ pub struct Client {
 impl Client {
     /// Connects without reading the greeting.
     pub fn connect(addr: SocketAddr) -> Client {
-        let stream = TcpStream::connect(addr).expect("connect");
+        let stream = TcpStream::connect(addr).unwrap_or_else(|error| panic!("connect to {addr}: {error}"));
+        Client::from_stream(stream)
+    }
+
+    /// A client on a socket already connected (the greeting unread).
+    pub fn from_stream(stream: TcpStream) -> Client {
         stream
-            .set_read_timeout(Some(Duration::from_secs(20)))
+            .set_read_timeout(Some(READ_TIMEOUT))
             .expect("a read timeout");
         let _ = stream.set_nodelay(true);
         let reader = BufReader::new(stream.try_clone().expect("clone the socket"));
@@ -50,17 +83,35 @@ impl Client {
         client
     }
 
-    /// One line, CRLF included; empty once the server has closed.
+    /// Connects, reads the 220 greeting and says `EHLO client.test`, which
+    /// must get a 250.
+    pub fn ehloed(addr: SocketAddr) -> Client {
+        let mut client = Client::greeted(addr);
+        let ehlo = client.command("EHLO client.test");
+        assert!(ehlo.starts_with("250"), "EHLO: {ehlo:?}");
+        client
+    }
+
+    /// How long each read waits from now on (default 20 s).
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.writer
+            .set_read_timeout(Some(timeout))
+            .expect("a read timeout");
+    }
+
+    /// One line, CRLF included (bytes that are not UTF-8 shown as U+FFFD);
+    /// empty once the server has closed or the read timed out.
     pub fn line(&mut self) -> String {
-        let mut line = String::new();
-        let _ = self.reader.read_line(&mut line);
-        line
+        let mut line = Vec::new();
+        let _ = self.reader.read_until(b'\n', &mut line);
+        String::from_utf8_lossy(&line).into_owned()
     }
 
     /// One reply with its continuation lines; `None` if the server closed.
     pub fn try_reply(&mut self) -> Option<String> {
         let mut all = String::new();
-        loop {
+        // A reply of more than 200 lines is not one a server under test sends.
+        for _ in 0..200 {
             let line = self.line();
             if line.is_empty() {
                 return None;
@@ -70,6 +121,7 @@ impl Client {
                 return Some(all);
             }
         }
+        panic!("endless reply: {all:?}");
     }
 
     /// One reply with its continuation lines.
@@ -78,9 +130,49 @@ impl Client {
             .expect("a reply, but the server closed the connection")
     }
 
+    /// One reply as its lines, CRLF removed.
+    pub fn reply_lines(&mut self) -> Vec<String> {
+        self.reply().lines().map(str::to_string).collect()
+    }
+
+    /// One reply within `timeout`, telling a closed connection (or a last
+    /// line without its LF) from a silent server.
+    pub fn read_reply(&mut self, timeout: Duration) -> Got {
+        self.set_timeout(timeout);
+        let mut lines = Vec::new();
+        for _ in 0..200 {
+            let mut line = Vec::new();
+            match self.reader.read_until(b'\n', &mut line) {
+                Ok(0) => return Got::Closed,
+                Ok(_) => {}
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    return Got::Silent
+                }
+                Err(_) => return Got::Closed,
+            }
+            if !line.ends_with(b"\n") {
+                return Got::Closed;
+            }
+            let text = String::from_utf8_lossy(&line)
+                .trim_end_matches(['\r', '\n'])
+                .to_string();
+            let last = text.as_bytes().get(3) != Some(&b'-');
+            lines.push(text);
+            if last {
+                return Got::Reply(lines);
+            }
+        }
+        panic!("endless reply: {lines:?}");
+    }
+
     /// Writes `bytes` as they are.
     pub fn send(&mut self, bytes: &[u8]) {
         self.writer.write_all(bytes).expect("write");
+    }
+
+    /// Writes `bytes` as they are; `false` when the connection is gone.
+    pub fn try_send(&mut self, bytes: &[u8]) -> bool {
+        self.writer.write_all(bytes).is_ok()
     }
 
     /// Sends `line` with CRLF and returns the reply.
@@ -101,16 +193,67 @@ impl Client {
         self.command(line)[..3].parse().expect("a reply code")
     }
 
-    /// Everything until the server closes.
-    pub fn rest(&mut self) -> String {
-        let mut rest = String::new();
-        let _ = self.reader.read_to_string(&mut rest);
-        rest
+    /// One reply's code (of its last line).
+    pub fn reply_code(&mut self) -> u16 {
+        let reply = self.reply();
+        let last = reply.lines().last().unwrap_or_default();
+        last.get(..3)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or_else(|| panic!("no reply code in {reply:?}"))
     }
 
-    /// Whether the server has closed (nothing more to read).
+    /// Writes `bytes` as they are and returns the code of the reply.
+    pub fn send_code(&mut self, bytes: &[u8]) -> u16 {
+        self.send(bytes);
+        self.reply_code()
+    }
+
+    /// Sends `line` with CRLF and returns the reply's code (of its last
+    /// line) and lines, CRLF removed.
+    pub fn code_and_lines(&mut self, line: &str) -> (u16, Vec<String>) {
+        self.send(format!("{line}\r\n").as_bytes());
+        let lines = self.reply_lines();
+        let code = lines
+            .last()
+            .and_then(|l| l.get(..3))
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        (code, lines)
+    }
+
+    /// Sends `line` with CRLF and returns the reply as text: its lines
+    /// joined with `\n`, CRLF removed.
+    pub fn text(&mut self, line: &str) -> String {
+        self.send(format!("{line}\r\n").as_bytes());
+        self.reply_lines().join("\n")
+    }
+
+    /// DATA, which must get 354, then `wire` as it is (dot-stuffed, with
+    /// the final dot): the final reply as [`text`](Client::text).
+    pub fn data(&mut self, wire: &[u8]) -> String {
+        let go = self.text("DATA");
+        assert!(go.starts_with("354"), "{go}");
+        self.send(wire);
+        self.reply_lines().join("\n")
+    }
+
+    /// Everything until the server closes.
+    pub fn rest(&mut self) -> String {
+        let mut rest = Vec::new();
+        let _ = self.reader.read_to_end(&mut rest);
+        String::from_utf8_lossy(&rest).into_owned()
+    }
+
+    /// Whether the server has closed: the next read finds the end of the
+    /// stream (or a reset). A line instead, or no answer within the read
+    /// timeout, is `false`.
     pub fn closed(&mut self) -> bool {
-        self.line().is_empty()
+        let mut line = Vec::new();
+        match self.reader.read_until(b'\n', &mut line) {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(e) => !matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+        }
     }
 
     /// EHLO, MAIL, RCPT, DATA, then `body` as is (it must end the data);
@@ -123,6 +266,38 @@ impl Client {
         self.send(body);
         self.reply()
     }
+}
+
+/// The tables' notation for long lines: `{a*492}` stands for 492 `a`s (any
+/// one byte before the `*`; anything else is kept as it is).
+pub fn expand(line: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(line.len());
+    let mut rest = line;
+    while !rest.is_empty() {
+        if let Some((byte, count, len)) = repeat_at(rest) {
+            out.extend(std::iter::repeat_n(byte, count));
+            rest = &rest[len..];
+        } else {
+            out.push(rest[0]);
+            rest = &rest[1..];
+        }
+    }
+    out
+}
+
+/// [`expand`] of UTF-8 text.
+pub fn expand_str(text: &str) -> String {
+    String::from_utf8(expand(text.as_bytes())).expect("UTF-8 stays UTF-8")
+}
+
+/// `{x*N}` at the start of `text`: (x, N, length of the pattern).
+fn repeat_at(text: &[u8]) -> Option<(u8, usize, usize)> {
+    let [b'{', byte, b'*', rest @ ..] = text else {
+        return None;
+    };
+    let close = rest.iter().position(|&b| b == b'}')?;
+    let count = std::str::from_utf8(&rest[..close]).ok()?.parse().ok()?;
+    Some((*byte, count, 3 + close + 1))
 }
 
 /// A port that was free a moment ago.
@@ -212,6 +387,59 @@ impl Drop for Binary {
     }
 }
 
+/// What a `python3 -c` script did.
+#[derive(Debug)]
+pub struct PythonRun {
+    /// Whether it exited with status 0.
+    pub success: bool,
+    /// Its standard output.
+    pub stdout: String,
+    /// Its standard error.
+    pub stderr: String,
+}
+
+impl PythonRun {
+    /// Standard output, then standard error.
+    pub fn output(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+/// Runs `script` with `python3 -c`, `args` as its arguments and nothing on
+/// standard input. Call [`needs_python!`] first.
+pub fn python<S: AsRef<std::ffi::OsStr>>(script: &str, args: &[S]) -> PythonRun {
+    let output = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("python3 runs");
+    PythonRun {
+        success: output.status.success(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// [`python`], which must succeed: its standard output.
+#[track_caller]
+pub fn python_ok<S: AsRef<std::ffi::OsStr>>(script: &str, args: &[S]) -> String {
+    let run = python(script, args);
+    assert!(run.success, "the Python script failed:\n{}", run.output());
+    run.stdout
+}
+
+/// Says that the running test is skipped, and why: `SKIPPED <test>: <why>`,
+/// written straight to the process's standard error. libtest captures only
+/// what `print!`/`eprint!` write, and shows it only for a failing test, so
+/// an `eprintln!` skip would be silent in a plain `cargo test`.
+pub fn skip(why: &str) {
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    let _ = writeln!(std::io::stderr().lock(), "SKIPPED {test}: {why}");
+}
+
 /// Set by `.ci/run`: a test that needs Python fails instead of skipping.
 pub const REQUIRE_PYTHON_ENV: &str = "SMTP_FIXTURE_REQUIRE_PYTHON";
 
@@ -255,7 +483,7 @@ macro_rules! needs_python {
             if std::env::var_os($crate::support::REQUIRE_PYTHON_ENV).is_some() {
                 panic!("{why}, and {} is set", $crate::support::REQUIRE_PYTHON_ENV);
             }
-            eprintln!("SKIPPED: {why}");
+            $crate::support::skip(&why);
             return;
         }
     };
@@ -301,7 +529,7 @@ pub fn tool(name: &str) -> Result<std::path::PathBuf, String> {
         })
 }
 
-/// The tool's path, or returns from the test saying `SKIPPED: <why>`, unless
+/// The tool's path, or returns from the test saying `SKIPPED <test>: <why>`, unless
 /// `.ci/run` asked for tools to be required. Takes a program name, or any
 /// `Result<T, String>` (a tool found and usable, or why not):
 /// `let swaks = needs_tool!("swaks");`.
@@ -317,7 +545,7 @@ macro_rules! needs_tool {
                 if std::env::var_os($crate::support::REQUIRE_TOOLS_ENV).is_some() {
                     panic!("{why}, and {} is set", $crate::support::REQUIRE_TOOLS_ENV);
                 }
-                eprintln!("SKIPPED: {why}");
+                $crate::support::skip(&why);
                 return;
             }
         }

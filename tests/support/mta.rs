@@ -14,7 +14,7 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use smtp_fixture::testing::{Builder, Transcript};
-use smtp_fixture::{ReceivedMessage, TestSmtpServer};
+use smtp_fixture::{on, ReceivedMessage, Reply, TestSmtpServer};
 
 /// How long an MTA gets to deliver: bounded, never asserted (a queue run
 /// on a busy two-core machine can take seconds).
@@ -433,4 +433,137 @@ pub fn wait_for_delivery(
         }
         sleep(Duration::from_millis(25));
     }
+}
+
+// ---------------------------------------------------------------------------
+// The scenarios every MTA goes through
+// ---------------------------------------------------------------------------
+
+/// An MTA relaying everything to one fixture, as the [`Scenario`]s drive
+/// it, with what differs from one MTA to the next.
+pub trait Mta: Sized {
+    /// Its host name: its EHLO, and the `by` of its Received header.
+    const HOSTNAME: &'static str;
+    /// What its Received header says from `by` on (`by postfix.test (Postfix)`).
+    const RECEIVED_BY: &'static str;
+    /// Lines its bounce of a recipient the fixture refused contains (its
+    /// own spelling of ENVID, ORCPT and the status).
+    const BOUNCE: &'static [&'static str];
+    /// Lines its notice contains when the fixture has no DSN and the
+    /// submission asked for NOTIFY=SUCCESS.
+    const NOTICE: &'static [&'static str];
+
+    /// The program, or why it cannot run here.
+    fn find() -> Result<PathBuf, String>;
+    /// An instance of its own, relaying to `server`.
+    fn relaying_to(binary: PathBuf, server: &TestSmtpServer) -> Self;
+    /// Hands it `submission`, which it must take.
+    fn submit(&self, submission: &Submission);
+    /// Waits until `server` has `count` messages from it (nudging its queue).
+    fn wait_for_delivery(&self, server: &TestSmtpServer, count: usize) -> Vec<ReceivedMessage>;
+    /// Its own checks of the message relayed with the DSN requests: 8-bit
+    /// handling, ORCPT, DATA or BDAT.
+    fn check_relayed(server: &TestSmtpServer, message: &ReceivedMessage);
+    /// Its own checks of the SMTPUTF8 message.
+    fn check_utf8(message: &ReceivedMessage);
+}
+
+/// What happens to a submission, for each MTA.
+#[derive(Debug, Clone, Copy)]
+pub enum Scenario {
+    /// Relayed byte for byte with the DSN requests.
+    RelaysWithDsn,
+    /// A recipient the fixture refuses is bounced to the sender with the
+    /// ENVID, the ORCPT and the headers only (RET=HDRS).
+    BouncesARefusedRecipient,
+    /// A fixture without DSN gets no DSN parameters, and the sender a
+    /// notice.
+    WithoutDsnAtTheFixture,
+    /// SMTPUTF8 passed on to a fixture that announces it.
+    PassesSmtputf8,
+}
+
+/// Runs `scenario` with the MTA `M` (skipped, saying why, without it).
+pub fn scenario<M: Mta>(scenario: Scenario) {
+    let binary = crate::needs_tool!(M::find());
+    let server = match scenario {
+        Scenario::RelaysWithDsn | Scenario::BouncesARefusedRecipient => fixture().start(),
+        Scenario::WithoutDsnAtTheFixture => fixture().dsn(false).start(),
+        Scenario::PassesSmtputf8 => fixture().enable_smtputf8(true).start(),
+    };
+    if let Scenario::BouncesARefusedRecipient = scenario {
+        server.respond(
+            on::rcpt_to("ann@example.com"),
+            Reply::new(550, "5.1.1 No such user here"),
+        );
+    }
+    let mta = M::relaying_to(binary, &server);
+    let submission = match scenario {
+        Scenario::PassesSmtputf8 => Submission::utf8(),
+        _ => Submission::with_dsn(),
+    };
+    mta.submit(&submission);
+    match scenario {
+        Scenario::RelaysWithDsn => {
+            let message = mta.wait_for_delivery(&server, 1).remove(0);
+            assert_eq!(message.helo, M::HOSTNAME);
+            assert_relayed_unchanged(&message, M::RECEIVED_BY, &submission.message);
+            assert_envelope_and_dsn(&message);
+            M::check_relayed(&server, &message);
+            let transcript = server.transcript_of(&message).expect("its session");
+            assert_eq!(commands(&transcript, "EHLO"), [format!("EHLO {}", M::HOSTNAME)]);
+        }
+        Scenario::BouncesARefusedRecipient => {
+            let messages = mta.wait_for_delivery(&server, 2);
+            let relayed = from(&messages, "shop@example.com", "the message for the others");
+            assert_eq!(relayed.envelope.rcpt_to, ["bob@example.com", "carol@example.com"]);
+            assert_relayed_unchanged(relayed, M::RECEIVED_BY, &submission.message);
+            let bounce = from(&messages, "<>", "a bounce (MAIL FROM:<>)");
+            assert_eq!(bounce.envelope.rcpt_to, ["shop@example.com"]);
+            let report = assert_report(bounce, M::BOUNCE);
+            assert!(
+                !report.contains("last line"),
+                "RET=HDRS: the body is not returned:\n{report}"
+            );
+        }
+        Scenario::WithoutDsnAtTheFixture => {
+            let messages = mta.wait_for_delivery(&server, 2);
+            let relayed = from(&messages, "shop@example.com", "the message");
+            assert_relayed_unchanged(relayed, M::RECEIVED_BY, &submission.message);
+            assert!(relayed.envelope.dsn.ret.is_none() && relayed.envelope.dsn.envid.is_none());
+            assert!(relayed.envelope.rcpt_options.is_empty(), "{:?}", relayed.envelope);
+            let notice = from(&messages, "<>", "a delivery status notification (MAIL FROM:<>)");
+            assert_eq!(notice.envelope.rcpt_to, ["shop@example.com"]);
+            assert_report(notice, M::NOTICE);
+        }
+        Scenario::PassesSmtputf8 => {
+            let message = mta.wait_for_delivery(&server, 1).remove(0);
+            assert_eq!(message.envelope.mail_from, UTF8_SENDER);
+            assert_eq!(message.envelope.rcpt_to, [UTF8_RECIPIENT]);
+            assert!(message.envelope.smtputf8(), "{:?}", message.envelope);
+            assert_relayed_unchanged(&message, M::RECEIVED_BY, &submission.message);
+            assert_eq!(message.subject().as_deref(), Some("Grüße aus Köln"));
+            M::check_utf8(&message);
+        }
+    }
+}
+
+/// The message of `messages` from `sender`.
+#[track_caller]
+fn from<'m>(messages: &'m [ReceivedMessage], sender: &str, what: &str) -> &'m ReceivedMessage {
+    messages
+        .iter()
+        .find(|m| m.envelope.mail_from == sender)
+        .unwrap_or_else(|| panic!("{what}: no message from {sender}"))
+}
+
+/// The delivery report in `message`, which must contain every line of
+/// `expected`.
+#[track_caller]
+fn assert_report(message: &ReceivedMessage, expected: &[&str]) -> String {
+    let report = String::from_utf8_lossy(&message.data).into_owned();
+    for expected in expected {
+        assert!(report.contains(expected), "no {expected:?} in:\n{report}");
+    }
+    report
 }

@@ -5,7 +5,6 @@
 
 use std::error::Error;
 use std::io::Write;
-use std::process::Command;
 use std::time::Duration;
 
 use lettre::message::Mailbox;
@@ -58,6 +57,23 @@ pub fn lettre_send(
         .timeout(Some(Duration::from_secs(20)))
         .build();
     mailer.send(&email()).map(drop).map_err(|error| describe(&error))
+}
+
+/// A rustls client (ring, TLS 1.2 and 1.3) for `localhost` that trusts
+/// `ca_der` only: for raw sessions over TLS, where lettre would hide the
+/// bytes.
+#[cfg(feature = "tls")]
+pub fn rustls_client(ca_der: &[u8]) -> rustls::ClientConnection {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca_der.to_vec().into()).expect("a root");
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from("localhost").expect("a name");
+    rustls::ClientConnection::new(std::sync::Arc::new(config), name).expect("a TLS client")
 }
 
 /// TLS parameters as they are: the certificate is verified.
@@ -115,20 +131,13 @@ except Exception as error:
 pub fn python_send(port: u16, ca_pem: &str, mode: &str, options: &[&str]) -> String {
     let mut ca = tempfile::NamedTempFile::new().expect("a temporary file");
     ca.write_all(ca_pem.as_bytes()).expect("write the CA");
-    let output = Command::new("python3")
-        .arg("-c")
-        .arg(PYTHON_CLIENT)
-        .arg(port.to_string())
-        .arg(ca.path())
-        .arg(mode)
-        .args(options)
-        .output()
-        .expect("python3 runs");
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
+    let mut args = vec![
+        port.to_string(),
+        ca.path().to_string_lossy().into_owned(),
+        mode.to_string(),
+    ];
+    args.extend(options.iter().map(|option| option.to_string()));
+    super::python(PYTHON_CLIENT, &args).output()
 }
 
 /// A fresh self-signed certificate for `localhost` written to `dir` as
@@ -145,6 +154,18 @@ pub fn self_signed_files(dir: &std::path::Path) -> (String, String, String) {
         key.to_string_lossy().into_owned(),
         generated.cert.pem(),
     )
+}
+
+/// Fails unless Python's client saw the connection end inside the TLS
+/// handshake: `SSLEOFError` ("EOF occurred in violation of protocol"), or,
+/// with the OpenSSL 3.0 of Debian's Python 3.11, `SSLZeroReturnError`
+/// ("TLS/SSL connection has been closed (EOF)").
+#[track_caller]
+pub fn assert_python_saw_eof(output: &str) {
+    let eof = (output.contains("ERROR SSLEOFError")
+        && output.contains("EOF occurred in violation of protocol"))
+        || output.contains("ERROR SSLZeroReturnError TLS/SSL connection has been closed (EOF)");
+    assert!(eof, "expected an EOF in the TLS handshake, got: {output}");
 }
 
 #[track_caller]

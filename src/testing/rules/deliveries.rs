@@ -2,7 +2,7 @@
 //! what the final answer refused, for `refused_recipients()` and
 //! `rejected()`.
 
-use super::{refusal, same_address, Action, Refusals, Script, TriggerKind};
+use super::{refusal, same_address, Refusals, Script, TriggerKind};
 use crate::protocol::{Decision, Message, Reply, Session};
 
 impl Script {
@@ -20,22 +20,12 @@ impl Script {
                 TriggerKind::DeliveryTo(rule) => same_address(rule, recipient),
                 _ => false,
             };
-            let Some(response) = self.first_match(matches) else {
+            let Some(action) = self.first_match(matches) else {
                 continue;
             };
-            if !response.delay.is_zero() {
-                tokio::time::sleep(response.delay).await;
-            }
-            decision = match response.action {
-                Action::Reply(ref reply) => {
-                    decision.with_recipient_reply(recipients.len(), index, reply.clone())
-                }
-                Action::Proceed => decision,
-                _ => response.decision(),
-            };
-            if let Some(fault) = response.fault {
-                decision = Decision::Fault(fault, Box::new(decision));
-            }
+            decision = action
+                .carry_out_for_recipient(decision, recipients.len(), index)
+                .await;
         }
         decision
     }
