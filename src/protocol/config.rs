@@ -202,12 +202,12 @@ impl Config {
     }
 
     /// Whether PIPELINING is announced: asked for, or implied by LMTP.
-    pub fn announces_pipelining(&self) -> bool {
+    pub(crate) fn announces_pipelining(&self) -> bool {
         self.pipelining || self.lmtp
     }
 
     /// Whether ENHANCEDSTATUSCODES is on: asked for, or implied by LMTP.
-    pub fn announces_enhanced_status_codes(&self) -> bool {
+    pub(crate) fn announces_enhanced_status_codes(&self) -> bool {
         self.enhanced_status_codes || self.lmtp
     }
 

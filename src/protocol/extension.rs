@@ -13,14 +13,6 @@ use super::reply::Reply;
 /// in any case. The server builds its list from the configuration
 /// ([`extensions`]); the proxies' client reads the upstream's list with
 /// [`Extension::from_ehlo`].
-///
-/// ```
-/// use smtp_fixture::protocol::Extension;
-///
-/// assert_eq!(Extension::Size(Some(1000)).to_string(), "SIZE 1000");
-/// assert_eq!(Extension::parse("auth plain LOGIN"), Extension::Auth(vec!["PLAIN".into(), "LOGIN".into()]));
-/// assert_eq!(Extension::parse("X-EXPS GSSAPI"), Extension::Other("X-EXPS GSSAPI".into()));
-/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Extension {
@@ -85,12 +77,6 @@ impl Extension {
 
     /// The extensions of a positive EHLO reply: every line but the first,
     /// which is the server's name.
-    ///
-    /// ```
-    /// use smtp_fixture::{protocol::Extension, Reply};
-    /// let reply = Reply::multiline(250, ["mx.test", "SIZE", "8bitmime"]);
-    /// assert_eq!(Extension::from_ehlo(&reply), [Extension::Size(None), Extension::EightBitMime]);
-    /// ```
     pub fn from_ehlo(reply: &Reply) -> Vec<Extension> {
         reply
             .lines()
@@ -132,15 +118,6 @@ impl fmt::Display for Extension {
 
 /// The EHLO reply before TLS and AUTH: the hostname, then one line per
 /// extension.
-///
-/// ```
-/// use smtp_fixture::{Config, protocol::extension::ehlo_reply};
-/// let reply = ehlo_reply(&Config { hostname: "mx.test".into(), ..Config::default() });
-/// assert_eq!(
-///     reply.lines(),
-///     ["mx.test", "SIZE 33554432", "8BITMIME", "PIPELINING", "DSN", "CHUNKING", "BINARYMIME", "HELP"]
-/// );
-/// ```
 #[cfg(test)]
 pub fn ehlo_reply(config: &Config) -> Reply {
     ehlo_reply_for(config, false, false)
@@ -378,5 +355,47 @@ mod tests {
         }
         // The server's own name is not a keyword.
         assert_eq!(Extension::from_ehlo(&Reply::multiline(250, ["SMTPUTF8"])), []);
+    }
+
+    /// The examples that were its documentation when the type was public.
+    #[test]
+    fn former_doc_examples() {
+        {
+            assert_eq!(Extension::Size(Some(1000)).to_string(), "SIZE 1000");
+            assert_eq!(
+                Extension::parse("auth plain LOGIN"),
+                Extension::Auth(vec!["PLAIN".into(), "LOGIN".into()])
+            );
+            assert_eq!(
+                Extension::parse("X-EXPS GSSAPI"),
+                Extension::Other("X-EXPS GSSAPI".into())
+            );
+        }
+        {
+            let reply = Reply::multiline(250, ["mx.test", "SIZE", "8bitmime"]);
+            assert_eq!(
+                Extension::from_ehlo(&reply),
+                [Extension::Size(None), Extension::EightBitMime]
+            );
+        }
+        {
+            let reply = ehlo_reply(&Config {
+                hostname: "mx.test".into(),
+                ..Config::default()
+            });
+            assert_eq!(
+                reply.lines(),
+                [
+                    "mx.test",
+                    "SIZE 33554432",
+                    "8BITMIME",
+                    "PIPELINING",
+                    "DSN",
+                    "CHUNKING",
+                    "BINARYMIME",
+                    "HELP"
+                ]
+            );
+        }
     }
 }

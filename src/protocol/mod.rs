@@ -25,8 +25,9 @@ pub use command::{Command, Verb};
 pub use config::{Config, ConfigError};
 pub use dsn::{MailDsn, Notify, OriginalRecipient, RecipientDsn, Return};
 pub use envelope::{AuthInfo, Envelope, Message, SessionInfo, TlsInfo};
-pub use extension::Extension;
-pub use reply::{replies, InvalidReplyCode, Reply, ReplyCode, ReplyError, ReplyParser};
+pub(crate) use extension::Extension;
+pub(crate) use reply::{replies, ReplyParser};
+pub use reply::{InvalidReplyCode, Reply, ReplyCode, ReplyError};
 pub use session::{Decision, LinkFault, Progress, Question, Session, State, Step};
 
 /// The parsers under the session, for the fuzz targets (`fuzz/`) only:

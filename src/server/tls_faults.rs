@@ -123,7 +123,7 @@ pub struct TlsFaults {
 
 impl TlsFaults {
     /// Whether the certificate itself is faulty (not only the handshake).
-    pub fn touches_certificate(&self) -> bool {
+    pub(crate) fn touches_certificate(&self) -> bool {
         self.validity != Validity::Current || self.certificate_for.is_some() || self.untrusted
     }
 }

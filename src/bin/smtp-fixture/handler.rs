@@ -83,7 +83,7 @@ impl Output {
     }
 }
 impl Handler for CliHandler {
-    async fn on_auth(&self, _session: &Session, credentials: &Credentials) -> Decision {
+    async fn on_auth(&self, session: &Session, credentials: &Credentials) -> Decision {
         let accepted = match &self.users {
             None => true,
             Some(users) => users.iter().any(|(user, password)| {
@@ -93,7 +93,8 @@ impl Handler for CliHandler {
         if accepted {
             Decision::Proceed
         } else {
-            Decision::Reply(Reply::new(535, "5.7.8 Authentication credentials invalid"))
+            // The library's own refusal (`535 5.7.8`), not a copy of its text.
+            Sink.on_auth(session, credentials).await
         }
     }
     async fn process_message(&self, message: &Message) -> Option<Reply> {

@@ -94,15 +94,6 @@ pub(super) fn split_line(line: &[u8]) -> Result<(ReplyCode, bool, &[u8]), ReplyE
 /// line carries the code, all but the last with `-` after it (RFC 5321,
 /// 4.2).
 ///
-/// ```
-/// use smtp_fixture::protocol::ReplyParser;
-///
-/// let mut parser = ReplyParser::new();
-/// assert_eq!(parser.line(b"250-mx.example"), Ok(None));
-/// let reply = parser.line(b"250 SIZE 1000").unwrap().unwrap();
-/// assert_eq!(reply.lines(), ["mx.example", "SIZE 1000"]);
-/// assert!(parser.line(b"25O oops").is_err());
-/// ```
 ///
 /// After a complete reply or an error the parser starts afresh. Text that
 /// is not UTF-8 is read lossily; a CR inside a line becomes a space.
@@ -245,5 +236,17 @@ mod tests {
         let reply = parser.line(b"550 bare\rcr \xff").unwrap().unwrap();
         assert_eq!(reply.lines(), ["bare cr \u{fffd}"]);
         assert_eq!(reply.to_wire(), "550 bare cr \u{fffd}\r\n".as_bytes());
+    }
+
+    /// The examples that were its documentation when the type was public.
+    #[test]
+    fn former_doc_examples() {
+        {
+            let mut parser = ReplyParser::new();
+            assert_eq!(parser.line(b"250-mx.example"), Ok(None));
+            let reply = parser.line(b"250 SIZE 1000").unwrap().unwrap();
+            assert_eq!(reply.lines(), ["mx.example", "SIZE 1000"]);
+            assert!(parser.line(b"25O oops").is_err());
+        }
     }
 }
