@@ -341,7 +341,7 @@ impl Client {
             }
             match line.get(3) {
                 None | Some(b' ') => return Ok(Reply { code: this, text }),
-                Some(b'-') => continue,
+                Some(b'-') => {} // a continuation line: read the next
                 Some(_) => return Err(malformed()),
             }
         }

@@ -56,7 +56,7 @@ fn a_gigabyte_of_data_against_a_one_megabyte_limit() {
         sent >> 20,
         elapsed,
         sent as f64 / 1e6 / elapsed.as_secs_f64(),
-        growth as f64 / (1 << 20) as f64
+        growth as f64 / f64::from(1 << 20)
     );
     assert!(growth < 64 << 20, "peak RSS grew by {growth} bytes");
     assert!(server.messages().is_empty());

@@ -45,7 +45,7 @@ impl Exim {
             mta::owned_dir(&dir.path().join(sub), exim_user);
         }
         let config = format!(
-            r#"primary_hostname = exim.test
+            r"primary_hostname = exim.test
 exim_path = {binary}
 spool_directory = {dir}/spool
 log_file_path = {dir}/log/%slog
@@ -74,7 +74,7 @@ fixture_smtp:
 
 begin retry
 * * F,1m,1m
-"#,
+",
             binary = binary.display(),
             dir = dir.path().display(),
             port = server.port(),

@@ -129,7 +129,7 @@ fn mailpit_list_message_headers_raw_and_part() {
     );
     let summary = &list["messages"][0];
     let mut keys: Vec<&str> = summary.as_object().unwrap().keys().map(String::as_str).collect();
-    keys.sort();
+    keys.sort_unstable();
     assert_eq!(
         keys,
         [

@@ -19,7 +19,7 @@ fn send_to(to: &str) {
     assert!(reply.starts_with("250"), "{reply}");
 }
 
-fn sent_to<'a>(to: &'a str) -> impl Fn(&ReceivedMessage) -> bool + Send + Sync + 'a {
+fn sent_to(to: &str) -> impl Fn(&ReceivedMessage) -> bool + Send + Sync + '_ {
     move |m| m.envelope.rcpt_to.iter().any(|r| r == to)
 }
 

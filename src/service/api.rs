@@ -375,7 +375,7 @@ pub(crate) async fn set_tags(State(shared): State<Arc<Shared>>, headers: HeaderM
     let mut records = shared.store.lock();
     for id in ids {
         if let Some(index) = records.position(id) {
-            records.meta[index].tags = tags.clone();
+            records.meta[index].tags.clone_from(&tags);
         }
     }
     Ok(ok_text())
@@ -394,9 +394,9 @@ pub(crate) async fn rename_tag(
         .filter(|n| !n.is_empty())
         .ok_or_else(|| ApiError::bad_request("want {\"Name\": \"new name\"}"))?;
     let mut records = shared.store.lock();
-    for meta in records.meta.iter_mut() {
+    for meta in &mut records.meta {
         if let Some(t) = meta.tags.iter_mut().find(|t| **t == tag) {
-            *t = name.clone();
+            t.clone_from(&name);
             meta.tags.sort();
             meta.tags.dedup();
         }
@@ -406,7 +406,7 @@ pub(crate) async fn rename_tag(
 
 pub(crate) async fn delete_tag(State(shared): State<Arc<Shared>>, Path(tag): Path<String>) -> ApiResult {
     let mut records = shared.store.lock();
-    for meta in records.meta.iter_mut() {
+    for meta in &mut records.meta {
         meta.tags.retain(|t| *t != tag);
     }
     Ok(ok_text())

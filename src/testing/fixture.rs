@@ -446,7 +446,7 @@ impl Drop for TestSmtpServer {
                         path.display()
                     ),
                     Err(error) => {
-                        eprintln!("smtp-fixture: the test failed; could not save messages: {error}")
+                        eprintln!("smtp-fixture: the test failed; could not save messages: {error}");
                     }
                 }
             }

@@ -118,7 +118,7 @@ impl TestSmtpServer {
         let wait = async move {
             store
                 .changed_until(|records| first_to(records, &wanted).is_some())
-                .await
+                .await;
         };
         self.bounded(wait).await;
         let found = first_to(&self.store.lock(), address);

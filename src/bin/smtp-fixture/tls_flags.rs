@@ -54,9 +54,9 @@ impl TlsFaultFlags {
         if self.tls_certificate_not_yet_valid {
             faults.validity = Validity::NotYetValid;
         }
-        faults.certificate_for = self.tls_certificate_for.clone();
+        faults.certificate_for.clone_from(&self.tls_certificate_for);
         faults.untrusted = self.tls_untrusted;
-        faults.versions = self.tls_versions.clone();
+        faults.versions.clone_from(&self.tls_versions);
         faults.abort_handshake = self.tls_abort_handshake;
         faults
     }
@@ -93,7 +93,7 @@ impl TlsFaultFlags {
         match faults.validity {
             Validity::Expired => wrong.push("the certificate is expired".to_string()),
             Validity::NotYetValid => wrong.push("the certificate is not yet valid".to_string()),
-            _ => {}
+            Validity::Current => {}
         }
         if let Some(name) = &faults.certificate_for {
             wrong.push(format!("the certificate is for {name}, not localhost"));

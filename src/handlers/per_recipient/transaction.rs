@@ -75,9 +75,8 @@ impl Transaction {
 /// `idle`.
 async fn serve_transaction(mut client: Client, mut requests: mpsc::Receiver<Job>, idle: Duration) {
     loop {
-        let (request, answer) = match tokio::time::timeout(idle, requests.recv()).await {
-            Ok(Some(request)) => request,
-            Ok(None) | Err(_) => break,
+        let Ok(Some((request, answer))) = tokio::time::timeout(idle, requests.recv()).await else {
+            break;
         };
         let result = match request {
             Request::Command(line) => client.command(&line).await,

@@ -52,7 +52,9 @@ fn encode(version: u8, source: SocketAddr, destination: SocketAddr, tlvs: &[Vec<
     block.extend(octets(destination));
     block.extend_from_slice(&source.port().to_be_bytes());
     block.extend_from_slice(&destination.port().to_be_bytes());
-    tlvs.iter().for_each(|tlv| block.extend_from_slice(tlv));
+    for tlv in tlvs {
+        block.extend_from_slice(tlv);
+    }
     v2(0x21, if source.is_ipv4() { 0x11 } else { 0x21 }, &block)
 }
 

@@ -261,7 +261,9 @@ fn valid_v2_headers() {
     let v6_tcp = tcp("[2001:db8::7]:40123", "[2001:db8::1]:25");
     let with = |block: &[u8], tlvs: &[Vec<u8>]| {
         let mut all = block.to_vec();
-        tlvs.iter().for_each(|tlv| all.extend_from_slice(tlv));
+        for tlv in tlvs {
+            all.extend_from_slice(tlv);
+        }
         all
     };
     let filler = V2_MAX_LENGTH - V2_FIXED - v4.len() - 3;
