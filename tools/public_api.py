@@ -18,7 +18,7 @@ import sys
 doc = json.load(open(sys.argv[1]))
 index = doc["index"]
 lines = []  # (path, kind)
-counted = set()
+counted = {}  # item id -> kind
 
 
 def kind_of(item):
@@ -31,7 +31,7 @@ def public(item):
 
 def emit(path, item):
     lines.append((path, kind_of(item)))
-    counted.add(item["id"])
+    counted[item["id"]] = kind_of(item)
 
 
 def walk_impls(path, impl_ids):
@@ -91,4 +91,8 @@ root = index[str(doc["root"])]
 walk(root["name"], root, frozenset())
 for path, kind in sorted(set(lines)):
     print(f"{kind:16} {path}")
-print(f"# {len(counted)} public items ({len(set(lines))} paths)")
+kinds = {}
+for kind in counted.values():
+    kinds[kind] = kinds.get(kind, 0) + 1
+breakdown = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
+print(f"# {len(counted)} public items ({len(set(lines))} paths): {breakdown}")
