@@ -29,7 +29,7 @@ pub enum ReplyError {
         /// The code of the line that differs.
         then: ReplyCode,
     },
-    /// The reply goes on past [`ReplyParser::MAX_LINES`] lines.
+    /// The reply goes on past 128 lines (the most a reply may have here).
     TooManyLines,
 }
 
