@@ -357,7 +357,8 @@ mod tests {
         assert_eq!(Extension::from_ehlo(&Reply::multiline(250, ["SMTPUTF8"])), []);
     }
 
-    /// The examples that were its documentation when the type was public.
+    /// What its documentation showed when the type was public (the EHLO
+    /// reply's exact lines are checked above).
     #[test]
     fn former_doc_examples() {
         {
@@ -376,25 +377,6 @@ mod tests {
             assert_eq!(
                 Extension::from_ehlo(&reply),
                 [Extension::Size(None), Extension::EightBitMime]
-            );
-        }
-        {
-            let reply = ehlo_reply(&Config {
-                hostname: "mx.test".into(),
-                ..Config::default()
-            });
-            assert_eq!(
-                reply.lines(),
-                [
-                    "mx.test",
-                    "SIZE 33554432",
-                    "8BITMIME",
-                    "PIPELINING",
-                    "DSN",
-                    "CHUNKING",
-                    "BINARYMIME",
-                    "HELP"
-                ]
             );
         }
     }
