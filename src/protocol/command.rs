@@ -1,6 +1,8 @@
 //! Command lines: the verb, its argument, and the one syntax table that
 //! feeds both `HELP` and the `501 Syntax:` replies.
 
+use std::borrow::Cow;
+
 /// The verbs the server knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -127,8 +129,10 @@ pub(crate) fn supported_commands_in(lmtp: bool) -> String {
 /// may come to borrow the line) without another change of the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Command {
-    /// The verb, upper-cased as sent (also for verbs the server does not know).
-    name: String,
+    /// The verb, upper-cased as sent (also for verbs the server does not
+    /// know): borrowed from the syntax table for a known verb, so that the
+    /// common commands allocate nothing for it.
+    name: Cow<'static, str>,
     /// The known verb, or `None` for an unknown one.
     verb: Option<Verb>,
     /// The argument; `None` when there is none or it is only white space.
@@ -146,16 +150,30 @@ impl Command {
     /// assert_eq!(command.arg(), Some("FROM:<a@example.com>"));
     /// ```
     pub fn parse(line: &str) -> Command {
-        let (name, arg) = match line.find(' ') {
+        let (name, arg) = match memchr::memchr(b' ', line.as_bytes()) {
             Some(space) => (&line[..space], Some(line[space + 1..].trim())),
             None => (line, None),
         };
-        let name = if name.is_ascii() {
-            name.to_ascii_uppercase()
+        // An ASCII verb the table knows needs no upper-cased copy. (Not for
+        // other text: `to_uppercase` can turn a non-ASCII name into a
+        // known ASCII verb, as the reference's `upper()` does.)
+        let known = if name.is_ascii() {
+            SYNTAX.iter().find(|row| row.name.eq_ignore_ascii_case(name))
         } else {
-            name.to_uppercase()
+            None
         };
-        let verb = Verb::from_name(&name);
+        let (name, verb) = match known {
+            Some(row) => (Cow::Borrowed(row.name), Some(row.verb)),
+            None => {
+                let name = if name.is_ascii() {
+                    name.to_ascii_uppercase()
+                } else {
+                    name.to_uppercase()
+                };
+                let verb = Verb::from_name(&name);
+                (Cow::Owned(name), verb)
+            }
+        };
         let arg = arg.filter(|arg| !arg.is_empty()).map(str::to_string);
         Command { name, verb, arg }
     }
