@@ -37,7 +37,7 @@ pub const NULL_PATH: &str = "<>";
 pub fn parse_path(arg: &str) -> Option<Path<'_>> {
     let arg = arg.trim_start();
     if let Some(inner) = arg.strip_prefix('<') {
-        let close = find_unquoted(inner, |c| c == '>')?;
+        let close = find_unquoted_byte(inner, b'>')?;
         let content = &inner[..close];
         let rest = inner[close + 1..].trim();
         if content.is_empty() {
@@ -95,6 +95,27 @@ fn find_unquoted(text: &str, stop: impl Fn(char) -> bool) -> Option<usize> {
     None
 }
 
+/// [`find_unquoted`] for an ASCII `stop`, by byte: quotes and backslashes
+/// are ASCII, and no byte of a non-ASCII character is.
+fn find_unquoted_byte(text: &str, stop: u8) -> Option<usize> {
+    let mut in_quotes = false;
+    let mut escaped = false;
+    for (index, &c) in text.as_bytes().iter().enumerate() {
+        if escaped {
+            // A backslash escapes a whole character; the continuation
+            // bytes of a non-ASCII one match nothing below anyway.
+            escaped = false;
+        } else if in_quotes && c == b'\\' {
+            escaped = true;
+        } else if c == b'"' {
+            in_quotes = !in_quotes;
+        } else if !in_quotes && c == stop {
+            return Some(index);
+        }
+    }
+    None
+}
+
 fn check_mailbox(mailbox: &str) -> Option<()> {
     let (local, domain) = split_local_part(mailbox)?;
     let local_ok = if local.starts_with('"') {
@@ -118,34 +139,36 @@ fn split_local_part(mailbox: &str) -> Option<(&str, Option<&str>)> {
     if mailbox.is_empty() {
         return None;
     }
-    match find_unquoted(mailbox, |c| c == '@') {
+    match find_unquoted_byte(mailbox, b'@') {
         Some(at) => Some((&mailbox[..at], Some(&mailbox[at + 1..]))),
         None => Some((mailbox, None)),
     }
 }
 
-fn is_atext(c: char) -> bool {
+/// RFC 5322's atext, by byte: every byte of a non-ASCII character is 0x80
+/// or above, so a byte test says the same as a test of each character.
+fn is_atext(c: u8) -> bool {
     c.is_ascii_alphanumeric()
         || matches!(
             c,
-            '!' | '#'
-                | '$'
-                | '%'
-                | '&'
-                | '\''
-                | '*'
-                | '+'
-                | '-'
-                | '/'
-                | '='
-                | '?'
-                | '^'
-                | '_'
-                | '`'
-                | '{'
-                | '|'
-                | '}'
-                | '~'
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'/'
+                | b'='
+                | b'?'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'{'
+                | b'|'
+                | b'}'
+                | b'~'
         )
         || !c.is_ascii()
 }
@@ -153,7 +176,7 @@ fn is_atext(c: char) -> bool {
 /// Atoms separated by dots; consecutive or leading dots are tolerated, as
 /// the reference and most MTAs tolerate them.
 fn is_dot_string(local: &str) -> bool {
-    !local.is_empty() && local.chars().all(|c| c == '.' || is_atext(c)) && local != "."
+    !local.is_empty() && local.bytes().all(|c| c == b'.' || is_atext(c)) && local != "."
 }
 
 fn is_quoted_string(local: &str) -> bool {
