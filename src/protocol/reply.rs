@@ -105,6 +105,20 @@ impl Reply {
         }
     }
 
+    /// [`Reply::new`] for text the caller built and owns: a clean line is
+    /// kept as it is, without a copy.
+    #[track_caller]
+    pub(crate) fn from_string(code: u16, text: String) -> Reply {
+        let code = checked(code);
+        if text.contains(['\n', '\r']) {
+            return Reply::with_text(code, &text);
+        }
+        Reply {
+            code,
+            lines: Lines::One(Cow::Owned(text)),
+        }
+    }
+
     fn with_text(code: ReplyCode, text: &str) -> Reply {
         // Most replies are one clean line: no splitting, one allocation.
         if !text.contains(['\n', '\r']) {

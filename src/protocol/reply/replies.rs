@@ -226,11 +226,16 @@ pub const fn need_lhlo() -> Reply {
 
 /// `220 <host> <banner>`: the greeting.
 pub fn greeting(hostname: &str, banner: &str) -> Reply {
-    Reply::new(220, format!("{hostname} {banner}"))
+    // Once per connection: one allocation, no formatting machinery.
+    let mut text = String::with_capacity(hostname.len() + 1 + banner.len());
+    text.push_str(hostname);
+    text.push(' ');
+    text.push_str(banner);
+    Reply::from_string(220, text)
 }
 /// `501 Syntax: <usage>`: a command with bad arguments.
 pub fn syntax(usage: &str) -> Reply {
-    Reply::new(501, format!("Syntax: {usage}"))
+    Reply::from_string(501, format!("Syntax: {usage}"))
 }
 /// `503 Error: no service, send QUIT`: after a `554` greeting.
 pub const fn no_service() -> Reply {

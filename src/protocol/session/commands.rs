@@ -148,7 +148,7 @@ impl Session {
         let normal = if extended {
             ehlo_reply_for(&self.config, self.starttls, self.info.tls.is_some())
         } else {
-            Reply::new(250, &self.config.hostname)
+            Reply::from_string(250, self.config.hostname.clone())
         };
         Step::Reply(reply.unwrap_or(normal))
     }
