@@ -14,7 +14,8 @@
 //! watchdog never needs to be told about new sessions.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Poll, Waker};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -40,7 +41,11 @@ pub(super) struct Watched {
     /// Nanoseconds from the epoch to the session's end, if limited.
     session_deadline: Option<u64>,
     alarm: AtomicU8,
-    wake: Notify,
+    /// The task waiting in [`Registration::alarmed`]: only the session's
+    /// own task waits, so one slot is enough. Cheaper than a `Notify`,
+    /// whose waiter list is locked twice per wait (once to join, once to
+    /// leave), and a session waits beside every read.
+    waiter: Mutex<Option<Waker>>,
 }
 
 struct Shared {
@@ -102,7 +107,7 @@ impl Watchdog {
             } else {
                 NO_ALARM
             }),
-            wake: Notify::new(),
+            waiter: Mutex::new(None),
         });
         let mut sessions = shared.lock();
         let slot = match sessions.free.pop() {
@@ -192,7 +197,10 @@ impl Watched {
             .compare_exchange(NO_ALARM, alarm, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
         {
-            self.wake.notify_one();
+            let waiter = self.waiter.lock().unwrap_or_else(PoisonError::into_inner).take();
+            if let Some(waker) = waiter {
+                waker.wake();
+            }
         }
     }
 }
@@ -216,12 +224,23 @@ impl Registration {
     /// Completes when the watchdog raises this session's alarm (at once if
     /// it already did).
     pub(super) async fn alarmed(&self) -> Alarm {
-        loop {
+        std::future::poll_fn(|cx| {
             if let Some(alarm) = self.alarm() {
-                return alarm;
+                return Poll::Ready(alarm);
             }
-            self.watched.wake.notified().await;
-        }
+            let mut waiter = self.watched.waiter.lock().unwrap_or_else(PoisonError::into_inner);
+            if !waiter.as_ref().is_some_and(|waker| waker.will_wake(cx.waker())) {
+                *waiter = Some(cx.waker().clone());
+            }
+            drop(waiter);
+            // Raised before the waker was in place: `raise` found no one
+            // to wake, so look again.
+            match self.alarm() {
+                Some(alarm) => Poll::Ready(alarm),
+                None => Poll::Pending,
+            }
+        })
+        .await
     }
 }
 
