@@ -201,14 +201,24 @@ fn is_quoted_string(local: &str) -> bool {
     !escaped
 }
 
+/// Labels of letters, digits, `-`, `_` or non-ASCII characters, none
+/// empty; one pass over the bytes (every byte of a non-ASCII character is
+/// 0x80 or above).
 fn is_domain(domain: &str) -> bool {
-    !domain.is_empty()
-        && domain.split('.').all(|label| {
-            !label.is_empty()
-                && label
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || !c.is_ascii())
-        })
+    let mut label = 0usize;
+    for &c in domain.as_bytes() {
+        if c == b'.' {
+            if label == 0 {
+                return false;
+            }
+            label = 0;
+        } else if c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || !c.is_ascii() {
+            label += 1;
+        } else {
+            return false;
+        }
+    }
+    label > 0
 }
 
 /// `[...]`: RFC 5321's dcontent, less `<`, `>` and `"`, which would end an
@@ -229,6 +239,66 @@ fn is_address_literal(domain: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The byte-wise checks against the rules as first written, by
+    /// character (#16).
+    #[test]
+    fn byte_checks_say_what_the_character_rules_say() {
+        let domain_by_char = |domain: &str| {
+            !domain.is_empty()
+                && domain.split('.').all(|label| {
+                    !label.is_empty()
+                        && label
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || !c.is_ascii())
+                })
+        };
+        let samples = [
+            "",
+            ".",
+            "a",
+            "a.",
+            ".a",
+            "a..b",
+            "a.b",
+            "examplé.com",
+            "a_b-c.d",
+            "a b",
+            "a@b",
+            "é",
+            "ß.",
+            "a.\u{2003}",
+            "[1.2.3.4]",
+            "a\"b",
+            "!#$%&'*+-/=?^_`{|}~",
+            "a.b.c.d.e",
+            "x\u{0}y",
+            "\"a@b\"@c>",
+            "\"a\\\"b\"@c",
+            "\"é\\é@\">x@y",
+            "\\@a",
+        ];
+        for text in samples {
+            assert_eq!(is_domain(text), domain_by_char(text), "is_domain({text:?})");
+            let dot_string_by_char = !text.is_empty()
+                && text.chars().all(|c| {
+                    c == '.'
+                        || c.is_ascii_alphanumeric()
+                        || "!#$%&'*+-/=?^_`{|}~".contains(c)
+                        || !c.is_ascii()
+                })
+                && text != ".";
+            assert_eq!(is_dot_string(text), dot_string_by_char, "is_dot_string({text:?})");
+            for stop in ['@', '>'] {
+                let by_byte = find_unquoted_byte(text, u8::try_from(stop).unwrap());
+                assert_eq!(
+                    by_byte,
+                    find_unquoted(text, |c| c == stop),
+                    "find_unquoted({text:?}, {stop:?})"
+                );
+            }
+        }
+    }
 
     #[test]
     fn accepted_paths() {
