@@ -12,7 +12,9 @@
 pub struct Path<'a> {
     /// The mailbox as the reference reports it: `user@example.com`,
     /// `"Fred Blogs"@example.com`, or `<>` for the null reverse path.
-    pub address: String,
+    /// Borrowed from the argument, so that the session can keep it in the
+    /// argument's own allocation.
+    pub address: &'a str,
     /// Whatever follows the path: the ESMTP parameters.
     pub rest: &'a str,
 }
@@ -41,15 +43,16 @@ pub fn parse_path(arg: &str) -> Option<Path<'_>> {
         let content = &inner[..close];
         let rest = inner[close + 1..].trim();
         if content.is_empty() {
+            // `<>` as sent: the two bytes before the rest.
             return Some(Path {
-                address: NULL_PATH.to_string(),
+                address: &arg[..2],
                 rest,
             });
         }
         let mailbox = strip_source_route(content)?;
         check_mailbox(mailbox)?;
         Some(Path {
-            address: mailbox.to_string(),
+            address: mailbox,
             rest,
         })
     } else {
@@ -57,7 +60,7 @@ pub fn parse_path(arg: &str) -> Option<Path<'_>> {
         let mailbox = &arg[..end];
         check_mailbox(mailbox)?;
         Some(Path {
-            address: mailbox.to_string(),
+            address: mailbox,
             rest: arg[end..].trim(),
         })
     }
@@ -335,7 +338,7 @@ mod tests {
         ];
         for (arg, address, rest) in cases {
             let path = parse_path(arg).unwrap_or_else(|| panic!("{arg:?} refused"));
-            assert_eq!((path.address.as_str(), path.rest), (address, rest), "{arg:?}");
+            assert_eq!((path.address, path.rest), (address, rest), "{arg:?}");
         }
     }
 

@@ -157,10 +157,10 @@ impl Command {
         // An ASCII verb the table knows needs no upper-cased copy. (Not for
         // other text: `to_uppercase` can turn a non-ASCII name into a
         // known ASCII verb, as the reference's `upper()` does.)
-        let known = if name.is_ascii() {
-            SYNTAX.iter().find(|row| row.name.eq_ignore_ascii_case(name))
-        } else {
-            None
+        let known = match four_letters(name) {
+            Some(word) => SYNTAX.iter().find(|row| four_letters(row.name) == Some(word)),
+            None if name.is_ascii() => SYNTAX.iter().find(|row| row.name.eq_ignore_ascii_case(name)),
+            None => None,
         };
         let (name, verb) = match known {
             Some(row) => (Cow::Borrowed(row.name), Some(row.verb)),
@@ -193,11 +193,60 @@ impl Command {
     pub fn arg(&self) -> Option<&str> {
         self.arg.as_deref()
     }
+
+    /// The argument, owned: MAIL and RCPT keep their address in its
+    /// allocation instead of copying it.
+    pub(crate) fn into_arg(self) -> Option<String> {
+        self.arg
+    }
+}
+
+/// A four-byte verb as one word with the ASCII case bit cleared, so that
+/// the common verbs are found with one comparison per row. Every verb is
+/// letters only, and only a letter's two cases meet a letter once the bit
+/// is cleared: equal words mean the same verb in either case.
+fn four_letters(name: &str) -> Option<u32> {
+    let bytes: [u8; 4] = name.as_bytes().try_into().ok()?;
+    Some(u32::from_ne_bytes(bytes) & !0x2020_2020)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn four_letter_verbs_are_found_in_either_case_and_nothing_else() {
+        for row in SYNTAX {
+            let lower = row.name.to_ascii_lowercase();
+            let mixed: String = row
+                .name
+                .chars()
+                .enumerate()
+                .map(|(i, c)| if i % 2 == 0 { c } else { c.to_ascii_lowercase() })
+                .collect();
+            for name in [row.name, &lower, &mixed] {
+                let command = Command::parse(name);
+                assert_eq!(command.verb(), Some(row.verb), "{name:?}");
+                assert_eq!(command.name(), row.name, "{name:?}");
+            }
+        }
+        // Bytes that become a letter's pattern once the case bit is
+        // cleared, but are not letters: digits, punctuation, control
+        // characters, non-ASCII.
+        for name in [
+            "MAI\x0c",
+            "M@IL",
+            "\x0dAIL",
+            "MAI\u{cc}",
+            "DAT\x01",
+            "RCP\x14",
+            "QUI\x14",
+            "NOO\x10",
+        ] {
+            let command = Command::parse(name);
+            assert_eq!(command.verb(), None, "{name:?}");
+        }
+    }
 
     #[test]
     fn splitting() {

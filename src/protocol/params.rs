@@ -43,6 +43,10 @@ pub struct Params {
 impl Params {
     /// Parses white-space separated parameters.
     pub fn parse(text: &str) -> Result<Params, ParamError> {
+        // Most MAIL and RCPT commands have none: no iterators to set up.
+        if text.is_empty() {
+            return Ok(Params::default());
+        }
         let raw: Vec<String> = text.split_whitespace().map(upper).collect();
         let parsed = raw.iter().map(|p| parse_one(p)).collect::<Result<_, _>>()?;
         Ok(Params { raw, parsed })

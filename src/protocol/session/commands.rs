@@ -71,8 +71,9 @@ impl Session {
         match verb {
             Verb::Helo | Verb::Ehlo | Verb::Lhlo => self.greeting_command(verb, arg),
             Verb::Mail | Verb::Rcpt | Verb::Data if self.lhlo_missing() => self.refuse(replies::need_lhlo()),
-            Verb::Mail => self.mail(arg),
-            Verb::Rcpt => self.rcpt(arg),
+            // The argument's allocation becomes the envelope's address.
+            Verb::Mail => self.mail(command.into_arg()),
+            Verb::Rcpt => self.rcpt(command.into_arg()),
             Verb::Data => self.data(arg),
             Verb::Noop | Verb::Rset if arg.is_some() => self.syntax_error(verb),
             Verb::Noop => Step::Reply(replies::ok()),

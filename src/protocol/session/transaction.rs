@@ -1,5 +1,7 @@
 //! The mail transaction: MAIL, RCPT, DATA and the message that ends it.
 
+use std::ops::Range;
+
 use super::{Phase, Question, Session, Step, Transaction};
 use crate::protocol::address::{parse_path, Path};
 use crate::protocol::command::Verb;
@@ -13,8 +15,7 @@ impl Session {
     /// Reads `FROM:<path>` / `TO:<path>` as the reference does; `None` means
     /// the command's 501 syntax reply. Whatever follows the path (in
     /// `Path::rest`) is only allowed after EHLO.
-    fn path<'a>(&self, keyword: &str, arg: Option<&'a str>) -> Option<Path<'a>> {
-        let arg = arg?;
+    fn path<'a>(&self, keyword: &str, arg: &'a str) -> Option<Path<'a>> {
         let head = arg.get(..keyword.len())?;
         if !head.eq_ignore_ascii_case(keyword) {
             return None;
@@ -26,7 +27,7 @@ impl Session {
         Some(path)
     }
 
-    pub(super) fn mail(&mut self, arg: Option<&str>) -> Step {
+    pub(super) fn mail(&mut self, arg: Option<String>) -> Step {
         if self.info.helo.is_empty() {
             return self.refuse(replies::need_helo());
         }
@@ -36,7 +37,10 @@ impl Session {
         if self.config.require_auth && self.info.auth.is_none() {
             return Step::Reply(replies::auth_required());
         }
-        let Some(path) = self.path("FROM:", arg) else {
+        let Some(arg) = arg else {
+            return self.syntax_error(Verb::Mail);
+        };
+        let Some(path) = self.path("FROM:", &arg) else {
             return self.syntax_error(Verb::Mail);
         };
         if self.transaction.is_some() {
@@ -56,8 +60,9 @@ impl Session {
             return Step::Reply(replies::non_ascii_address());
         }
         self.pending_mail_dsn = dsn;
+        let address = span(&arg, path.address);
         self.ask(Question::Mail {
-            address: path.address,
+            address: into_part(arg, address),
             params: params.raw,
         })
     }
@@ -123,7 +128,7 @@ impl Session {
         Ok((dsn, smtputf8 == Some(true)))
     }
 
-    pub(super) fn rcpt(&mut self, arg: Option<&str>) -> Step {
+    pub(super) fn rcpt(&mut self, arg: Option<String>) -> Step {
         if self.info.helo.is_empty() {
             return self.refuse(replies::need_helo());
         }
@@ -135,16 +140,22 @@ impl Session {
         }
         let smtputf8 = envelope.smtputf8();
         let recipients = envelope.rcpt_to.len();
-        let Some(path) = self.path("TO:", arg).filter(|path| !path.is_null()) else {
+        let Some(arg) = arg else {
+            return self.syntax_error(Verb::Rcpt);
+        };
+        let Some(path) = self.path("TO:", &arg).filter(|path| !path.is_null()) else {
             return self.syntax_error(Verb::Rcpt);
         };
         let Ok(params) = Params::parse(path.rest) else {
             return self.syntax_error(Verb::Rcpt);
         };
-        let mut dsn = RecipientDsn::new(&path.address);
+        // Made only for a recipient with parameters: most have none.
+        let mut dsn: Option<RecipientDsn> = None;
         for (param, as_sent) in params.parsed.iter().zip(path.rest.split_whitespace()) {
             let known = match param {
-                Param::Other { keyword, .. } if self.config.dsn => dsn.add(keyword, value_as_sent(as_sent)),
+                Param::Other { keyword, .. } if self.config.dsn => dsn
+                    .get_or_insert_with(|| RecipientDsn::new(path.address))
+                    .add(keyword, value_as_sent(as_sent)),
                 _ => Ok(false),
             };
             match known {
@@ -160,9 +171,10 @@ impl Session {
         if limit > 0 && recipients >= limit {
             return Step::Reply(replies::too_many_recipients());
         }
-        self.pending_rcpt_dsn = (!dsn.is_empty()).then_some(dsn);
+        self.pending_rcpt_dsn = dsn.filter(|dsn| !dsn.is_empty());
+        let address = span(&arg, path.address);
         self.ask(Question::Rcpt {
-            address: path.address,
+            address: into_part(arg, address),
             params: params.raw,
         })
     }
@@ -282,4 +294,60 @@ impl Session {
 /// sensitive, and the session keeps its parameters upper-cased.
 fn value_as_sent(param: &str) -> Option<&str> {
     param.split_once('=').map(|(_, value)| value)
+}
+
+/// Where `part`, a slice of `text`, lies in it.
+fn span(text: &str, part: &str) -> Range<usize> {
+    let start = part.as_ptr().addr() - text.as_ptr().addr();
+    debug_assert!(start + part.len() <= text.len(), "not a slice of the text");
+    start..start + part.len()
+}
+
+/// The bytes of `text` in `part`, in `text`'s own allocation: the address
+/// of MAIL or RCPT without a copy of it.
+fn into_part(mut text: String, part: Range<usize>) -> String {
+    text.truncate(part.end);
+    text.drain(..part.start);
+    // Long parameters (an ORCPT may have 500 bytes) need not stay
+    // allocated beside every recipient of the envelope.
+    if text.capacity() > 2 * text.len() + 64 {
+        text.shrink_to_fit();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{into_part, span};
+    use crate::protocol::address::parse_path;
+
+    #[test]
+    fn the_address_keeps_the_arguments_allocation_and_only_its_bytes() {
+        for (arg, address) in [
+            ("FROM:<a@example.com>", "a@example.com"),
+            ("FROM:   <>", "<>"),
+            ("TO:b@example.com", "b@example.com"),
+            ("TO:<\"x y\"@example.com> NOTIFY=NEVER", "\"x y\"@example.com"),
+            ("FROM:<@relay:c@example.com>BODY=8BITMIME", "c@example.com"),
+        ] {
+            let arg = arg.to_string();
+            let colon = arg.find(':').unwrap();
+            let path = parse_path(&arg[colon + 1..]).unwrap();
+            let part = span(&arg, path.address);
+            let before = arg.as_ptr();
+            let kept = into_part(arg, part);
+            assert_eq!(kept, address);
+            assert_eq!(kept.as_ptr(), before, "{address:?} was copied");
+        }
+    }
+
+    #[test]
+    fn long_parameters_do_not_stay_allocated_with_the_address() {
+        let arg = format!("TO:<b@example.com> ORCPT=rfc822;{}", "x".repeat(400));
+        let path = parse_path(&arg[3..]).unwrap();
+        let part = span(&arg, path.address);
+        let kept = into_part(arg, part);
+        assert_eq!(kept, "b@example.com");
+        assert!(kept.capacity() < 100, "{}", kept.capacity());
+    }
 }
