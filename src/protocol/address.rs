@@ -101,9 +101,16 @@ fn find_unquoted(text: &str, stop: impl Fn(char) -> bool) -> Option<usize> {
 /// [`find_unquoted`] for an ASCII `stop`, by byte: quotes and backslashes
 /// are ASCII, and no byte of a non-ASCII character is.
 fn find_unquoted_byte(text: &str, stop: u8) -> Option<usize> {
+    // Before the first quote a backslash means nothing: the first `stop`
+    // or quote decides, and most paths have no quote at all.
+    let bytes = text.as_bytes();
+    let first = memchr::memchr2(stop, b'"', bytes)?;
+    if bytes[first] == stop {
+        return Some(first);
+    }
     let mut in_quotes = false;
     let mut escaped = false;
-    for (index, &c) in text.as_bytes().iter().enumerate() {
+    for (index, &c) in bytes.iter().enumerate().skip(first) {
         if escaped {
             // A backslash escapes a whole character; the continuation
             // bytes of a non-ASCII one match nothing below anyway.
@@ -150,7 +157,7 @@ fn split_local_part(mailbox: &str) -> Option<(&str, Option<&str>)> {
 
 /// RFC 5322's atext, by byte: every byte of a non-ASCII character is 0x80
 /// or above, so a byte test says the same as a test of each character.
-fn is_atext(c: u8) -> bool {
+const fn is_atext(c: u8) -> bool {
     c.is_ascii_alphanumeric()
         || matches!(
             c,
@@ -179,7 +186,11 @@ fn is_atext(c: u8) -> bool {
 /// Atoms separated by dots; consecutive or leading dots are tolerated, as
 /// the reference and most MTAs tolerate them.
 fn is_dot_string(local: &str) -> bool {
-    !local.is_empty() && local.bytes().all(|c| c == b'.' || is_atext(c)) && local != "."
+    !local.is_empty()
+        && local
+            .bytes()
+            .all(|c| c == b'.' || BYTE_CLASSES[usize::from(c)] & ATEXT != 0)
+        && local != "."
 }
 
 fn is_quoted_string(local: &str) -> bool {
@@ -215,7 +226,7 @@ fn is_domain(domain: &str) -> bool {
                 return false;
             }
             label = 0;
-        } else if c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || !c.is_ascii() {
+        } else if BYTE_CLASSES[usize::from(c)] & LABEL != 0 {
             label += 1;
         } else {
             return false;
@@ -223,6 +234,31 @@ fn is_domain(domain: &str) -> bool {
     }
     label > 0
 }
+
+/// A byte of atext (see [`is_atext`]).
+const ATEXT: u8 = 1;
+/// A byte of a domain label: a letter, digit, `-`, `_`, or non-ASCII.
+const LABEL: u8 = 2;
+
+/// What each byte may be, looked up once per byte instead of a chain of
+/// comparisons: paths are checked on every MAIL and RCPT.
+static BYTE_CLASSES: [u8; 256] = {
+    let mut classes = [0; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        // `byte` is below 256: the cast keeps it whole.
+        #[allow(clippy::cast_possible_truncation)]
+        let c = byte as u8;
+        if is_atext(c) {
+            classes[byte] |= ATEXT;
+        }
+        if c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || !c.is_ascii() {
+            classes[byte] |= LABEL;
+        }
+        byte += 1;
+    }
+    classes
+};
 
 /// `[...]`: RFC 5321's dcontent, less `<`, `>` and `"`, which would end an
 /// angle-bracketed path early or open a quoted string in it: `a@[>]` and
@@ -242,6 +278,16 @@ fn is_address_literal(domain: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_byte_table_says_what_the_byte_rules_say() {
+        for c in 0..=u8::MAX {
+            let class = BYTE_CLASSES[usize::from(c)];
+            assert_eq!(class & ATEXT != 0, is_atext(c), "atext {c:#x}");
+            let label = c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || !c.is_ascii();
+            assert_eq!(class & LABEL != 0, label, "label {c:#x}");
+        }
+    }
 
     /// The byte-wise checks against the rules as first written, by
     /// character (#16).
@@ -280,6 +326,9 @@ mod tests {
             "\"a\\\"b\"@c",
             "\"é\\é@\">x@y",
             "\\@a",
+            "a@\"b\">",
+            "a\"@\"@b>c",
+            "\"a>\\\">\">x",
         ];
         for text in samples {
             assert_eq!(is_domain(text), domain_by_char(text), "is_domain({text:?})");
