@@ -378,11 +378,19 @@ impl Session {
 
     /// With ENHANCEDSTATUSCODES on, adds RFC 3463 codes to the replies that
     /// RFC 2034 wants them on: not the greeting, not HELO/EHLO, not 3xx.
+    #[inline]
     fn enhanced(&mut self, step: Step) -> Step {
         let exempt = std::mem::take(&mut self.reply_exempt_from_status);
         if !self.config.announces_enhanced_status_codes() || exempt {
             return step;
         }
+        self.add_enhanced_status(step, exempt)
+    }
+
+    /// [`Session::enhanced`] once it is known that codes are added; kept
+    /// out of line, so that the usual case (off) does not move the step
+    /// through a call.
+    fn add_enhanced_status(&mut self, step: Step, exempt: bool) -> Step {
         let add = |reply: Reply| match Reply::default_enhanced_status(reply.code()) {
             Some(status) if reply.code() / 100 != 3 => reply.with_enhanced_status(status),
             _ => reply,
