@@ -287,6 +287,15 @@ impl Reply {
 
     /// Appends the wire form (CRLF line endings) to `out`.
     pub fn write_to(&self, out: &mut Vec<u8>) {
+        if let Lines::One(line) = &self.lines {
+            // Most replies: one reservation for the whole line.
+            out.reserve(line.len() + 6);
+            out.extend_from_slice(&self.code.digits());
+            out.push(b' ');
+            out.extend_from_slice(line.as_bytes());
+            out.extend_from_slice(b"\r\n");
+            return;
+        }
         let lines = self.lines();
         let last = lines.len().saturating_sub(1);
         for (index, line) in lines.iter().enumerate() {

@@ -282,3 +282,20 @@ fn starttls_is_offered_only_by_a_session_told_to() {
     let replies = replies(Config::default(), &["EHLO x", "STARTTLS"]);
     assert_eq!(replies[1], "500 Error: command \"STARTTLS\" not recognized");
 }
+
+#[test]
+fn a_nul_is_found_in_ascii_and_in_other_lines_and_other_bytes_pass() {
+    let nul = "500 Error: command line contains a NUL byte";
+    let cases = [
+        ("NOOP\0", nul),
+        ("\0NOOP", nul),
+        ("NO\0OP é", nul),
+        ("VRFY é\0", nul),
+        ("NOOP \x7f", "501 Syntax: NOOP"),
+        ("NOOP \x01", "501 Syntax: NOOP"),
+        ("NOOP é", "501 Syntax: NOOP"),
+    ];
+    for (line, reply) in cases {
+        assert_eq!(replies(Config::default(), &[line]), [reply], "{line:?}");
+    }
+}
