@@ -44,8 +44,8 @@ fn check_path(text: &str) {
     let wrapped = format!("<{}>", path.address);
     let again = parse_path(&wrapped);
     assert_eq!(
-        again.as_ref().map(|p| (p.address.as_str(), p.rest)),
-        Some((path.address.as_str(), "")),
+        again.as_ref().map(|p| (p.address, p.rest)),
+        Some((path.address, "")),
         "the reported address {:?} does not parse back to itself",
         path.address
     );
