@@ -282,7 +282,7 @@ impl Store {
         records.meta.clear();
         records.rejected.clear();
         records.refused_recipients.clear();
-        records.transcripts.retain(|(_, t)| !t.snapshot().closed);
+        records.transcripts.retain(|(_, t)| !t.is_closed());
         records.transcripts_dropped = 0;
     }
 
