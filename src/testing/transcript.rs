@@ -292,11 +292,25 @@ fn strip_crlf(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
+/// The lines of `bytes` without their line ends, as `split` on `\n` gives
+/// them (the last CRLF ends a line, it does not start an empty one), found
+/// by `memchr` rather than byte by byte.
 fn split_crlf(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let bytes = bytes.strip_suffix(b"\r\n").unwrap_or(bytes);
-    bytes
-        .split(|&b| b == b'\n')
-        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+    let mut rest = Some(bytes.strip_suffix(b"\r\n").unwrap_or(bytes));
+    std::iter::from_fn(move || {
+        let current = rest?;
+        let line = match memchr::memchr(b'\n', current) {
+            Some(end) => {
+                rest = Some(&current[end + 1..]);
+                &current[..end]
+            }
+            None => {
+                rest = None;
+                current
+            }
+        };
+        Some(line.strip_suffix(b"\r").unwrap_or(line))
+    })
 }
 
 /// A line the server did not keep whole: its start, marked as cut.
@@ -357,6 +371,28 @@ impl Drop for TranscriptLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_crlf_gives_the_lines_split_on_newlines_gives() {
+        for bytes in [
+            &b""[..],
+            b"\r\n",
+            b"250 OK\r\n",
+            b"250-a\r\n250-b\r\n250 c\r\n",
+            b"a\nb\n",
+            b"a\r\n\r\n",
+            b"no end",
+            b"\n\n\r",
+        ] {
+            let by_bytes: Vec<&[u8]> = bytes
+                .strip_suffix(b"\r\n")
+                .unwrap_or(bytes)
+                .split(|&b| b == b'\n')
+                .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+                .collect();
+            assert_eq!(split_crlf(bytes).collect::<Vec<_>>(), by_bytes, "{bytes:?}");
+        }
+    }
 
     #[test]
     fn a_long_session_keeps_its_first_and_last_lines() {

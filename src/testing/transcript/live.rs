@@ -18,6 +18,10 @@ pub(super) const TAIL_LINES: usize = 4_000;
 /// block at a time, so it holds up to `TAIL_LINES + TAIL_BLOCK` lines and
 /// shows the last `TAIL_LINES`.
 const TAIL_BLOCK: usize = 500;
+/// Room a session's first lines get at once: a session of one 1 KiB
+/// message (about 26 lines, 1.5 KiB) fits without growing.
+const FIRST_LINES: usize = 32;
+const FIRST_BYTES: usize = 2048;
 
 /// What follows a line's kept bytes when it is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,7 +118,10 @@ impl Live {
             started: SystemTime::now(),
             clock: Instant::now(),
             closed: false,
-            head: Block::default(),
+            head: Block {
+                bytes: Vec::with_capacity(FIRST_BYTES),
+                lines: Vec::with_capacity(FIRST_LINES),
+            },
             tail: VecDeque::new(),
             tail_lines: 0,
             dropped: 0,
