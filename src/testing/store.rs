@@ -2,6 +2,7 @@
 //! and the test (which reads and waits).
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -125,7 +126,13 @@ impl Records {
 pub(crate) struct Store {
     records: Mutex<Records>,
     changed: Condvar,
+    /// Threads in `wait_until` (changed under the records' lock): with
+    /// none, a change wakes nobody and costs no futex call.
+    blocked: AtomicUsize,
     notify: Notify,
+    /// Whether anyone ever subscribed to the events: until then a change
+    /// publishes nothing (asking the channel takes its lock).
+    subscribed: AtomicBool,
     /// Messages (and refused messages) kept; the oldest go first beyond it.
     limit: usize,
     events: broadcast::Sender<StoreEvent>,
@@ -146,7 +153,9 @@ impl Store {
         Store {
             records: Mutex::default(),
             changed: Condvar::new(),
+            blocked: AtomicUsize::new(0),
             notify: Notify::new(),
+            subscribed: AtomicBool::new(false),
             limit: limit.max(1),
             events: broadcast::channel(EVENTS_BUFFERED).0,
         }
@@ -155,11 +164,12 @@ impl Store {
     /// Changes from now on (for the service's event stream).
     #[cfg_attr(not(feature = "http"), allow(dead_code))] // read by the service only
     pub(crate) fn subscribe(&self) -> broadcast::Receiver<StoreEvent> {
+        self.subscribed.store(true, Ordering::SeqCst);
         self.events.subscribe()
     }
 
     fn publish(&self, event: impl FnOnce() -> StoreEvent) {
-        if self.events.receiver_count() > 0 {
+        if self.subscribed.load(Ordering::SeqCst) && self.events.receiver_count() > 0 {
             let _ = self.events.send(event());
         }
     }
@@ -205,7 +215,12 @@ impl Store {
     }
 
     fn changed(&self) {
-        self.changed.notify_all();
+        // A waiter counts itself under the records' lock before it checks
+        // them, and the change was made under that lock before this: either
+        // the change is seen by its check, or the count is seen here.
+        if self.blocked.load(Ordering::SeqCst) > 0 {
+            self.changed.notify_all();
+        }
         self.notify.notify_waiters();
     }
 
@@ -291,20 +306,23 @@ impl Store {
     pub(crate) fn wait_until(&self, timeout: Duration, mut done: impl FnMut(&Records) -> bool) -> bool {
         let deadline = Instant::now() + timeout;
         let mut records = self.lock();
-        loop {
+        self.blocked.fetch_add(1, Ordering::SeqCst);
+        let held = loop {
             if done(&records) {
-                return true;
+                break true;
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return false;
+                break false;
             }
             records = self
                 .changed
                 .wait_timeout(records, left)
                 .map(|(guard, _)| guard)
                 .unwrap_or_else(|poisoned| poisoned.into_inner().0);
-        }
+        };
+        self.blocked.fetch_sub(1, Ordering::SeqCst);
+        held
     }
 
     /// Waits, without blocking a thread, until `done` holds; the caller
