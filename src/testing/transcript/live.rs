@@ -102,9 +102,11 @@ pub(super) struct Live {
     clock: Instant,
     pub(super) closed: bool,
     head: Block,
-    /// Oldest first; the last block is the one written to.
-    tail: VecDeque<Block>,
-    tail_lines: usize,
+    /// The tail's full blocks, oldest first, and how many lines they hold.
+    full: VecDeque<Block>,
+    full_lines: usize,
+    /// The tail's block being written (fewer than `TAIL_BLOCK` lines).
+    current: Block,
     /// Lines let go with the tail's old blocks.
     dropped: usize,
 }
@@ -122,8 +124,9 @@ impl Live {
                 bytes: Vec::with_capacity(FIRST_BYTES),
                 lines: Vec::with_capacity(FIRST_LINES),
             },
-            tail: VecDeque::new(),
-            tail_lines: 0,
+            full: VecDeque::new(),
+            full_lines: 0,
+            current: Block::default(),
             dropped: 0,
         }
     }
@@ -135,38 +138,45 @@ impl Live {
             self.head.push(at, direction, bytes, ending);
             return;
         }
-        if self
-            .tail
-            .back()
-            .is_none_or(|block| block.lines.len() >= TAIL_BLOCK)
-        {
-            // The oldest block goes once the others hold TAIL_LINES without it.
-            let oldest = self.tail.front().map_or(0, |block| block.lines.len());
-            if oldest > 0 && self.tail_lines - oldest >= TAIL_LINES {
-                let mut recycled = self.tail.pop_front().unwrap_or_default();
-                self.tail_lines -= oldest;
-                self.dropped += oldest;
-                recycled.bytes.clear();
-                recycled.lines.clear();
-                self.tail.push_back(recycled);
-            } else {
-                self.tail.push_back(Block::with_capacity(TAIL_BLOCK));
-            }
-        }
-        if let Some(block) = self.tail.back_mut() {
-            block.push(at, direction, bytes, ending);
-            self.tail_lines += 1;
+        self.current.push(at, direction, bytes, ending);
+        if self.current.lines.len() >= TAIL_BLOCK {
+            self.next_block();
         }
     }
 
+    /// The written block joins the full ones; the oldest full block goes
+    /// once the others hold `TAIL_LINES` without it, and is written next.
+    fn next_block(&mut self) {
+        let written = std::mem::take(&mut self.current);
+        self.full_lines += written.lines.len();
+        self.full.push_back(written);
+        let oldest = self.full.front().map_or(0, |block| block.lines.len());
+        if self.full_lines - oldest >= TAIL_LINES {
+            if let Some(mut recycled) = self.full.pop_front() {
+                self.full_lines -= oldest;
+                self.dropped += oldest;
+                recycled.bytes.clear();
+                recycled.lines.clear();
+                self.current = recycled;
+            }
+        } else {
+            self.current = Block::with_capacity(TAIL_BLOCK);
+        }
+    }
+
+    fn tail_lines(&self) -> usize {
+        self.full_lines + self.current.lines.len()
+    }
+
     pub(super) fn snapshot(&self) -> Transcript {
-        let hidden = self.tail_lines.saturating_sub(TAIL_LINES);
-        let mut lines = Vec::with_capacity(self.head.lines.len() + 1 + self.tail_lines - hidden);
+        let tail_lines = self.tail_lines();
+        let hidden = tail_lines.saturating_sub(TAIL_LINES);
+        let mut lines = Vec::with_capacity(self.head.lines.len() + 1 + tail_lines - hidden);
         lines.extend(self.head.shown(0, self.clock));
         // The tail's lines from `hidden` on: skip whole blocks, then lines.
         let mut skip = hidden;
         let mut tail = Vec::new();
-        for block in &self.tail {
+        for block in self.full.iter().chain([&self.current]) {
             if skip >= block.lines.len() {
                 skip -= block.lines.len();
                 continue;
@@ -257,7 +267,7 @@ mod tests {
             }
             expected.extend((HEAD_LINES + dropped..total).map(|n| format!("NOOP {n}")));
             assert_eq!(texts(&live), expected, "after {total} lines");
-            assert!(live.tail_lines <= TAIL_LINES + TAIL_BLOCK, "after {total} lines");
+            assert!(live.tail_lines() < TAIL_LINES + TAIL_BLOCK, "after {total} lines");
         }
     }
 }
