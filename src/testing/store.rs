@@ -115,6 +115,16 @@ pub(crate) struct Records {
 
 #[cfg_attr(not(feature = "http"), allow(dead_code))] // read by the service only
 impl Records {
+    /// The live transcript of session `id`, if still kept: the newest
+    /// session is usually the one asked for, so the search starts there.
+    fn transcript_of(&self, id: u64) -> Option<&SharedTranscript> {
+        self.transcripts
+            .iter()
+            .rev()
+            .find(|(session, _)| *session == id)
+            .map(|(_, t)| t)
+    }
+
     /// The position of message `id`.
     pub(crate) fn position(&self, id: u64) -> Option<usize> {
         // Ids rise with the position, so a binary search finds it.
@@ -224,9 +234,29 @@ impl Store {
         self.notify.notify_waiters();
     }
 
+    #[cfg(test)]
     pub(crate) fn push_message(&self, message: ReceivedMessage) {
+        self.push_message_of(message, None);
+    }
+
+    /// Records a message the server accepted, with the transcript of its
+    /// session: one lock for the lookup and the push.
+    pub(crate) fn push_accepted(&self, message: Message) {
+        let session = message.session.id;
+        self.push_message_of(
+            ReceivedMessage::recorded(message, SharedTranscript::default()),
+            Some(session),
+        );
+    }
+
+    /// Pushes `message`; with `session`, it gets that session's transcript
+    /// (looked up under the same lock).
+    fn push_message_of(&self, mut message: ReceivedMessage, session: Option<u64>) {
         let (id, dropped) = {
             let mut records = self.lock();
+            if let Some(session) = session {
+                message.transcript = records.transcript_of(session).cloned().unwrap_or_default();
+            }
             let id = records.next_id + 1;
             records.next_id = id;
             records.accepted += 1;
@@ -347,13 +377,7 @@ impl Store {
 
     /// The live transcript of session `id`, if still kept.
     pub(crate) fn transcript(&self, id: u64) -> Option<SharedTranscript> {
-        let records = self.lock();
-        records
-            .transcripts
-            .iter()
-            .rev()
-            .find(|(session, _)| *session == id)
-            .map(|(_, t)| t.clone())
+        self.lock().transcript_of(id).cloned()
     }
 }
 
