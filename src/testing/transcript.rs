@@ -266,10 +266,12 @@ impl TranscriptLog {
     }
 
     /// A line of a message body: shown while the body's first
-    /// `BODY_SHOWN` bytes last, counted after.
-    fn body_line(&mut self, length: usize, kept: &[u8], ending: Ending) {
+    /// `BODY_SHOWN` bytes last, counted after (what it shows is worked
+    /// out only then).
+    fn body_line<'a>(&mut self, length: usize, shown: impl FnOnce() -> (&'a [u8], Ending)) {
         if self.body_shown < BODY_SHOWN {
             self.body_shown += length;
+            let (kept, ending) = shown();
             self.push(Direction::Client, kept, ending);
         }
         self.body_seen += length;
@@ -336,15 +338,14 @@ impl SessionLog for TranscriptLog {
     }
 
     fn received_data(&mut self, line: &[u8]) {
-        let (kept, ending) = shown(strip_crlf(line));
-        self.body_line(line.len(), kept, ending);
+        self.body_line(line.len(), || shown(strip_crlf(line)));
     }
 
     fn received_cut(&mut self, start: &[u8], length: usize, data: bool) {
-        let (kept, ending) = cut(start, length);
         if data {
-            self.body_line(length, kept, ending);
+            self.body_line(length, || cut(start, length));
         } else {
+            let (kept, ending) = cut(start, length);
             self.end_body();
             self.push(Direction::Client, kept, ending);
         }
