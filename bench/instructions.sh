@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # User-space instructions per message, counted by valgrind's callgrind, for
-# smtp-fixture (sink mode), Postfix's smtp-sink and the minimal floor
-# (bench/minimal_sink.c), with smtp-source as the load.
+# smtp-fixture (sink mode), the test fixture (a TestSmtpServer recording
+# every message and transcript: examples/fixture_sink.rs), Postfix's
+# smtp-sink and the minimal floor (bench/minimal_sink.c), with smtp-source
+# as the load.
 #
 #   bench/instructions.sh              # 500 and 2 500 messages, one session
 #   FEW=200 MANY=1200 bench/instructions.sh
+#   ROWS='smtp-fixture|fixture' bench/instructions.sh   # only rows whose name matches
 #
 # Why: CPU seconds on a shared machine drift by ±30 % from one minute to the
 # next; instruction counts do not (the same binary and input give the same
@@ -20,13 +23,14 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 FEW="${FEW:-500}"
+ROWS="${ROWS:-.}"
 MANY="${MANY:-2500}"
 SOURCE="$(command -v smtp-source || echo /usr/sbin/smtp-source)"
 SINK="$(command -v smtp-sink || echo /usr/sbin/smtp-sink)"
 [[ -x $SOURCE && -x $SINK ]] || { echo "smtp-source/smtp-sink missing: run bench/compare.sh once" >&2; exit 1; }
 command -v valgrind >/dev/null || { echo "valgrind missing" >&2; exit 1; }
 
-(cd "$ROOT" && cargo build --release --features cli --bin smtp-fixture >&2)
+(cd "$ROOT" && cargo build --release --features cli --bin smtp-fixture --example fixture_sink >&2)
 FLOOR_BIN="$TARGET/release/minimal_sink"
 gcc -O2 -Wall -o "$FLOOR_BIN" "$ROOT/bench/minimal_sink.c"
 
@@ -65,14 +69,16 @@ instructions() {
 
 printf '| user-space instructions per message (callgrind, %s - %s messages) | kept connection | new connection per message |\n|---|---|---|\n' "$MANY" "$FEW"
 for entry in "smtp-fixture|$TARGET/release/smtp-fixture -c SmtpServer 127.0.0.1:{port}" \
+             "smtp-fixture (fixture: recorder + transcript)|$TARGET/release/examples/fixture_sink {port}" \
              "smtp-sink|$SINK -u nobody 127.0.0.1:{port} 1024" \
              "minimal floor|$FLOOR_BIN 127.0.0.1 {port}"; do
     name="${entry%%|*}"
+    [[ $name =~ $ROWS ]] || continue
     read -ra command <<<"${entry#*|}"
     cells=()
     for mode in keep conn; do
-        few="$(instructions "${name// /-}" "$mode" "$FEW" "${command[@]}")"
-        many="$(instructions "${name// /-}" "$mode" "$MANY" "${command[@]}")"
+        few="$(instructions "${name//[^a-z-]/-}" "$mode" "$FEW" "${command[@]}")"
+        many="$(instructions "${name//[^a-z-]/-}" "$mode" "$MANY" "${command[@]}")"
         cells+=("$(( (many - few) / (MANY - FEW) ))")
     done
     printf '| %s | %s | %s |\n' "$name" "${cells[0]}" "${cells[1]}"

@@ -8,7 +8,6 @@ use crate::handler::{Handler, SessionLog, Wrapper};
 use crate::protocol::auth::Credentials;
 use crate::protocol::{replies, Decision, Message, Session, SessionInfo};
 
-use super::message::ReceivedMessage;
 use super::secure::AuthPolicy;
 use super::store::Store;
 use super::transcript::TranscriptLog;
@@ -43,9 +42,7 @@ impl<H: Handler> Wrapper for Recorded<H> {
     }
 
     fn message_accepted(&self, message: Message) {
-        let transcript = self.store.transcript(message.session.id).unwrap_or_default();
-        self.store
-            .push_message(ReceivedMessage::recorded(message, transcript));
+        self.store.push_accepted(message);
     }
 
     fn session_log(&self, session: &SessionInfo) -> Option<Box<dyn SessionLog>> {

@@ -187,9 +187,14 @@ impl Script {
             .collect()
     }
 
+    /// Whether a rule was ever added (a cleared script still says so).
+    fn has_rules(&self) -> bool {
+        self.any.load(Ordering::Relaxed)
+    }
+
     /// The action of the first rule that matches and has uses left.
     fn first_match(&self, matches: impl Fn(&TriggerKind) -> bool) -> Option<Action> {
-        if !self.any.load(Ordering::Relaxed) {
+        if !self.has_rules() {
             return None;
         }
         let rules = self.rules.read().unwrap_or_else(|p| p.into_inner());
@@ -274,6 +279,22 @@ impl<H: Handler> Wrapper for Scripted<H> {
     }
 
     async fn decide(&self, session: &Session, question: &Question) -> Decision {
+        let decision = if self.script.has_rules() {
+            self.scripted(session, question).await
+        } else {
+            // Nothing to match: the normal answer, without carrying it
+            // through the rules' futures (the command line's sink runs here).
+            self.inner.decide(session, question).await
+        };
+        self.report_refusals(session, question, &decision);
+        decision
+    }
+}
+
+impl<H: Handler> Scripted<H> {
+    /// The answer of the first rule that matches `question`, else the
+    /// normal one.
+    async fn scripted(&self, session: &Session, question: &Question) -> Decision {
         // Not awaited unless no rule answers (or the rule proceeds).
         let normal = self.inner.decide(session, question);
         match question {
@@ -311,14 +332,7 @@ impl<H: Handler> Wrapper for Scripted<H> {
                     }
                     _ => false,
                 };
-                let decision = self.script.decide(matches, normal).await;
-                if let (Some(refusals), Some(reply)) = (
-                    &self.script.refusals,
-                    refusal(&decision, |reply| reply.code() >= 400),
-                ) {
-                    refusals.recipient(session.info(), address, reply);
-                }
-                decision
+                self.script.decide(matches, normal).await
             }
             Question::Data => {
                 self.script
@@ -336,12 +350,25 @@ impl<H: Handler> Wrapper for Scripted<H> {
                     _ => false,
                 };
                 let decision = self.script.decide(matches, normal).await;
-                let decision = self.script.deliveries(message, decision).await;
-                if let Some(refusals) = &self.script.refusals {
-                    report_final(&**refusals, session, message, &decision);
-                }
-                decision
+                self.script.deliveries(message, decision).await
             }
+        }
+    }
+
+    /// Tells the script's listener what `decision` refused: a recipient,
+    /// or a message at its final reply.
+    fn report_refusals(&self, session: &Session, question: &Question, decision: &Decision) {
+        let Some(refusals) = &self.script.refusals else {
+            return;
+        };
+        match question {
+            Question::Rcpt { address, .. } => {
+                if let Some(reply) = refusal(decision, |reply| reply.code() >= 400) {
+                    refusals.recipient(session.info(), address, reply);
+                }
+            }
+            Question::Message(message) => report_final(&**refusals, session, message, decision),
+            _ => {}
         }
     }
 }

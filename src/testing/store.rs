@@ -2,6 +2,7 @@
 //! and the test (which reads and waits).
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -114,6 +115,16 @@ pub(crate) struct Records {
 
 #[cfg_attr(not(feature = "http"), allow(dead_code))] // read by the service only
 impl Records {
+    /// The live transcript of session `id`, if still kept: the newest
+    /// session is usually the one asked for, so the search starts there.
+    fn transcript_of(&self, id: u64) -> Option<&SharedTranscript> {
+        self.transcripts
+            .iter()
+            .rev()
+            .find(|(session, _)| *session == id)
+            .map(|(_, t)| t)
+    }
+
     /// The position of message `id`.
     pub(crate) fn position(&self, id: u64) -> Option<usize> {
         // Ids rise with the position, so a binary search finds it.
@@ -125,7 +136,13 @@ impl Records {
 pub(crate) struct Store {
     records: Mutex<Records>,
     changed: Condvar,
+    /// Threads in `wait_until` (changed under the records' lock): with
+    /// none, a change wakes nobody and costs no futex call.
+    blocked: AtomicUsize,
     notify: Notify,
+    /// Whether anyone ever subscribed to the events: until then a change
+    /// publishes nothing (asking the channel takes its lock).
+    subscribed: AtomicBool,
     /// Messages (and refused messages) kept; the oldest go first beyond it.
     limit: usize,
     events: broadcast::Sender<StoreEvent>,
@@ -146,7 +163,9 @@ impl Store {
         Store {
             records: Mutex::default(),
             changed: Condvar::new(),
+            blocked: AtomicUsize::new(0),
             notify: Notify::new(),
+            subscribed: AtomicBool::new(false),
             limit: limit.max(1),
             events: broadcast::channel(EVENTS_BUFFERED).0,
         }
@@ -155,11 +174,12 @@ impl Store {
     /// Changes from now on (for the service's event stream).
     #[cfg_attr(not(feature = "http"), allow(dead_code))] // read by the service only
     pub(crate) fn subscribe(&self) -> broadcast::Receiver<StoreEvent> {
+        self.subscribed.store(true, Ordering::SeqCst);
         self.events.subscribe()
     }
 
     fn publish(&self, event: impl FnOnce() -> StoreEvent) {
-        if self.events.receiver_count() > 0 {
+        if self.subscribed.load(Ordering::SeqCst) && self.events.receiver_count() > 0 {
             let _ = self.events.send(event());
         }
     }
@@ -205,13 +225,38 @@ impl Store {
     }
 
     fn changed(&self) {
-        self.changed.notify_all();
+        // A waiter counts itself under the records' lock before it checks
+        // them, and the change was made under that lock before this: either
+        // the change is seen by its check, or the count is seen here.
+        if self.blocked.load(Ordering::SeqCst) > 0 {
+            self.changed.notify_all();
+        }
         self.notify.notify_waiters();
     }
 
+    #[cfg(test)]
     pub(crate) fn push_message(&self, message: ReceivedMessage) {
+        self.push_message_of(message, None);
+    }
+
+    /// Records a message the server accepted, with the transcript of its
+    /// session: one lock for the lookup and the push.
+    pub(crate) fn push_accepted(&self, message: Message) {
+        let session = message.session.id;
+        self.push_message_of(
+            ReceivedMessage::recorded(message, SharedTranscript::default()),
+            Some(session),
+        );
+    }
+
+    /// Pushes `message`; with `session`, it gets that session's transcript
+    /// (looked up under the same lock).
+    fn push_message_of(&self, mut message: ReceivedMessage, session: Option<u64>) {
         let (id, dropped) = {
             let mut records = self.lock();
+            if let Some(session) = session {
+                message.transcript = records.transcript_of(session).cloned().unwrap_or_default();
+            }
             let id = records.next_id + 1;
             records.next_id = id;
             records.accepted += 1;
@@ -282,7 +327,7 @@ impl Store {
         records.meta.clear();
         records.rejected.clear();
         records.refused_recipients.clear();
-        records.transcripts.retain(|(_, t)| !t.snapshot().closed);
+        records.transcripts.retain(|(_, t)| !t.is_closed());
         records.transcripts_dropped = 0;
     }
 
@@ -291,20 +336,23 @@ impl Store {
     pub(crate) fn wait_until(&self, timeout: Duration, mut done: impl FnMut(&Records) -> bool) -> bool {
         let deadline = Instant::now() + timeout;
         let mut records = self.lock();
-        loop {
+        self.blocked.fetch_add(1, Ordering::SeqCst);
+        let held = loop {
             if done(&records) {
-                return true;
+                break true;
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return false;
+                break false;
             }
             records = self
                 .changed
                 .wait_timeout(records, left)
                 .map(|(guard, _)| guard)
                 .unwrap_or_else(|poisoned| poisoned.into_inner().0);
-        }
+        };
+        self.blocked.fetch_sub(1, Ordering::SeqCst);
+        held
     }
 
     /// Waits, without blocking a thread, until `done` holds; the caller
@@ -329,13 +377,7 @@ impl Store {
 
     /// The live transcript of session `id`, if still kept.
     pub(crate) fn transcript(&self, id: u64) -> Option<SharedTranscript> {
-        let records = self.lock();
-        records
-            .transcripts
-            .iter()
-            .rev()
-            .find(|(session, _)| *session == id)
-            .map(|(_, t)| t.clone())
+        self.lock().transcript_of(id).cloned()
     }
 }
 
@@ -363,5 +405,43 @@ impl Refusals for Store {
             session_id: session.id,
             after_data: true,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Envelope;
+    use std::sync::Arc;
+
+    fn message() -> ReceivedMessage {
+        ReceivedMessage::new(Envelope::default(), b"Subject: x\r\n\r\n".to_vec())
+    }
+
+    #[test]
+    fn a_blocked_waiter_is_woken_by_a_push_and_stops_counting_itself() {
+        let store = Arc::new(Store::default());
+        let waiter = {
+            let store = store.clone();
+            std::thread::spawn(move || store.wait_until(Duration::from_secs(30), |r| r.messages.len() >= 2))
+        };
+        // Whether the waiter blocks before, between or after the pushes,
+        // it sees both (no timed assertion: the 30 s bound is only a cap).
+        store.push_message(message());
+        store.push_message(message());
+        assert!(waiter.join().unwrap());
+        assert_eq!(store.blocked.load(Ordering::SeqCst), 0);
+        assert!(store.wait_until(Duration::ZERO, |r| r.messages.len() == 2));
+        assert_eq!(store.blocked.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn events_reach_a_subscriber_once_there_is_one() {
+        let store = Store::default();
+        store.push_message(message());
+        let mut events = store.subscribe();
+        store.push_message(message());
+        assert!(matches!(events.try_recv(), Ok(StoreEvent::Accepted(2))));
+        assert!(events.try_recv().is_err());
     }
 }

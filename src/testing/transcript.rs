@@ -1,6 +1,5 @@
 //! Per-session transcripts: every line in and out, timestamped.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -8,6 +7,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::handler::SessionLog;
 use crate::lock::lock;
+
+mod live;
+
+use live::{Ending, Live};
+#[cfg(test)]
+use live::{HEAD_LINES, TAIL_LINES};
 
 /// How many bytes of each message body a transcript shows.
 const BODY_SHOWN: usize = 2048;
@@ -177,51 +182,6 @@ impl fmt::Display for Transcript {
     }
 }
 
-/// Lines kept from the start of a session, and from its end: a session that
-/// runs for a million messages keeps a bounded transcript.
-const HEAD_LINES: usize = 1_000;
-const TAIL_LINES: usize = 4_000;
-
-/// A transcript as it is written: its first lines, its last lines, and how
-/// many lines in between were let go.
-struct Live {
-    head: Transcript,
-    tail: VecDeque<TranscriptLine>,
-    dropped: usize,
-}
-
-impl Live {
-    fn push(&mut self, line: TranscriptLine) {
-        if self.head.lines.len() < HEAD_LINES {
-            self.head.lines.push(line);
-            return;
-        }
-        self.tail.push_back(line);
-        if self.tail.len() > TAIL_LINES {
-            self.tail.pop_front();
-            self.dropped += 1;
-        }
-    }
-
-    fn snapshot(&self) -> Transcript {
-        let mut transcript = self.head.clone();
-        if self.dropped > 0 {
-            let at = self.tail.front().map(|line| line.at).unwrap_or_default();
-            let text = format!(
-                "({} lines not kept: only the first and the last are)",
-                self.dropped
-            );
-            transcript.lines.push(TranscriptLine {
-                at,
-                direction: Direction::Note,
-                text,
-            });
-        }
-        transcript.lines.extend(self.tail.iter().cloned());
-        transcript
-    }
-}
-
 /// A transcript the server is still writing, shared with the fixture.
 #[derive(Clone, Default)]
 pub(crate) struct SharedTranscript(Option<Arc<Mutex<Live>>>);
@@ -245,6 +205,11 @@ impl SharedTranscript {
     pub(crate) fn is_known(&self) -> bool {
         self.0.is_some()
     }
+
+    /// Whether the session has ended (as `snapshot().closed`, without the copy).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.0.as_ref().is_none_or(|shared| lock(shared).closed)
+    }
 }
 
 /// Messages compare by content; which transcript they carry does not count.
@@ -266,7 +231,6 @@ impl fmt::Debug for SharedTranscript {
 /// fixture may read it at any time.
 pub(crate) struct TranscriptLog {
     shared: Arc<Mutex<Live>>,
-    started: Instant,
     /// Bytes of the current message body received, and of those shown.
     body_seen: usize,
     body_shown: usize,
@@ -278,52 +242,37 @@ impl TranscriptLog {
         peer: SocketAddr,
         proxy: Option<SocketAddr>,
     ) -> (TranscriptLog, SharedTranscript) {
-        let head = Transcript {
-            session_id,
-            peer,
-            proxy,
-            started: SystemTime::now(),
-            lines: Vec::new(),
-            closed: false,
-        };
-        let shared = Arc::new(Mutex::new(Live {
-            head,
-            tail: VecDeque::new(),
-            dropped: 0,
-        }));
+        let shared = Arc::new(Mutex::new(Live::new(session_id, peer, proxy)));
         let log = TranscriptLog {
             shared: shared.clone(),
-            started: Instant::now(),
             body_seen: 0,
             body_shown: 0,
         };
         (log, SharedTranscript(Some(shared)))
     }
 
-    fn push(&mut self, direction: Direction, text: String) {
-        let at = self.started.elapsed();
-        lock(&self.shared).push(TranscriptLine { at, direction, text });
+    fn push(&mut self, direction: Direction, bytes: &[u8], ending: Ending) {
+        let at = Instant::now();
+        lock(&self.shared).push(at, direction, bytes, ending);
     }
 
     fn push_lines(&mut self, direction: Direction, bytes: &[u8]) {
-        let at = self.started.elapsed();
+        let at = Instant::now();
         let mut transcript = lock(&self.shared);
         for line in split_crlf(bytes) {
-            transcript.push(TranscriptLine {
-                at,
-                direction,
-                text: shown(line, LINE_SHOWN),
-            });
+            let (kept, ending) = shown(line);
+            transcript.push(at, direction, kept, ending);
         }
     }
 
     /// A line of a message body: shown while the body's first
-    /// `BODY_SHOWN` bytes last, counted after.
-    fn body_line(&mut self, length: usize, text: impl FnOnce() -> String) {
+    /// `BODY_SHOWN` bytes last, counted after (what it shows is worked
+    /// out only then).
+    fn body_line<'a>(&mut self, length: usize, shown: impl FnOnce() -> (&'a [u8], Ending)) {
         if self.body_shown < BODY_SHOWN {
             self.body_shown += length;
-            let text = text();
-            self.push(Direction::Client, text);
+            let (kept, ending) = shown();
+            self.push(Direction::Client, kept, ending);
         }
         self.body_seen += length;
     }
@@ -332,10 +281,8 @@ impl TranscriptLog {
     fn end_body(&mut self) {
         let hidden = self.body_seen - self.body_shown;
         if hidden > 0 {
-            self.push(
-                Direction::Note,
-                format!("({hidden} more bytes of the message not shown)"),
-            );
+            let note = format!("({hidden} more bytes of the message not shown)");
+            self.push(Direction::Note, note.as_bytes(), Ending::Whole);
         }
         self.body_seen = 0;
         self.body_shown = 0;
@@ -347,29 +294,40 @@ fn strip_crlf(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
+/// The lines of `bytes` without their line ends, as `split` on `\n` gives
+/// them (the last CRLF ends a line, it does not start an empty one), found
+/// by `memchr` rather than byte by byte.
 fn split_crlf(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let bytes = bytes.strip_suffix(b"\r\n").unwrap_or(bytes);
-    bytes
-        .split(|&b| b == b'\n')
-        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+    let mut rest = Some(bytes.strip_suffix(b"\r\n").unwrap_or(bytes));
+    std::iter::from_fn(move || {
+        let current = rest?;
+        let line = match memchr::memchr(b'\n', current) {
+            Some(end) => {
+                rest = Some(&current[end + 1..]);
+                &current[..end]
+            }
+            None => {
+                rest = None;
+                current
+            }
+        };
+        Some(line.strip_suffix(b"\r").unwrap_or(line))
+    })
 }
 
 /// A line the server did not keep whole: its start, marked as cut.
-fn cut(start: &[u8], length: usize) -> String {
+fn cut(start: &[u8], length: usize) -> (&[u8], Ending) {
     let start = strip_crlf(start);
-    let start = &start[..start.len().min(LINE_SHOWN)];
-    format!("{}... ({length} bytes, cut)", String::from_utf8_lossy(start))
+    (&start[..start.len().min(LINE_SHOWN)], Ending::Cut(length))
 }
 
-fn shown(line: &[u8], limit: usize) -> String {
-    if line.len() <= limit {
-        String::from_utf8_lossy(line).into_owned()
+/// What of `line` a transcript shows: all of it, or its first
+/// `LINE_SHOWN` bytes and its length.
+fn shown(line: &[u8]) -> (&[u8], Ending) {
+    if line.len() <= LINE_SHOWN {
+        (line, Ending::Whole)
     } else {
-        format!(
-            "{}... ({} bytes)",
-            String::from_utf8_lossy(&line[..limit]),
-            line.len()
-        )
+        (&line[..LINE_SHOWN], Ending::Shortened(line.len()))
     }
 }
 
@@ -380,18 +338,16 @@ impl SessionLog for TranscriptLog {
     }
 
     fn received_data(&mut self, line: &[u8]) {
-        let text = || shown(strip_crlf(line), LINE_SHOWN);
-        self.body_line(line.len(), text);
+        self.body_line(line.len(), || shown(strip_crlf(line)));
     }
 
     fn received_cut(&mut self, start: &[u8], length: usize, data: bool) {
-        let text = || cut(start, length);
         if data {
-            self.body_line(length, text);
+            self.body_line(length, || cut(start, length));
         } else {
+            let (kept, ending) = cut(start, length);
             self.end_body();
-            let text = text();
-            self.push(Direction::Client, text);
+            self.push(Direction::Client, kept, ending);
         }
     }
 
@@ -402,20 +358,42 @@ impl SessionLog for TranscriptLog {
 
     fn note(&mut self, text: &str) {
         self.end_body();
-        self.push(Direction::Note, text.to_string());
+        self.push(Direction::Note, text.as_bytes(), Ending::Whole);
     }
 }
 
 impl Drop for TranscriptLog {
     fn drop(&mut self) {
         self.end_body();
-        lock(&self.shared).head.closed = true;
+        lock(&self.shared).closed = true;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_crlf_gives_the_lines_split_on_newlines_gives() {
+        for bytes in [
+            &b""[..],
+            b"\r\n",
+            b"250 OK\r\n",
+            b"250-a\r\n250-b\r\n250 c\r\n",
+            b"a\nb\n",
+            b"a\r\n\r\n",
+            b"no end",
+            b"\n\n\r",
+        ] {
+            let by_bytes: Vec<&[u8]> = bytes
+                .strip_suffix(b"\r\n")
+                .unwrap_or(bytes)
+                .split(|&b| b == b'\n')
+                .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+                .collect();
+            assert_eq!(split_crlf(bytes).collect::<Vec<_>>(), by_bytes, "{bytes:?}");
+        }
+    }
 
     #[test]
     fn a_long_session_keeps_its_first_and_last_lines() {

@@ -40,10 +40,17 @@ pub(super) fn report_final(
     message: &Message,
     decision: &Decision,
 ) {
+    if matches!(decision, Decision::Proceed) {
+        // Every recipient got it: nothing to report (the common case).
+        return;
+    }
     let recipients = message.rcpt_tos();
-    let replies = decision.recipient_replies(recipients.len());
+    // Only LMTP answers per recipient: SMTP needs no list of replies.
+    let replies = (session.config().lmtp && !recipients.is_empty())
+        .then(|| decision.recipient_replies(recipients.len()))
+        .flatten();
     match replies {
-        Some(replies) if session.config().lmtp && !recipients.is_empty() => {
+        Some(replies) => {
             for (recipient, reply) in recipients.iter().zip(&replies) {
                 if !reply.is_positive() {
                     refusals.recipient_after_data(session.info(), recipient, reply);
