@@ -167,8 +167,9 @@ impl<H: Handler> SmtpServer<H> {
         self
     }
 
-    /// Waits at most `limit` for a client's next bytes before `421`.
-    /// Default 5 minutes.
+    /// Waits at most `limit` for a client's next bytes before `421`
+    /// (reads are dated to an eighth of `limit`, so the `421` comes between
+    /// `limit` and an eighth more after the last read). Default 5 minutes.
     pub fn with_idle_timeout(mut self, limit: Duration) -> SmtpServer<H> {
         self.settings.idle_timeout = limit;
         self
