@@ -25,6 +25,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use tokio::sync::Notify;
+use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 /// Why the watchdog woke a session.
@@ -69,6 +70,9 @@ struct Slot {
     /// Nanoseconds from the epoch to the scan that first saw the session's
     /// latest read ([`NOT_SEEN`] before its first scan).
     last_activity: u64,
+    /// The session's task, to cut it off after the shutdown grace (see
+    /// [`Watchdog::attach`]).
+    task: Option<AbortHandle>,
 }
 
 /// `Slot::last_activity` of a session no scan has seen yet.
@@ -82,12 +86,21 @@ struct Shared {
     stopping: AtomicBool,
     /// Wakes the watchdog task when the server stops.
     stop: Notify,
+    /// Told when the last session ends while the server stops.
+    all_ended: Notify,
 }
 
 #[derive(Default)]
 struct Sessions {
     slots: Vec<Option<Slot>>,
     free: Vec<usize>,
+}
+
+impl Sessions {
+    /// How many sessions are registered.
+    fn live(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
 }
 
 /// The handle a server keeps; cloned into every session.
@@ -121,6 +134,7 @@ impl Watchdog {
                 sessions: Mutex::new(Sessions::default()),
                 stopping: AtomicBool::new(false),
                 stop: Notify::new(),
+                all_ended: Notify::new(),
             }),
         }
     }
@@ -149,6 +163,7 @@ impl Watchdog {
             watched: watched.clone(),
             reads_seen: 0,
             last_activity: NOT_SEEN,
+            task: None,
         };
         let mut sessions = shared.lock();
         let slot = match sessions.free.pop() {
@@ -182,10 +197,53 @@ impl Watchdog {
         }
     }
 
+    /// Links the session registered as `registration_slot` (see
+    /// [`Registration::slot`]) to its task, so that [`Watchdog::abort_all`]
+    /// can cut it off. A session that already ended is left alone; its slot
+    /// cannot have been reused, as only the caller registers sessions.
+    pub(super) fn attach(&self, registration_slot: usize, task: AbortHandle) {
+        let mut sessions = self.shared.lock();
+        if let Some(Some(slot)) = sessions.slots.get_mut(registration_slot) {
+            slot.task = Some(task);
+        }
+    }
+
+    /// Cuts off the task of every session still registered.
+    pub(super) fn abort_all(&self) {
+        let sessions = self.shared.lock();
+        for task in sessions
+            .slots
+            .iter()
+            .flatten()
+            .filter_map(|slot| slot.task.as_ref())
+        {
+            task.abort();
+        }
+    }
+
+    /// Completes once no session is registered; only after [`Watchdog::stop`]
+    /// (only then do ending sessions say so).
+    pub(super) async fn all_ended(&self) {
+        loop {
+            let notified = self.shared.all_ended.notified();
+            if self.shared.lock().live() == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+
     /// Wakes sessions that are over their limits, until the server stops.
     pub(super) async fn run(self) {
         let shared = &*self.shared;
-        let interval = (shared.idle_timeout / SCANS_PER_IDLE_TIMEOUT).max(MIN_SCAN_INTERVAL);
+        // A session registered during a pause can be due no sooner than
+        // its session limit after: pauses no longer than that see it in
+        // time.
+        let idle_interval = shared.idle_timeout / SCANS_PER_IDLE_TIMEOUT;
+        let interval = shared
+            .session_timeout
+            .map_or(idle_interval, |limit| limit.min(idle_interval))
+            .max(MIN_SCAN_INTERVAL);
         while !shared.stopping.load(Ordering::Acquire) {
             let now = Instant::now();
             let earliest = shared.wake_overdue(now);
@@ -302,12 +360,26 @@ impl Registration {
     }
 }
 
+impl Registration {
+    /// The session's slot, for [`Watchdog::attach`].
+    pub(super) fn slot(&self) -> usize {
+        self.slot
+    }
+}
+
 impl Drop for Registration {
     fn drop(&mut self) {
         let mut sessions = self.shared.lock();
-        if let Some(slot) = sessions.slots.get_mut(self.slot) {
-            *slot = None;
+        let ended = sessions.slots.get_mut(self.slot).and_then(Option::take);
+        if ended.is_some() {
             sessions.free.push(self.slot);
+        }
+        let last = sessions.live() == 0;
+        drop(sessions);
+        // The task handle is dropped outside the lock: it may free the task.
+        drop(ended);
+        if last && self.shared.stopping.load(Ordering::Acquire) {
+            self.shared.all_ended.notify_one();
         }
     }
 }
@@ -397,6 +469,18 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_session_limit_shorter_than_a_scan_interval_is_kept() {
+        let limit = Duration::from_secs(3);
+        let watchdog = Watchdog::new(Duration::from_secs(300), Some(limit));
+        tokio::spawn(watchdog.clone().run());
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let mut session = watchdog.register();
+        let registered = Instant::now();
+        assert_eq!(session.alarmed().await, Alarm::TimedOut);
+        assert_eq!(registered.elapsed(), limit);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn stopping_wakes_every_session_and_marks_later_ones() {
         let watchdog = Watchdog::new(Duration::from_secs(300), None);
         let task = tokio::spawn(watchdog.clone().run());
@@ -477,5 +561,37 @@ mod tests {
         );
         assert_eq!(shared.wake_overdue(later + idle), None);
         assert_eq!(session.alarm(), Some(Alarm::TimedOut));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_last_session_ends_the_wait_and_aborting_cuts_tasks_off() {
+        let watchdog = Watchdog::new(Duration::from_secs(300), None);
+        let registration = watchdog.register();
+        let slot = registration.slot();
+        let task = tokio::spawn(async move {
+            let _held = registration;
+            std::future::pending::<()>().await;
+        });
+        watchdog.attach(slot, task.abort_handle());
+        watchdog.stop();
+        let still_running = tokio::time::timeout(Duration::from_secs(1), watchdog.all_ended()).await;
+        assert!(still_running.is_err(), "a session is still registered");
+        watchdog.abort_all();
+        watchdog.all_ended().await;
+        assert!(task.await.expect_err("aborted").is_cancelled());
+    }
+
+    #[tokio::test]
+    async fn attaching_a_session_that_already_ended_changes_nothing() {
+        let watchdog = Watchdog::new(Duration::from_secs(300), None);
+        let registration = watchdog.register();
+        let slot = registration.slot();
+        let task = tokio::spawn(async move { drop(registration) });
+        let abort = task.abort_handle();
+        task.await.expect("the task ends");
+        watchdog.attach(slot, abort);
+        assert_eq!(watchdog.shared.lock().live(), 0);
+        watchdog.stop();
+        watchdog.all_ended().await;
     }
 }
