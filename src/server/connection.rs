@@ -104,11 +104,14 @@ async fn open<H: Handler>(
     mut stream: TcpStream,
     id: u64,
     peer: SocketAddr,
-    watchdog: Registration,
+    mut watchdog: Registration,
 ) -> Option<(Connection, Closing<'_, Arc<H>>)> {
     let _ = stream.set_nodelay(true);
     let arrival = match server.settings.proxy_header_timeout {
-        Some(limit) => Some(proxy_protocol::receive(&mut stream, peer, limit, &watchdog).await),
+        // Boxed like the TLS handshake: only servers behind a proxy wait
+        // for a header, and its timer would enlarge every connection's
+        // future.
+        Some(limit) => Some(Box::pin(proxy_protocol::receive(&mut stream, peer, limit, &mut watchdog)).await),
         None => None,
     };
     let mut session = Session::new(
@@ -151,7 +154,7 @@ async fn open<H: Handler>(
     #[cfg(feature = "tls")]
     if let Some(tls) = server.tls.as_ref().filter(|tls| tls.implicit) {
         let limit = server.settings.tls_handshake_timeout;
-        if !conn.start_tls(&tls.config, &mut session, limit).await {
+        if !Box::pin(conn.start_tls(&tls.config, &mut session, limit)).await {
             return None;
         }
     }
@@ -243,7 +246,10 @@ impl Connection {
                 let lost = "connection lost before the final replies were written; message not delivered";
                 self.deliver(handler, &replies, message, lost).await
             }
-            Step::StartTls(reply) => self.upgrade(server, session, &reply).await,
+            // Boxed, as the handshake's state is large and rare: kept in
+            // place, it would make every step's future that large, and
+            // futures are moved by value.
+            Step::StartTls(reply) => Box::pin(self.upgrade(server, session, &reply)).await,
             Step::Fault(LinkFault::Reset, _) => {
                 self.note("scripted: connection reset");
                 self.reset();

@@ -31,7 +31,6 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
 use crate::handler::Handler;
 use crate::protocol::{replies, Config, ConfigError};
@@ -167,8 +166,9 @@ impl<H: Handler> SmtpServer<H> {
         self
     }
 
-    /// Waits at most `limit` for a client's next bytes before `421`.
-    /// Default 5 minutes.
+    /// Waits at most `limit` for a client's next bytes before `421`
+    /// (reads are dated to an eighth of `limit`, so the `421` comes between
+    /// `limit` and an eighth more after the last read). Default 5 minutes.
     pub fn with_idle_timeout(mut self, limit: Duration) -> SmtpServer<H> {
         self.settings.idle_timeout = limit;
         self
@@ -245,7 +245,8 @@ impl<H: Handler> SmtpServer<H> {
             0 => Semaphore::MAX_PERMITS,
             cap => cap,
         }));
-        let mut sessions = JoinSet::new();
+        // Should the caller drop this future, its sessions end with it.
+        let _sessions = AbortOnDrop(&watchdog);
         tokio::pin!(shutdown);
         loop {
             let (stream, peer) = tokio::select! {
@@ -262,35 +263,39 @@ impl<H: Handler> SmtpServer<H> {
                     }
                 },
             };
-            while sessions.try_join_next().is_some() {}
             let id = self.next_session.fetch_add(1, Ordering::Relaxed);
-            match permits.clone().try_acquire_owned() {
+            // Every task is registered with the watchdog, which counts them
+            // and can cut them off: cheaper per connection than a
+            // `JoinSet`, which locks its lists on spawn, on the task's end
+            // and on every reap.
+            let watched = watchdog.register();
+            let slot = watched.slot();
+            let task = match permits.clone().try_acquire_owned() {
                 Ok(permit) => {
                     let server = self.clone();
-                    let watched = watchdog.register();
                     // Boxed: the session's future is a few KiB, and tokio
                     // copies a task's future (and its finished stage) by
                     // value several times per connection; a box is copied
                     // as one pointer.
                     let session = Box::pin(connection::serve(server, stream, id, peer, watched));
-                    sessions.spawn(async move {
+                    tokio::spawn(async move {
                         session.await;
                         drop(permit);
-                    });
+                    })
                 }
                 Err(_) => {
                     let hostname = self.config.hostname.clone();
-                    sessions.spawn(refuse_connection(stream, hostname));
+                    tokio::spawn(refuse_connection(stream, hostname, watched))
                 }
-            }
+            };
+            watchdog.attach(slot, task.abort_handle());
         }
         drop(listener);
         watchdog.stop();
-        let drained = tokio::time::timeout(self.settings.shutdown_grace, async {
-            while sessions.join_next().await.is_some() {}
-        });
+        let drained = tokio::time::timeout(self.settings.shutdown_grace, watchdog.all_ended());
         if drained.await.is_err() {
-            sessions.shutdown().await;
+            watchdog.abort_all();
+            watchdog.all_ended().await;
         }
         Ok(())
     }
@@ -304,8 +309,19 @@ fn is_per_connection(error: &io::Error) -> bool {
     )
 }
 
-async fn refuse_connection(mut stream: TcpStream, hostname: String) {
+/// Cuts off the sessions' tasks when dropped.
+struct AbortOnDrop<'a>(&'a Watchdog);
+
+impl Drop for AbortOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.abort_all();
+    }
+}
+
+/// `watched` counts the refusal among the server's tasks until it is done.
+async fn refuse_connection(mut stream: TcpStream, hostname: String, watched: watchdog::Registration) {
     let reply = replies::too_many_connections(&hostname).to_wire();
     let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(&reply)).await;
     let _ = stream.shutdown().await;
+    drop(watched);
 }

@@ -39,7 +39,7 @@ pub(super) async fn receive(
     stream: &mut TcpStream,
     peer: SocketAddr,
     limit: Duration,
-    watchdog: &Registration,
+    watchdog: &mut Registration,
 ) -> Arrival {
     let read = tokio::select! {
         biased;

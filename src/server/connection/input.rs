@@ -1,6 +1,10 @@
 //! The input side of a connection: reads into the buffer, or straight into
 //! a large message, until the watchdog's alarm.
 
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::task::Poll;
+
 use tokio::io::AsyncReadExt;
 
 use super::{Connection, ReadEnd, IN_PLACE_READ, MAX_BUFFER};
@@ -20,7 +24,7 @@ impl Connection {
             return Ok(None);
         };
         let before = buffer.len();
-        let (n, drained) = read_into(&mut self.stream, &self.watchdog, buffer).await?;
+        let (n, drained) = read_into(&mut self.stream, &mut self.watchdog, buffer).await?;
         self.socket_drained = drained;
         let Some(log) = &mut self.log else {
             return Ok(session.data_appended());
@@ -53,7 +57,7 @@ impl Connection {
         if self.input.len() == capacity && capacity < MAX_BUFFER {
             self.input.reserve_exact(capacity);
         }
-        let (_, drained) = read_into(&mut self.stream, &self.watchdog, &mut self.input).await?;
+        let (_, drained) = read_into(&mut self.stream, &mut self.watchdog, &mut self.input).await?;
         self.socket_drained = drained;
         Ok(())
     }
@@ -64,23 +68,27 @@ impl Connection {
 /// socket was drained (they did not fill the room).
 async fn read_into(
     stream: &mut Stream,
-    watchdog: &Registration,
+    watchdog: &mut Registration,
     buffer: &mut Vec<u8>,
 ) -> Result<(usize, bool), ReadEnd> {
     if let Some(alarm) = watchdog.alarm() {
         return Err(ReadEnd::Alarm(alarm));
     }
     let room = buffer.capacity() - buffer.len();
-    let read = tokio::select! {
-        biased;
-        read = stream.read_buf(buffer) => read,
-        alarm = watchdog.alarmed() => return Err(ReadEnd::Alarm(alarm)),
-    };
+    let mut read = pin!(stream.read_buf(buffer));
+    // Polled by hand rather than in a `select!`: two polls in a row, the
+    // read first, so that bytes which came with the alarm are not lost.
+    let read = poll_fn(|cx| match read.as_mut().poll(cx) {
+        Poll::Ready(read) => Poll::Ready(Ok(read)),
+        Poll::Pending => watchdog.poll_alarmed(cx).map(Err),
+    })
+    .await;
     match read {
-        Ok(0) | Err(_) => Err(ReadEnd::Closed),
-        Ok(n) => {
+        Ok(Ok(0) | Err(_)) => Err(ReadEnd::Closed),
+        Ok(Ok(n)) => {
             watchdog.touch();
             Ok((n, n < room))
         }
+        Err(alarm) => Err(ReadEnd::Alarm(alarm)),
     }
 }

@@ -19,8 +19,9 @@ impl Connection {
         }
         let result = match self.fault.take() {
             None => self.write_output().await,
+            // Boxed: its timer would enlarge every flush's future.
             Some(LinkFault::Throttle { bytes_per_second }) => {
-                self.write_output_slowly(bytes_per_second).await
+                Box::pin(self.write_output_slowly(bytes_per_second)).await
             }
             Some(LinkFault::CutAfter { bytes }) => {
                 self.output.truncate(bytes);
