@@ -131,7 +131,9 @@ impl Builder {
         self
     }
 
-    /// How long a client may stay silent before `421`. Default 5 minutes.
+    /// How long a client may stay silent before `421` (it comes between
+    /// `timeout` and an eighth more after the client's last bytes). Default
+    /// 5 minutes.
     pub fn idle_timeout(mut self, timeout: Duration) -> Builder {
         self.settings.idle_timeout = timeout;
         self
