@@ -94,7 +94,10 @@ fi
 export SMTP_SOURCE="$SOURCE"
 
 log "building smtp-fixture and examples/loadgen (release) into $TARGET"
-(cd "$ROOT" && cargo build --release --features cli --bin smtp-fixture --example loadgen)
+# The binary is built alone: built in one command with an example, it would get
+# the dev-dependencies' features (tokio's test-util) that a user's
+# `cargo run --release --features cli` does not.
+(cd "$ROOT" && cargo build --release --features cli --bin smtp-fixture && cargo build --release --example loadgen)
 OURS="$TARGET/release/smtp-fixture"
 LOADGEN="$TARGET/release/examples/loadgen"
 FLOOR_BIN=""

@@ -30,7 +30,10 @@ SINK="$(command -v smtp-sink || echo /usr/sbin/smtp-sink)"
 [[ -x $SOURCE && -x $SINK ]] || { echo "smtp-source/smtp-sink missing: run bench/compare.sh once" >&2; exit 1; }
 command -v valgrind >/dev/null || { echo "valgrind missing" >&2; exit 1; }
 
-(cd "$ROOT" && cargo build --release --features cli --bin smtp-fixture --example fixture_sink >&2)
+# The binary is built alone: built in one command with an example, it would get
+# the dev-dependencies' features (tokio's test-util) that a user's
+# `cargo run --release --features cli` does not.
+(cd "$ROOT" && cargo build --release --features cli --bin smtp-fixture >&2 && cargo build --release --example fixture_sink >&2)
 FLOOR_BIN="$TARGET/release/minimal_sink"
 gcc -O2 -Wall -o "$FLOOR_BIN" "$ROOT/bench/minimal_sink.c"
 

@@ -21,7 +21,10 @@ MODES="${MODES:-keep new}"
 SERVERS="${SERVERS:-ours-sink ours-debug smtp-sink}"
 PIPELINE="${PIPELINE:-}"
 
-(cd "$ROOT" && cargo build -q --release --features cli --bin smtp-fixture --example loadgen)
+# The binary is built alone: built in one command with an example, it would get
+# the dev-dependencies' features (tokio's test-util) that a user's
+# `cargo run --release --features cli` does not.
+(cd "$ROOT" && cargo build -q --release --features cli --bin smtp-fixture && cargo build -q --release --example loadgen)
 OURS="$TARGET/release/smtp-fixture"
 LOADGEN="$TARGET/release/examples/loadgen"
 SINK="$(command -v smtp-sink || echo /usr/sbin/smtp-sink)"

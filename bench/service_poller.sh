@@ -19,7 +19,10 @@ RATE=${RATE:-20}            # poller requests per second
 SMTP_PORT=${SMTP_PORT:-18625}
 HTTP_PORT=${HTTP_PORT:-18626}
 
-cargo build -q --release --features cli --bin smtp-fixture --example loadgen
+# The binary is built alone: built in one command with an example, it would get
+# the dev-dependencies' features (tokio's test-util) that a user's
+# `cargo run --release --features cli` does not.
+cargo build -q --release --features cli --bin smtp-fixture && cargo build -q --release --example loadgen
 target/release/smtp-fixture -c SmtpServer --http "127.0.0.1:$HTTP_PORT" "127.0.0.1:$SMTP_PORT" >/dev/null &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
