@@ -21,6 +21,20 @@ pub(crate) enum Stream {
 }
 
 impl Stream {
+    /// Writes what the socket takes now, without waiting: the whole of a
+    /// reply, nearly always, with no future to poll. Zero bytes when the
+    /// socket is full, and always under TLS (its records must go through
+    /// the TLS stream).
+    pub(crate) fn write_now(&self, bytes: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(tcp) => match tcp.try_write(bytes) {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => Ok(0),
+                written => written,
+            },
+            _ => Ok(0),
+        }
+    }
+
     pub(crate) fn tcp(&self) -> Option<&TcpStream> {
         match self {
             Stream::Plain(tcp) => Some(tcp),

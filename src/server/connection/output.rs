@@ -43,7 +43,8 @@ impl Connection {
         if let Some(log) = &mut self.log {
             log.sent(&self.output);
         }
-        self.stream.write_all(&self.output).await
+        let written = self.stream.write_now(&self.output)?;
+        self.stream.write_all(&self.output[written..]).await
     }
 
     /// Writes the pending output at `bytes_per_second`, in a tenth of a
