@@ -2,8 +2,8 @@
 //! and the test (which reads and waits).
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, Notify};
@@ -140,12 +140,12 @@ pub(crate) struct Store {
     /// none, a change wakes nobody and costs no futex call.
     blocked: AtomicUsize,
     notify: Notify,
-    /// Whether anyone ever subscribed to the events: until then a change
-    /// publishes nothing (asking the channel takes its lock).
-    subscribed: AtomicBool,
     /// Messages (and refused messages) kept; the oldest go first beyond it.
     limit: usize,
-    events: broadcast::Sender<StoreEvent>,
+    /// Made by the first subscriber: its 1 024 slots would be most of an
+    /// idle fixture's memory (48 KiB), and a fixture that nobody watches
+    /// publishes nothing (asking the channel takes its lock).
+    events: OnceLock<broadcast::Sender<StoreEvent>>,
 }
 
 impl Default for Store {
@@ -165,22 +165,24 @@ impl Store {
             changed: Condvar::new(),
             blocked: AtomicUsize::new(0),
             notify: Notify::new(),
-            subscribed: AtomicBool::new(false),
             limit: limit.max(1),
-            events: broadcast::channel(EVENTS_BUFFERED).0,
+            events: OnceLock::new(),
         }
     }
 
     /// Changes from now on (for the service's event stream).
     #[cfg_attr(not(feature = "http"), allow(dead_code))] // read by the service only
     pub(crate) fn subscribe(&self) -> broadcast::Receiver<StoreEvent> {
-        self.subscribed.store(true, Ordering::SeqCst);
-        self.events.subscribe()
+        self.events
+            .get_or_init(|| broadcast::channel(EVENTS_BUFFERED).0)
+            .subscribe()
     }
 
     fn publish(&self, event: impl FnOnce() -> StoreEvent) {
-        if self.subscribed.load(Ordering::SeqCst) && self.events.receiver_count() > 0 {
-            let _ = self.events.send(event());
+        if let Some(events) = self.events.get() {
+            if events.receiver_count() > 0 {
+                let _ = events.send(event());
+            }
         }
     }
 
