@@ -46,6 +46,44 @@ fn a_body_line_that_arrives_in_two_reads_is_one_line() {
 }
 
 #[test]
+fn each_line_is_dated_when_its_bytes_arrived() {
+    let server = TestSmtpServer::start();
+    let mut client = Client::greeted(server.addr());
+    assert_eq!(client.code("HELO client"), 250);
+    assert_eq!(client.code("MAIL FROM:<a@example.com>"), 250);
+    assert_eq!(client.code("RCPT TO:<b@example.com>"), 250);
+    assert_eq!(client.code("DATA"), 354);
+    client.send(b"early one\r\nearly two\r\n");
+    sleep(Duration::from_millis(300));
+    client.send(b"late\r\n.\r\n");
+    assert!(client.reply().starts_with("250"));
+    server.wait_for_first_message();
+    let transcript = session(&server);
+    let at = |text: &str| {
+        transcript
+            .lines
+            .iter()
+            .find(|line| line.text == text)
+            .unwrap_or_else(|| panic!("no line {text:?} in\n{transcript}"))
+            .at
+    };
+    let (one, two, late) = (at("early one"), at("early two"), at("late"));
+    assert!(one <= two && two <= late, "lines out of order:\n{transcript}");
+    assert!(
+        late - two >= Duration::from_millis(250),
+        "the line sent 300 ms later is dated {:?} after the one before it:\n{transcript}",
+        late - two
+    );
+    let reply = transcript
+        .lines
+        .iter()
+        .rev()
+        .find(|line| line.direction == Direction::Server)
+        .expect("a reply");
+    assert!(reply.at >= late, "the final reply is dated before the body's end:\n{transcript}");
+}
+
+#[test]
 fn a_command_after_a_large_body_is_logged_once_after_the_body() {
     let server = TestSmtpServer::start();
     let mut client = Client::greeted(server.addr());
