@@ -31,7 +31,9 @@ impl Stream {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => Ok(0),
                 written => written,
             },
-            _ => Ok(0),
+            #[cfg(feature = "tls")]
+            Stream::Tls(_) => Ok(0),
+            Stream::Upgrading => Ok(0),
         }
     }
 
