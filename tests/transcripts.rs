@@ -29,11 +29,7 @@ fn session(server: &TestSmtpServer) -> Transcript {
 #[test]
 fn a_body_line_that_arrives_in_two_reads_is_one_line() {
     let server = TestSmtpServer::start();
-    let mut client = Client::greeted(server.addr());
-    assert_eq!(client.code("HELO client"), 250);
-    assert_eq!(client.code("MAIL FROM:<a@example.com>"), 250);
-    assert_eq!(client.code("RCPT TO:<b@example.com>"), 250);
-    assert_eq!(client.code("DATA"), 354);
+    let mut client = Client::in_data(server.addr());
     client.send(b"AAAA");
     sleep(Duration::from_millis(300));
     client.send(b"BBBB\r\n.\r\n");
@@ -48,11 +44,7 @@ fn a_body_line_that_arrives_in_two_reads_is_one_line() {
 #[test]
 fn each_line_is_dated_when_its_bytes_arrived() {
     let server = TestSmtpServer::start();
-    let mut client = Client::greeted(server.addr());
-    assert_eq!(client.code("HELO client"), 250);
-    assert_eq!(client.code("MAIL FROM:<a@example.com>"), 250);
-    assert_eq!(client.code("RCPT TO:<b@example.com>"), 250);
-    assert_eq!(client.code("DATA"), 354);
+    let mut client = Client::in_data(server.addr());
     client.send(b"early one\r\nearly two\r\n");
     sleep(Duration::from_millis(300));
     client.send(b"late\r\n.\r\n");

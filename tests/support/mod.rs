@@ -92,6 +92,18 @@ impl Client {
         client
     }
 
+    /// Connects and goes as far as a message's body: `HELO client`, a
+    /// sender `a@example.com`, a recipient `b@example.com` and `DATA`, each
+    /// of which must be accepted (the `354` read).
+    pub fn in_data(addr: SocketAddr) -> Client {
+        let mut client = Client::greeted(addr);
+        assert_eq!(client.code("HELO client"), 250);
+        assert_eq!(client.code("MAIL FROM:<a@example.com>"), 250);
+        assert_eq!(client.code("RCPT TO:<b@example.com>"), 250);
+        assert_eq!(client.code("DATA"), 354);
+        client
+    }
+
     /// How long each read waits from now on (default 20 s).
     pub fn set_timeout(&mut self, timeout: Duration) {
         self.writer
