@@ -30,7 +30,9 @@ use crate::protocol::{replies, Command, Decision, Message, Question, Reply, Sess
 /// per-command methods).
 ///
 /// ```
-/// use smtp_fixture::{Handler, Message, Reply};
+/// use smtp_fixture::Reply;
+/// use smtp_fixture::handler::Handler;
+/// use smtp_fixture::protocol::Message;
 ///
 /// /// Refuses mail for one address, accepts the rest.
 /// struct NoBob;
@@ -168,7 +170,9 @@ pub trait Handler: Send + Sync + 'static {
     /// final reply: a refusal here refuses the whole message.
     ///
     /// ```
-    /// use smtp_fixture::{Handler, Message, Reply};
+    /// use smtp_fixture::Reply;
+    /// use smtp_fixture::handler::Handler;
+    /// use smtp_fixture::protocol::Message;
     ///
     /// /// An LMTP delivery agent with one full mailbox.
     /// struct Mailboxes;

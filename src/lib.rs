@@ -3,25 +3,50 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// The crate root is the test author's page: everything a test touches is
+// named here and nowhere else. The server library's names live in their
+// modules, one click away.
+
+#[cfg(feature = "cli")]
+mod cli;
 mod client;
 pub mod handler;
 pub mod handlers;
 mod lock;
 pub mod protocol;
+#[cfg(feature = "http")]
+mod rule_text;
 pub mod server;
 #[cfg(feature = "http")]
-pub mod service;
+mod service;
 pub mod smtpd;
-pub mod testing;
+mod testing;
 
 /// The README's examples, compiled and run as doc tests (some use TLS).
 #[doc = include_str!("../README.md")]
 #[cfg(all(doctest, feature = "tls"))]
 pub struct ReadmeDoctests;
 
-pub use handler::{Handler, SessionLog};
-pub use protocol::{Config, ConfigError, Decision, Envelope, Message, Reply, SessionInfo};
-pub use server::SmtpServer;
-#[allow(deprecated)]
-pub use testing::Response;
-pub use testing::{on, Action, Link, MessageData, ReceivedMessage, TestSmtpServer};
+// The fixture: starting it, what it records, scripting it, what a failure
+// shows.
+pub use testing::{
+    on, Action, Attachment, Builder, Direction, Link, LinkSource, MessageData, ReceivedMessage,
+    RefusedRecipient, RejectedMessage, RuleHandle, TestSmtpServer, Transcript, TranscriptLine, Trigger,
+    Violation, MASKED_HEADERS, TIMEOUT_ENV,
+};
+
+// The words a test shares with the server: replies, the envelope and its
+// DSN parameters, how a session was secured and authenticated.
+pub use protocol::auth::{Credentials, Mechanism};
+pub use protocol::dsn::{MailDsn, Notify, OriginalRecipient, RecipientDsn, Return};
+pub use protocol::envelope::{AuthInfo, Envelope, TlsInfo};
+pub use protocol::reply::{InvalidReplyCode, Reply, ReplyCode, ReplyError};
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub use server::tls_faults::TlsVersion;
+
+/// The command line's `main` (feature `cli`): the binary
+/// `src/bin/smtp-fixture.rs` only calls it. Not part of the API.
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub use cli::main as cli_main;

@@ -1,8 +1,8 @@
 //! DSN (RFC 3461) with a real client: Python's smtplib sends `RET`,
 //! `ENVID`, `NOTIFY` and `ORCPT`; the fixture keeps them typed.
 
-use smtp_fixture::protocol::{Notify, Return};
 use smtp_fixture::TestSmtpServer;
+use smtp_fixture::{Notify, Return};
 use support::Client;
 
 mod support;

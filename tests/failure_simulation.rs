@@ -8,7 +8,7 @@ use std::time::Duration;
 use lettre::message::Mailbox;
 use lettre::{Message, SmtpTransport, Transport};
 use pretty_assertions::assert_eq;
-use smtp_fixture::testing::Action;
+use smtp_fixture::Action;
 use smtp_fixture::{on, Reply, TestSmtpServer};
 use support::Client;
 
@@ -120,7 +120,7 @@ fn a_delayed_normal_reply_still_delivers() {
 #[test]
 fn a_disconnect_on_data_leaves_nothing_recorded() {
     let server = TestSmtpServer::start();
-    server.respond(on::data(), Reply::disconnect());
+    server.respond(on::data(), Action::disconnect());
     let error = mailer(&server).send(&email(&["bob@example.com"])).unwrap_err();
     assert!(
         !error.is_permanent() && !error.is_transient(),
@@ -133,7 +133,7 @@ fn a_disconnect_on_data_leaves_nothing_recorded() {
 #[test]
 fn a_disconnect_after_the_final_dot_is_a_rejected_attempt() {
     let server = TestSmtpServer::start();
-    server.respond(on::message(), Reply::disconnect());
+    server.respond(on::message(), Action::disconnect());
     assert!(mailer(&server).send(&email(&["bob@example.com"])).is_err());
     assert!(server.messages().is_empty());
     let rejected = server.rejected();

@@ -7,7 +7,7 @@ use std::thread;
 use std::time::Duration;
 
 use pretty_assertions::assert_eq;
-use smtp_fixture::testing::Direction;
+use smtp_fixture::Direction;
 use smtp_fixture::{on, Reply, TestSmtpServer};
 use support::Client;
 
@@ -475,7 +475,7 @@ fn a_dot_the_client_forgot_to_double_is_linted() {
     assert!(message.data.ends_with(b"\r\nlost dot\r\n.kept dot\r\n"));
     assert_eq!(
         message.lint(),
-        [smtp_fixture::testing::Violation::UnstuffedDot { lines: 1 }]
+        [smtp_fixture::Violation::UnstuffedDot { lines: 1 }]
     );
 }
 

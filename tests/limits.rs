@@ -6,7 +6,8 @@ use std::net::{Shutdown, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use smtp_fixture::{Config, TestSmtpServer};
+use smtp_fixture::protocol::Config;
+use smtp_fixture::TestSmtpServer;
 use support::Client;
 
 mod support;

@@ -221,8 +221,11 @@ fn in_smtp_a_delivery_rule_refuses_the_whole_message() {
 /// A library handler: `process_message` answers for all, `process_recipient`
 /// for one mailbox.
 mod library {
+    use smtp_fixture::handler::Handler;
     use smtp_fixture::handlers::Recording;
-    use smtp_fixture::{Config, Handler, Message, Reply, SmtpServer};
+    use smtp_fixture::protocol::{Config, Message};
+    use smtp_fixture::server::SmtpServer;
+    use smtp_fixture::Reply;
 
     use crate::support::Client;
 

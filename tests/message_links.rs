@@ -8,7 +8,7 @@ use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{Message, SmtpTransport, Transport};
 use pretty_assertions::assert_eq;
-use smtp_fixture::testing::LinkSource;
+use smtp_fixture::LinkSource;
 use smtp_fixture::{ReceivedMessage, TestSmtpServer};
 
 fn mailbox(text: &str) -> Mailbox {

@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use mta::{Mta, Scenario, Submission};
-use smtp_fixture::testing::Violation;
+use smtp_fixture::Violation;
 use smtp_fixture::{ReceivedMessage, TestSmtpServer};
 use tempfile::TempDir;
 

@@ -14,10 +14,13 @@ use std::time::{Duration, Instant};
 use lettre::address::Envelope as LettreEnvelope;
 use lettre::{SmtpTransport, Transport};
 use pretty_assertions::assert_eq;
+use smtp_fixture::handler::Handler;
 use smtp_fixture::handler::Wrapper;
 use smtp_fixture::handlers::{PerRecipientProxy, PureProxy, RoutingProxy, Upstream};
+use smtp_fixture::protocol::{Config, Decision, Message};
 use smtp_fixture::protocol::{Question, Session};
-use smtp_fixture::{on, Config, Decision, Handler, Message, Reply, SmtpServer, TestSmtpServer};
+use smtp_fixture::server::SmtpServer;
+use smtp_fixture::{on, Reply, TestSmtpServer};
 use support::Client;
 use tokio::sync::oneshot;
 
@@ -697,7 +700,7 @@ impl Wrapper for ForgetsTheEnd {
     fn inner(&self) -> &PerRecipientProxy {
         &self.0
     }
-    fn on_close(&self, _session: &smtp_fixture::SessionInfo) {}
+    fn on_close(&self, _session: &smtp_fixture::protocol::SessionInfo) {}
 }
 
 #[test]
@@ -723,7 +726,7 @@ async fn routing_called_directly_asks_process_message_and_relays() {
         rcpt.ends_with("@local.test")
     });
     let message = Message {
-        session: smtp_fixture::SessionInfo {
+        session: smtp_fixture::protocol::SessionInfo {
             id: 1,
             peer: "192.0.2.7:40000".parse().unwrap(),
             proxy: None,
@@ -756,7 +759,8 @@ async fn routing_called_directly_asks_process_message_and_relays() {
 #[tokio::test]
 async fn the_stock_recording_handler_keeps_what_a_server_accepted() {
     let recording = smtp_fixture::handlers::Recording::default();
-    let server = SmtpServer::new(smtp_fixture::Config::default(), recording.clone()).expect("a server");
+    let server =
+        SmtpServer::new(smtp_fixture::protocol::Config::default(), recording.clone()).expect("a server");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

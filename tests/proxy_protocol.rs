@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use pretty_assertions::assert_eq;
-use smtp_fixture::testing::Direction;
+use smtp_fixture::Direction;
 use smtp_fixture::{ReceivedMessage, TestSmtpServer};
 use support::{free_port, Client};
 

@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use proptest::prelude::*;
+use smtp_fixture::protocol::Config;
 use smtp_fixture::protocol::{Decision, Session, Step};
-use smtp_fixture::Config;
 
 /// What a session did with one input stream.
 #[derive(Debug, PartialEq, Eq)]

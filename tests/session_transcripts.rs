@@ -22,8 +22,9 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use smtp_fixture::handlers::DebuggingServer;
+use smtp_fixture::protocol::{Config, ConfigError, Message};
 use smtp_fixture::protocol::{Decision, Question, Session, Step};
-use smtp_fixture::{Config, ConfigError, Message, Reply};
+use smtp_fixture::Reply;
 use support::{expand, expand_str};
 
 mod support;

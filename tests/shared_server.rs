@@ -3,8 +3,8 @@
 
 use std::sync::LazyLock;
 
-use smtp_fixture::testing::{RefusedRecipient, RuleHandle};
 use smtp_fixture::{ReceivedMessage, TestSmtpServer};
+use smtp_fixture::{RefusedRecipient, RuleHandle};
 use support::Client;
 
 mod support;

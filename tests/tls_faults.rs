@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters, TlsParametersBuilder, TlsVersion};
 use lettre::{AsyncSmtpTransport, AsyncTransport, SmtpTransport, Tokio1Executor, Transport};
-use smtp_fixture::server::TlsVersion as ServerTlsVersion;
 use smtp_fixture::TestSmtpServer;
+use smtp_fixture::TlsVersion as ServerTlsVersion;
 use support::tls_clients::{
     assert_contains, assert_fails_with, assert_python_saw_eof, describe, email, unverified, verified,
 };

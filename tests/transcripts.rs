@@ -5,8 +5,8 @@ use std::thread::sleep;
 use std::time::Duration;
 
 use proptest::prelude::*;
-use smtp_fixture::testing::{Direction, Transcript};
 use smtp_fixture::TestSmtpServer;
+use smtp_fixture::{Direction, Transcript};
 use support::Client;
 
 mod support;

@@ -27,7 +27,8 @@ use crate::protocol::{Command, Decision, Message, Question, Reply, Session, Sess
 /// ```
 /// use smtp_fixture::handler::{Handler, Wrapper};
 /// use smtp_fixture::handlers::Sink;
-/// use smtp_fixture::protocol::{Decision, Question, Reply, Session};
+/// use smtp_fixture::Reply;
+/// use smtp_fixture::protocol::{Decision, Question, Session};
 ///
 /// /// Refuses the null sender; otherwise is `H`.
 /// struct NoBounces<H>(H);

@@ -32,7 +32,8 @@ const END: &str = "------------ END MESSAGE ------------";
 ///
 /// ```
 /// use smtp_fixture::handlers::DebuggingServer;
-/// use smtp_fixture::{Envelope, Message, SessionInfo};
+/// use smtp_fixture::Envelope;
+/// use smtp_fixture::protocol::{Message, SessionInfo};
 ///
 /// let message = Message {
 ///     session: SessionInfo {

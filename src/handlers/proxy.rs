@@ -52,7 +52,9 @@ use crate::protocol::{Message, Reply};
 /// a loopback address unless you mean to run an open relay.
 ///
 /// ```no_run
-/// use smtp_fixture::{Config, SmtpServer, handlers::PureProxy};
+/// use smtp_fixture::handlers::PureProxy;
+/// use smtp_fixture::protocol::Config;
+/// use smtp_fixture::server::SmtpServer;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> std::io::Result<()> {

@@ -11,7 +11,8 @@ use crate::protocol::Message;
 ///
 /// ```
 /// use smtp_fixture::handlers::Recording;
-/// use smtp_fixture::{Config, SmtpServer};
+/// use smtp_fixture::protocol::Config;
+/// use smtp_fixture::server::SmtpServer;
 ///
 /// let recording = Recording::default();
 /// let server = SmtpServer::new(Config::default(), recording.clone()).unwrap();

@@ -6,7 +6,9 @@ use crate::handler::Handler;
 /// to give a mailer somewhere to send to.
 ///
 /// ```
-/// use smtp_fixture::{Config, SmtpServer, handlers::Sink};
+/// use smtp_fixture::handlers::Sink;
+/// use smtp_fixture::protocol::Config;
+/// use smtp_fixture::server::SmtpServer;
 /// let server = SmtpServer::new(Config::default(), Sink).unwrap();
 /// # let _ = server;
 /// ```

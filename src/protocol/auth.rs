@@ -118,7 +118,7 @@ impl Credentials {
     /// token equals it).
     ///
     /// ```
-    /// use smtp_fixture::protocol::Credentials;
+    /// use smtp_fixture::Credentials;
     /// let plain = Credentials::Plain { authzid: String::new(), username: "ann".into(), password: "s3cret".into() };
     /// assert!(plain.check_password("s3cret"));
     /// assert!(!plain.check_password("guess"));

@@ -28,7 +28,7 @@ pub const MAX_DATA_SIZE_LIMIT: usize = isize::MAX as usize;
 /// [`Config::validate`] (the server does that when it is built).
 ///
 /// ```
-/// use smtp_fixture::Config;
+/// use smtp_fixture::protocol::Config;
 /// let config = Config { data_size_limit: 1024, enable_smtputf8: true, ..Config::default() };
 /// assert!(config.validate().is_ok());
 /// let bad = Config { enable_smtputf8: true, decode_data: true, ..Config::default() };

@@ -39,7 +39,7 @@ impl Envelope {
     /// The DSN request made with `RCPT TO:<address>`, if any.
     ///
     /// ```
-    /// use smtp_fixture::protocol::{Notify, RecipientDsn};
+    /// use smtp_fixture::{Notify, RecipientDsn};
     /// use smtp_fixture::Envelope;
     /// let dsn = RecipientDsn { recipient: "bob@example.com".into(), notify: Some(Notify::default()), orcpt: None };
     /// let envelope = Envelope { rcpt_to: vec!["bob@example.com".into()], rcpt_dsn: vec![dsn], ..Envelope::default() };

@@ -2,9 +2,15 @@
 //!
 //! [`Session`] is the channel (the reference's `SMTPChannel`) as a sans-I/O
 //! state machine; the rest of this module is what its caller and a
-//! [`Handler`](crate::Handler) meet: the steps and questions of a session,
-//! the handler's decisions, the envelope and message, the configuration,
-//! replies. The parsers the session is made of are private.
+//! handler meet: the steps and questions of a
+//! session, the handler's decisions, the message and the session it came
+//! on, the configuration. The parsers the session is made of are private.
+//!
+//! The words a test shares with a server ([`Reply`](crate::Reply),
+//! [`Envelope`](crate::Envelope) and its DSN parameters,
+//! [`TlsInfo`](crate::TlsInfo), [`AuthInfo`](crate::AuthInfo),
+//! [`Credentials`](crate::Credentials), [`Mechanism`](crate::Mechanism))
+//! are defined here and named at the crate root.
 
 mod address;
 pub(crate) mod auth;
@@ -12,22 +18,23 @@ mod chunking;
 mod command;
 pub(crate) mod config;
 mod data;
-mod dsn;
-mod envelope;
+pub(crate) mod dsn;
+pub(crate) mod envelope;
 mod extension;
 mod params;
 pub(crate) mod proxy_header;
-mod reply;
+pub(crate) mod reply;
 mod session;
 
-pub use auth::{Credentials, Mechanism};
 pub use command::{Command, Verb};
-pub use config::{Config, ConfigError};
-pub use dsn::{MailDsn, Notify, OriginalRecipient, RecipientDsn, Return};
-pub use envelope::{AuthInfo, Envelope, Message, SessionInfo, TlsInfo};
+pub use config::{Config, ConfigError, DATA_SIZE_DEFAULT};
+#[allow(unused_imports)] // the crate's own short paths; the public ones are at the root
+pub(crate) use dsn::{MailDsn, Notify, OriginalRecipient, RecipientDsn, Return};
+pub(crate) use envelope::{AuthInfo, Envelope, TlsInfo};
+pub use envelope::{Message, SessionInfo};
 pub(crate) use extension::Extension;
-pub(crate) use reply::{replies, ReplyParser};
-pub use reply::{InvalidReplyCode, Reply, ReplyCode, ReplyError};
+#[allow(unused_imports)]
+pub(crate) use reply::{replies, InvalidReplyCode, Reply, ReplyCode, ReplyError, ReplyParser};
 pub use session::{Decision, LinkFault, Progress, Question, Session, State, Step};
 
 /// The parsers under the session, for the fuzz targets (`fuzz/`) only:

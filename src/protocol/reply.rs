@@ -174,7 +174,7 @@ impl Reply {
     ///
     /// ```
     /// use smtp_fixture::Reply;
-    /// use smtp_fixture::protocol::ReplyError;
+    /// use smtp_fixture::ReplyError;
     /// assert_eq!(Reply::parse("451 Try later"), Ok(Reply::new(451, "Try later")));
     /// assert_eq!(Reply::parse("hello"), Err(ReplyError::NotACode));
     /// assert_eq!(Reply::parse("250OK"), Err(ReplyError::MissingSeparator));

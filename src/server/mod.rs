@@ -13,13 +13,16 @@ mod stream;
 #[cfg(feature = "tls")]
 mod tls;
 #[cfg(feature = "tls")]
-mod tls_faults;
+pub(crate) mod tls_faults;
 mod watchdog;
 
 #[cfg(feature = "tls")]
 pub use tls::{TlsConfig, TlsError};
 #[cfg(feature = "tls")]
-pub use tls_faults::{TlsFaults, TlsVersion, Validity};
+#[allow(unused_imports)] // the crate's own short path; the public one is at the root
+pub(crate) use tls_faults::TlsVersion;
+#[cfg(feature = "tls")]
+pub use tls_faults::{TlsFaults, Validity};
 
 use std::future::Future;
 use std::io;
@@ -41,7 +44,9 @@ use watchdog::Watchdog;
 /// `SMTPServer`).
 ///
 /// ```
-/// use smtp_fixture::{Config, SmtpServer, handlers::Sink};
+/// use smtp_fixture::handlers::Sink;
+/// use smtp_fixture::protocol::Config;
+/// use smtp_fixture::server::SmtpServer;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> std::io::Result<()> {
@@ -142,7 +147,9 @@ impl<H: Handler> SmtpServer<H> {
     ///
     /// ```
     /// use smtp_fixture::server::PROXY_HEADER_TIMEOUT;
-    /// use smtp_fixture::{handlers::Sink, Config, SmtpServer};
+    /// use smtp_fixture::handlers::Sink;
+    /// use smtp_fixture::protocol::Config;
+    /// use smtp_fixture::server::SmtpServer;
     ///
     /// let server = SmtpServer::new(Config::default(), Sink)
     ///     .expect("valid config")

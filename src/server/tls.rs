@@ -198,7 +198,8 @@ impl TlsConfig {
     /// `protocol_version` alert.
     ///
     /// ```
-    /// use smtp_fixture::server::{TlsConfig, TlsVersion};
+    /// use smtp_fixture::TlsVersion;
+    /// use smtp_fixture::server::TlsConfig;
     /// let tls = TlsConfig::self_signed().unwrap().with_versions(&[TlsVersion::Tls12]).unwrap();
     /// # drop(tls);
     /// ```

@@ -24,7 +24,7 @@ use rcgen::{
 /// Parsed from `1.2`, `1.3`, `TLSv1.2`, `TLSv1_3`, `tls1.2` and the like:
 ///
 /// ```
-/// use smtp_fixture::server::TlsVersion;
+/// use smtp_fixture::TlsVersion;
 /// assert_eq!("1.2".parse::<TlsVersion>(), Ok(TlsVersion::Tls12));
 /// assert_eq!("TLSv1.3".parse::<TlsVersion>(), Ok(TlsVersion::Tls13));
 /// assert_eq!(TlsVersion::Tls12.to_string(), "TLSv1.2");
@@ -92,7 +92,8 @@ pub enum Validity {
 /// builder methods (`tls_certificate_expired()`, ...) set it.
 ///
 /// ```
-/// use smtp_fixture::server::{TlsConfig, TlsFaults, TlsVersion, Validity};
+/// use smtp_fixture::TlsVersion;
+/// use smtp_fixture::server::{TlsConfig, TlsFaults, Validity};
 ///
 /// let mut faults = TlsFaults::default();
 /// faults.validity = Validity::Expired;

@@ -13,8 +13,8 @@ use super::mailpit::{headers, Parsed};
 use super::request::{json_response, number, param, query_pairs, read_body, ApiError, ApiResult};
 use super::search::Search;
 use super::Shared;
-use crate::testing::message::ReceivedMessage;
-use crate::testing::store::MessageMeta;
+use crate::testing::MessageMeta;
+use crate::ReceivedMessage;
 
 fn ok_text() -> Response {
     ([(header::CONTENT_TYPE, "text/plain")], "ok").into_response()
@@ -42,7 +42,7 @@ fn mark_read(shared: &Shared, ids: &[u64], read: bool) {
     }
 }
 
-fn all_tags(records: &crate::testing::store::Records) -> Vec<String> {
+fn all_tags(records: &crate::testing::Records) -> Vec<String> {
     let tags: BTreeSet<&String> = records.meta.iter().flat_map(|meta| &meta.tags).collect();
     tags.into_iter().cloned().collect()
 }

@@ -1,11 +1,11 @@
 //! `TestSmtpServer::builder().http_api()`: a fixture with service mode's
 //! HTTP API beside it.
 
-use crate::testing::Builder;
+use crate::Builder;
 
 impl Builder {
     /// Serve the HTTP API of service mode too (Mailpit's API v1, our routes
-    /// and the web page; see [`service`](crate::service)), on a free port of
+    /// and the web page, listed in the repository's `docs/service.md`), on a free port of
     /// the same address, over this fixture's store and rules:
     /// [`TestSmtpServer::http_url`](crate::TestSmtpServer::http_url) says where. Feature `http`.
     ///

@@ -11,8 +11,8 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
 use super::text::{html_to_text, rfc3339};
-use crate::testing::message::ReceivedMessage;
-use crate::testing::store::MessageMeta;
+use crate::testing::MessageMeta;
+use crate::ReceivedMessage;
 
 /// Characters of text a summary's `Snippet` shows (as Mailpit).
 const SNIPPET_CHARS: usize = 200;

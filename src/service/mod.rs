@@ -1,5 +1,7 @@
 //! Service mode: the fixture's store over HTTP, for test suites that are
-//! not written in Rust (feature `http`).
+//! not written in Rust (feature `http`). Private: its public face is
+//! [`Builder::http_api`](crate::Builder::http_api) and the command line's
+//! `--http`.
 //!
 //! [`Service`] serves, from the store the SMTP server records into:
 //!
@@ -13,26 +15,8 @@
 //!
 //! The command line runs it with `smtp-fixture --http 127.0.0.1:8026`; a
 //! Rust test gets one with
-//! [`Builder::http_api`](crate::testing::Builder::http_api). The routes are
+//! [`Builder::http_api`](crate::Builder::http_api). The routes are
 //! listed in `docs/service.md`.
-//!
-//! ```
-//! use smtp_fixture::service::Service;
-//! use smtp_fixture::handlers::Sink;
-//! use smtp_fixture::{Config, SmtpServer};
-//!
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> std::io::Result<()> {
-//! let service = Service::new(5_000);
-//! let smtp = SmtpServer::new(Config::default(), service.handler(Sink)).unwrap();
-//! let smtp_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-//! let http_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-//! # let stop = async {};
-//! tokio::spawn(async move { smtp.run(smtp_listener, std::future::pending::<()>()).await });
-//! service.serve(http_listener, stop).await?; // until `stop` completes
-//! # Ok(())
-//! # }
-//! ```
 
 mod api;
 mod fixture;
@@ -52,11 +36,11 @@ use axum::routing::{get, put};
 use axum::Router;
 use tokio::sync::watch;
 
-pub use crate::testing::recorder::Recorded;
+pub(crate) use crate::testing::Recorded;
 
 use crate::handler::Handler;
-use crate::testing::rules::{Script, Scripted};
-use crate::testing::store::Store;
+use crate::testing::Store;
+use crate::testing::{Script, Scripted};
 
 /// Serves a fixture's store and rules on a free port of `ip`, on the
 /// fixture's runtime, until the returned sender is used or dropped. The
@@ -71,7 +55,7 @@ pub(crate) fn serve_for_fixture(
     let addr = listener.local_addr()?;
     let (stop, stop_requested) = tokio::sync::oneshot::channel::<()>();
     let service = Service::over(store, script);
-    crate::testing::runtime::runtime().spawn(async move {
+    crate::testing::runtime().spawn(async move {
         if let Ok(listener) = tokio::net::TcpListener::from_std(listener) {
             let shutdown = async {
                 let _ = stop_requested.await;
@@ -83,7 +67,7 @@ pub(crate) fn serve_for_fixture(
 }
 
 /// Messages a service keeps unless told otherwise; beyond it the oldest go.
-pub const DEFAULT_MAX_MESSAGES: usize = 5_000;
+pub(crate) const DEFAULT_MAX_MESSAGES: usize = 5_000;
 
 /// What every route reads: the store, the rules, and the shutdown signal.
 pub(crate) struct Shared {
@@ -107,7 +91,7 @@ impl Shared {
 /// page, over a store that an SMTP server records into (see the
 /// [module docs](self)).
 #[derive(Clone)]
-pub struct Service {
+pub(crate) struct Service {
     shared: Arc<Shared>,
 }
 
@@ -122,7 +106,7 @@ impl std::fmt::Debug for Service {
 impl Service {
     /// A service with an empty store that keeps at most `max_messages`
     /// messages (the oldest are dropped first; at least 1).
-    pub fn new(max_messages: usize) -> Service {
+    pub(crate) fn new(max_messages: usize) -> Service {
         let store = Arc::new(Store::bounded(max_messages));
         let script = Arc::new(Script::reporting_to(store.clone()));
         Service::over(store, script)
@@ -142,7 +126,7 @@ impl Service {
 
     /// The scripted replies: rules added here (or over HTTP) apply to the
     /// SMTP server running [`handler`](Self::handler).
-    pub fn script(&self) -> Arc<Script> {
+    pub(crate) fn script(&self) -> Arc<Script> {
         self.shared.script.clone()
     }
 
@@ -150,7 +134,7 @@ impl Service {
     /// (e.g. [`Sink`](crate::handlers::Sink) or a printing handler), and
     /// every accepted message and session transcript recorded into the
     /// store.
-    pub fn handler<H: Handler>(&self, inner: H) -> Scripted<Recorded<H>> {
+    pub(crate) fn handler<H: Handler>(&self, inner: H) -> Scripted<Recorded<H>> {
         Scripted {
             inner: Recorded {
                 store: self.shared.store.clone(),
@@ -196,7 +180,7 @@ impl Service {
     /// Serves HTTP on `listener` until `shutdown` completes; then open
     /// event streams and long polls end, and the call returns once every
     /// connection is closed.
-    pub async fn serve(
+    pub(crate) async fn serve(
         &self,
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,

@@ -22,8 +22,10 @@ use super::request::{json_response, param, query_pairs, read_body, ApiError, Api
 use super::search::Search;
 use super::text::rfc3339;
 use super::Shared;
-use crate::testing::store::{RejectedMessage, StoreEvent};
-use crate::testing::{parse_duration, Action, LinkSource, RuleKind, Trigger};
+use crate::rule_text::{parse_duration, spell, RuleKind};
+use crate::testing::StoreEvent;
+use crate::RejectedMessage;
+use crate::{Action, LinkSource, Trigger};
 
 /// The longest a `wait` may be asked to wait.
 const MAX_WAIT: Duration = Duration::from_secs(600);
@@ -32,13 +34,26 @@ fn text_response(text: String) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
 }
 
+/// The rules in the form `POST` takes (`{"reply": "DATA=451 Try later",
+/// "times": 1}`), so a rule posted comes back equal, with its counters
+/// (`Hits`, `TimesLeft`). A rule only the Rust API can make (a predicate,
+/// raw bytes) is `{"rule": "respond(on::..., ...)"}` instead.
 fn rules_json(shared: &Shared) -> Value {
     let rules: Vec<Value> = shared
         .script
         .list()
         .into_iter()
-        .map(|(trigger, response, hits, left)| {
-            json!({ "Trigger": trigger, "Response": response, "Hits": hits, "TimesLeft": left })
+        .map(|rule| {
+            let mut json = match spell(&rule.trigger, &rule.action) {
+                Some((kind, text)) => json!({ kind.name(): text }),
+                None => json!({ "rule": format!("respond({}, {})", rule.trigger, rule.action) }),
+            };
+            if let Some(times) = rule.times {
+                json["times"] = json!(times);
+            }
+            json["Hits"] = json!(rule.hits);
+            json["TimesLeft"] = json!(rule.times.map(|times| times.saturating_sub(rule.hits)));
+            json
         })
         .collect();
     json!({ "rules": rules })

@@ -11,8 +11,8 @@ use std::time::UNIX_EPOCH;
 
 use super::mailpit::{Address, Parsed};
 use super::text::{days_from_civil, html_to_text};
-use crate::testing::message::ReceivedMessage;
-use crate::testing::store::MessageMeta;
+use crate::testing::MessageMeta;
+use crate::ReceivedMessage;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Kind {

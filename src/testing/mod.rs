@@ -1,46 +1,38 @@
-//! The test fixture: [`TestSmtpServer`] and what it records.
+//! The test fixture: [`TestSmtpServer`] and what it records. Private: every
+//! name a test uses is re-exported at the crate root.
 //!
 //! Nothing below this module knows that tests exist: the fixture is a
-//! [`Handler`](crate::Handler) that records, run by the ordinary
-//! [`SmtpServer`](crate::SmtpServer) on a shared background runtime.
+//! [`Handler`](crate::handler::Handler) that records, run by the ordinary
+//! [`SmtpServer`](crate::server::SmtpServer) on a shared background runtime.
+//! One folder per concern, in the order a test meets them:
+//!
+//! - `starting`: the builder, the fixture itself, the background runtime;
+//! - `recording`: the handler that records, the store, messages' bytes and
+//!   the sessions' transcripts;
+//! - `scripting`: triggers, actions and the rules that answer instead of the
+//!   server;
+//! - `waiting`: blocking and async waits, and the assertions that wait;
+//! - `inspecting`: a received message's parsed views, links, lint, snapshot
+//!   and assertions;
+//! - `reporting`: failure reports, diffs and the artifacts a failed test
+//!   keeps.
 
-mod action;
-mod artifacts;
-mod assertions;
-mod builder;
-mod diff;
-mod fixture;
-mod links;
-mod lint;
-pub(crate) mod message;
-mod message_data;
-pub mod on;
-mod recipients;
-pub(crate) mod recorder;
-mod report;
-mod rule_syntax;
-pub(crate) mod rules;
-pub(crate) mod runtime;
-mod secure;
-mod snapshot;
-pub(crate) mod store;
-pub(crate) mod transcript;
-mod trigger;
+mod inspecting;
+mod recording;
+mod reporting;
+mod scripting;
+mod starting;
+mod waiting;
 
-pub use action::Action;
-#[allow(deprecated)]
-pub use action::Response;
-pub use builder::Builder;
-pub use fixture::{TestSmtpServer, TIMEOUT_ENV};
-pub use links::{Link, LinkSource};
-pub use lint::Violation;
-pub use message::{Attachment, ReceivedMessage};
-pub use message_data::MessageData;
+pub use inspecting::{Attachment, Link, LinkSource, ReceivedMessage, Violation, MASKED_HEADERS};
+pub use recording::{Direction, MessageData, RefusedRecipient, RejectedMessage, Transcript, TranscriptLine};
+pub use scripting::{on, Action, RuleHandle, Trigger};
+pub use starting::{Builder, TestSmtpServer, TIMEOUT_ENV};
+
+// What the service and the command line build on (not part of the API).
 #[cfg(feature = "http")]
-pub(crate) use rule_syntax::parse_duration;
-pub use rule_syntax::{RuleKind, RuleSyntaxError};
-pub use rules::{RuleHandle, Script, Scripted};
-pub use snapshot::MASKED_HEADERS;
-pub use store::{RefusedRecipient, RejectedMessage};
-pub use transcript::{Direction, Transcript, TranscriptLine};
-pub use trigger::Trigger;
+pub(crate) use recording::{MessageMeta, Recorded, Records, Store, StoreEvent};
+#[cfg(feature = "http")]
+pub(crate) use scripting::{ActionKind, Script, Scripted, TriggerKind};
+#[cfg(feature = "http")]
+pub(crate) use starting::runtime;

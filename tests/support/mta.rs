@@ -13,8 +13,8 @@ use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use smtp_fixture::testing::{Builder, Transcript};
 use smtp_fixture::{on, ReceivedMessage, Reply, TestSmtpServer};
+use smtp_fixture::{Builder, Transcript};
 
 /// How long an MTA gets to deliver: bounded, never asserted (a queue run
 /// on a busy two-core machine can take seconds).
@@ -177,7 +177,7 @@ pub fn assert_relayed_unchanged(relayed: &ReceivedMessage, host: &str, submitted
 /// second's `NOTIFY=NEVER`, typed. (`BODY=` differs: Exim never sends it.)
 #[track_caller]
 pub fn assert_envelope_and_dsn(message: &ReceivedMessage) {
-    use smtp_fixture::protocol::{Notify, Return};
+    use smtp_fixture::{Notify, Return};
     let envelope = &message.envelope;
     assert_eq!(envelope.mail_from, "shop@example.com");
     assert_eq!(envelope.rcpt_to, RECIPIENTS);

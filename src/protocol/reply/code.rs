@@ -10,7 +10,7 @@ use std::fmt;
 /// acts on, hence the class helpers.
 ///
 /// ```
-/// use smtp_fixture::protocol::ReplyCode;
+/// use smtp_fixture::ReplyCode;
 ///
 /// let code = ReplyCode::new(451).unwrap();
 /// assert!(code.is_transient());

@@ -8,7 +8,7 @@
 //! ```
 //! use std::sync::Arc;
 //! use smtp_fixture::protocol::{Decision, Question, Session, Step};
-//! use smtp_fixture::Config;
+//! use smtp_fixture::protocol::Config;
 //!
 //! let mut session = Session::new(Arc::new(Config::default()), 1, "127.0.0.1:2525".parse().unwrap());
 //! assert_eq!(session.start(), Step::Ask);
@@ -210,7 +210,7 @@ impl Session {
     /// ```
     /// use std::sync::Arc;
     /// use smtp_fixture::protocol::{Decision, Question, Session, State, Step};
-    /// use smtp_fixture::Config;
+    /// use smtp_fixture::protocol::Config;
     ///
     /// let mut session = Session::new(Arc::new(Config::default()), 1, "127.0.0.1:2525".parse().unwrap());
     /// # fn answer(session: &mut Session, input: &[u8]) {

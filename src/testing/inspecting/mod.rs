@@ -1,0 +1,13 @@
+//! Inspecting a received message: its parsed views, links, RFC lint,
+//! snapshot, and assertions.
+
+mod assertions;
+mod links;
+mod lint;
+pub(crate) mod message;
+mod snapshot;
+
+pub use links::{Link, LinkSource};
+pub use lint::Violation;
+pub use message::{Attachment, ReceivedMessage};
+pub use snapshot::MASKED_HEADERS;

@@ -1,0 +1,17 @@
+//! Scripting: when a client does X ([`Trigger`], made by [`on`]), answer Y
+//! ([`Action`]) instead of the server, by the rules of a fixture.
+
+pub(crate) mod action;
+pub mod on;
+pub(crate) mod rules;
+pub(crate) mod trigger;
+
+pub use action::Action;
+#[cfg(feature = "http")]
+pub(crate) use action::ActionKind;
+pub use rules::RuleHandle;
+#[cfg(feature = "http")]
+pub(crate) use rules::{Script, Scripted};
+pub use trigger::Trigger;
+#[cfg(feature = "http")]
+pub(crate) use trigger::TriggerKind;

@@ -1,0 +1,412 @@
+//! Scripted replies: "when the client does X, answer Y", checked in the
+//! order they were added, built on the [`Handler`] hooks.
+
+use std::fmt;
+use std::future::Future;
+use std::ops::{Bound, RangeBounds};
+use std::panic::Location;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use crate::handler::Handler;
+use crate::protocol::{Decision, LinkFault, Message, Reply, Session, SessionInfo};
+
+mod deliveries;
+#[cfg(test)]
+mod tests;
+
+use deliveries::report_final;
+
+use super::action::Action;
+use super::trigger::{Trigger, TriggerKind};
+
+/// One scripted rule: a trigger, an action, and its counters.
+struct Rule {
+    trigger: Trigger,
+    action: Action,
+    /// Where the test added it, for the report of an unmet expectation.
+    added_at: &'static Location<'static>,
+    /// How many times the rule may still fire in all (`usize::MAX`: always).
+    times: AtomicUsize,
+    hits: AtomicUsize,
+    expected: Mutex<Option<(Bound<usize>, Bound<usize>)>>,
+    /// Set by [`RuleHandle::remove`]: the rule no longer matches, and the
+    /// script drops it when it next changes.
+    removed: AtomicBool,
+}
+
+impl Rule {
+    /// Counts a hit if the rule is in force and has uses left.
+    fn claim(&self) -> bool {
+        if self.removed.load(Ordering::SeqCst) {
+            return false;
+        }
+        let mut hits = self.hits.load(Ordering::SeqCst);
+        loop {
+            if hits >= self.times.load(Ordering::SeqCst) {
+                return false;
+            }
+            match self
+                .hits
+                .compare_exchange(hits, hits + 1, Ordering::SeqCst, Ordering::SeqCst)
+            {
+                Ok(_) => return true,
+                Err(current) => hits = current,
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("respond({}, {})", self.trigger, self.action)
+    }
+
+    /// What an unmet expectation says: the rule, where it was added, what
+    /// was expected and what happened.
+    fn unmet(&self, expected: (Bound<usize>, Bound<usize>), hits: usize) -> String {
+        format!(
+            "{} at {}: expected {}, got {hits}",
+            self.describe(),
+            self.added_at,
+            show_range(expected)
+        )
+    }
+}
+
+/// The handle [`TestSmtpServer::respond`](crate::TestSmtpServer::respond)
+/// returns. The rule stays in force when the handle is dropped, until
+/// [`remove`](Self::remove).
+#[derive(Clone)]
+pub struct RuleHandle {
+    rule: Arc<Rule>,
+}
+
+impl RuleHandle {
+    /// Fire only `n` times; then the server behaves normally again.
+    pub fn times(self, n: usize) -> RuleHandle {
+        self.rule.times.store(n, Ordering::SeqCst);
+        self
+    }
+
+    /// When the server is dropped, fail the test unless the rule fired
+    /// exactly `n` times.
+    pub fn expect(self, n: usize) -> RuleHandle {
+        self.expect_range(n..=n)
+    }
+
+    /// When the server is dropped, fail the test unless the number of times
+    /// the rule fired is in `range`.
+    pub fn expect_range(self, range: impl RangeBounds<usize>) -> RuleHandle {
+        let bounds = (range.start_bound().cloned(), range.end_bound().cloned());
+        *self.rule.expected.lock().unwrap_or_else(|p| p.into_inner()) = Some(bounds);
+        self
+    }
+
+    /// How many times the rule fired so far.
+    pub fn hits(&self) -> usize {
+        self.rule.hits.load(Ordering::SeqCst)
+    }
+
+    /// Takes the rule out: from now on it matches nothing, and its
+    /// expectation is no longer checked (check it first with
+    /// [`verify`](crate::TestSmtpServer::verify) if it matters).
+    ///
+    /// ```
+    /// use smtp_fixture::{on, Reply, TestSmtpServer};
+    ///
+    /// let server = TestSmtpServer::start();
+    /// let refusal = server.respond(on::rcpt_to("ann@example.com"), Reply::new(550, "5.1.1 No"));
+    /// // ... a test that needs the refusal ...
+    /// refusal.remove(); // ann@example.com is accepted again
+    /// ```
+    pub fn remove(&self) {
+        self.rule.removed.store(true, Ordering::SeqCst);
+    }
+}
+
+impl fmt::Debug for RuleHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (fired {} times)", self.rule.describe(), self.hits())
+    }
+}
+
+/// One rule as [`Script::list`] shows it.
+#[cfg(feature = "http")]
+pub(crate) struct RuleListing {
+    pub(crate) trigger: Trigger,
+    pub(crate) action: Action,
+    pub(crate) hits: usize,
+    /// `.times(n)`, if set.
+    pub(crate) times: Option<usize>,
+}
+
+/// Told what the rules or the handler behind them refused, so that a test
+/// can see attempts that left no message.
+pub(crate) trait Refusals: Send + Sync {
+    /// A message whose final reply was a refusal (`None`: the connection
+    /// was cut, or a raw reply was sent).
+    fn message(&self, message: &Message, reply: Option<&Reply>);
+    /// A recipient refused at `RCPT TO` (`None`: as for `message`).
+    fn recipient(&self, session: &SessionInfo, address: &str, reply: Option<&Reply>);
+    /// A recipient refused by its own final reply (LMTP), after the message.
+    fn recipient_after_data(&self, session: &SessionInfo, address: &str, reply: &Reply);
+}
+
+/// The rules of one server, in the order added.
+#[derive(Default)]
+pub(crate) struct Script {
+    rules: RwLock<Vec<Arc<Rule>>>,
+    any: AtomicBool,
+    refusals: Option<Arc<dyn Refusals>>,
+}
+
+impl Script {
+    pub(crate) fn reporting_to(refusals: Arc<dyn Refusals>) -> Script {
+        Script {
+            refusals: Some(refusals),
+            ..Script::default()
+        }
+    }
+
+    /// Adds a rule after the existing ones.
+    #[track_caller]
+    pub(crate) fn add(&self, trigger: Trigger, action: impl Into<Action>) -> RuleHandle {
+        let rule = Arc::new(Rule {
+            trigger,
+            action: action.into(),
+            added_at: Location::caller(),
+            times: AtomicUsize::new(usize::MAX),
+            hits: AtomicUsize::new(0),
+            expected: Mutex::new(None),
+            removed: AtomicBool::new(false),
+        });
+        let mut rules = self.rules.write().unwrap_or_else(|p| p.into_inner());
+        rules.retain(|rule| !rule.removed.load(Ordering::SeqCst));
+        rules.push(rule.clone());
+        self.any.store(true, Ordering::SeqCst);
+        RuleHandle { rule }
+    }
+
+    /// Every rule in force, in order: what the service's `GET
+    /// /api/v1/rules` lists.
+    #[cfg(feature = "http")]
+    pub(crate) fn list(&self) -> Vec<RuleListing> {
+        let rules = self.rules.read().unwrap_or_else(|p| p.into_inner());
+        rules
+            .iter()
+            .filter(|rule| !rule.removed.load(Ordering::SeqCst))
+            .map(|rule| {
+                let times = rule.times.load(Ordering::SeqCst);
+                RuleListing {
+                    trigger: rule.trigger.clone(),
+                    action: rule.action.clone(),
+                    hits: rule.hits.load(Ordering::SeqCst),
+                    times: (times != usize::MAX).then_some(times),
+                }
+            })
+            .collect()
+    }
+
+    /// Removes every rule: the server behaves normally again.
+    pub(crate) fn clear(&self) {
+        self.rules.write().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    /// Descriptions of the rules whose `expect` is not met.
+    pub(crate) fn unmet_expectations(&self) -> Vec<String> {
+        let rules = self.rules.read().unwrap_or_else(|p| p.into_inner());
+        rules
+            .iter()
+            .filter(|rule| !rule.removed.load(Ordering::SeqCst))
+            .filter_map(|rule| {
+                let expected = (*rule.expected.lock().unwrap_or_else(|p| p.into_inner()))?;
+                let hits = rule.hits.load(Ordering::SeqCst);
+                (!expected.contains(&hits)).then(|| rule.unmet(expected, hits))
+            })
+            .collect()
+    }
+
+    /// Whether a rule was ever added (a cleared script still says so).
+    fn has_rules(&self) -> bool {
+        self.any.load(Ordering::Relaxed)
+    }
+
+    /// The action of the first rule that matches and has uses left.
+    fn first_match(&self, matches: impl Fn(&TriggerKind) -> bool) -> Option<Action> {
+        if !self.has_rules() {
+            return None;
+        }
+        let rules = self.rules.read().unwrap_or_else(|p| p.into_inner());
+        rules
+            .iter()
+            .find(|rule| matches(&rule.trigger.kind) && rule.claim())
+            .map(|rule| rule.action.clone())
+    }
+
+    async fn decide(
+        &self,
+        matches: impl Fn(&TriggerKind) -> bool,
+        normal: impl Future<Output = Decision>,
+    ) -> Decision {
+        match self.first_match(matches) {
+            None => normal.await,
+            Some(action) => action.carry_out(normal).await,
+        }
+    }
+}
+
+/// `1 hit`, `at least 2 hits`, `2..=4 hits`: counted nouns, as a person
+/// writes them.
+fn show_range((start, end): (Bound<usize>, Bound<usize>)) -> String {
+    let hits = |n: usize| if n == 1 { "hit" } else { "hits" };
+    match (start, end) {
+        (Bound::Included(a), Bound::Included(b)) if a == b => format!("{a} {}", hits(a)),
+        (Bound::Included(a), Bound::Unbounded) => format!("at least {a} {}", hits(a)),
+        (Bound::Unbounded, Bound::Included(b)) => format!("at most {b} {}", hits(b)),
+        (Bound::Unbounded, Bound::Excluded(b)) => format!("fewer than {b} hits"),
+        (Bound::Included(a), Bound::Included(b)) => format!("{a} to {b} hits"),
+        (Bound::Included(a), Bound::Excluded(b)) => format!("{a} to {} hits", b.saturating_sub(1)),
+        (start, end) => format!("{start:?}..{end:?} hits"),
+    }
+}
+
+/// Whether `decision` refuses what it answers: a reply that `refuses`
+/// (`Some(Some(reply))`), a disconnect or a raw reply (`Some(None)` unless
+/// the disconnect carries a reply). The session's rule for what refuses
+/// differs by command, hence `refuses`.
+fn refusal(decision: &Decision, refuses: impl Fn(&Reply) -> bool) -> Option<Option<&Reply>> {
+    match decision {
+        // No reply reaches the client whole: it got nothing it can act on.
+        Decision::Fault(LinkFault::Reset | LinkFault::Silence | LinkFault::CutAfter { .. }, _) => Some(None),
+        Decision::Fault(_, inner) => refusal(inner, refuses),
+        Decision::Reply(reply) if refuses(reply) => Some(Some(reply)),
+        Decision::Disconnect(reply) => Some(reply.as_ref()),
+        Decision::Raw(_) => Some(None),
+        // Only a complete message has recipients to answer: elsewhere the
+        // first reply counts.
+        Decision::PerRecipient(replies) => replies.first().filter(|reply| refuses(reply)).map(Some),
+        Decision::Reply(_) | Decision::Proceed => None,
+    }
+}
+
+fn same_address(rule: &str, address: &str) -> bool {
+    rule.trim_start_matches('<')
+        .trim_end_matches('>')
+        .eq_ignore_ascii_case(address)
+}
+
+/// A handler that answers from a [`Script`] first and otherwise asks
+/// `inner`: how the fixture (and the command line's `--reply`) script
+/// failures on top of an ordinary handler.
+pub(crate) struct Scripted<H> {
+    /// The handler asked when no rule matches.
+    pub(crate) inner: H,
+    /// The rules.
+    pub(crate) script: Arc<Script>,
+}
+
+// Scripted is built on the crate's one forwarding mechanism: what it does
+// not answer reaches `inner`, every lifecycle hook included.
+use crate::handler::Wrapper;
+use crate::protocol::Question;
+
+impl<H: Handler> Wrapper for Scripted<H> {
+    type Inner = H;
+
+    fn inner(&self) -> &H {
+        &self.inner
+    }
+
+    async fn decide(&self, session: &Session, question: &Question) -> Decision {
+        let decision = if self.script.has_rules() {
+            self.scripted(session, question).await
+        } else {
+            // Nothing to match: the normal answer, without carrying it
+            // through the rules' futures (the command line's sink runs here).
+            self.inner.decide(session, question).await
+        };
+        self.report_refusals(session, question, &decision);
+        decision
+    }
+}
+
+impl<H: Handler> Scripted<H> {
+    /// The answer of the first rule that matches `question`, else the
+    /// normal one.
+    async fn scripted(&self, session: &Session, question: &Question) -> Decision {
+        // Not awaited unless no rule answers (or the rule proceeds).
+        let normal = self.inner.decide(session, question);
+        match question {
+            Question::Connect => {
+                self.script
+                    .decide(|t| matches!(t, TriggerKind::Connect), normal)
+                    .await
+            }
+            Question::Command(command) => {
+                let matches = |t: &TriggerKind| match t {
+                    TriggerKind::Command(verb) => *verb == command.name(),
+                    TriggerKind::CommandMatching(predicate) => predicate(command),
+                    _ => false,
+                };
+                self.script.decide(matches, normal).await
+            }
+            Question::Helo { .. } => {
+                self.script
+                    .decide(|t| matches!(t, TriggerKind::Helo), normal)
+                    .await
+            }
+            Question::Mail { address, .. } => {
+                let matches = |t: &TriggerKind| match t {
+                    TriggerKind::MailFrom(rule) => {
+                        rule.as_deref().is_none_or(|rule| same_address(rule, address))
+                    }
+                    _ => false,
+                };
+                self.script.decide(matches, normal).await
+            }
+            Question::Rcpt { address, .. } => {
+                let matches = |t: &TriggerKind| match t {
+                    TriggerKind::RcptTo(rule) => {
+                        rule.as_deref().is_none_or(|rule| same_address(rule, address))
+                    }
+                    _ => false,
+                };
+                self.script.decide(matches, normal).await
+            }
+            Question::Data => {
+                self.script
+                    .decide(|t| matches!(t, TriggerKind::Data), normal)
+                    .await
+            }
+            Question::Auth(_) => {
+                self.script
+                    .decide(|t| matches!(t, TriggerKind::Auth), normal)
+                    .await
+            }
+            Question::Message(message) => {
+                let matches = |t: &TriggerKind| match t {
+                    TriggerKind::Message(predicate) => predicate.as_ref().is_none_or(|p| p(message)),
+                    _ => false,
+                };
+                let decision = self.script.decide(matches, normal).await;
+                self.script.deliveries(message, decision).await
+            }
+        }
+    }
+
+    /// Tells the script's listener what `decision` refused: a recipient,
+    /// or a message at its final reply.
+    fn report_refusals(&self, session: &Session, question: &Question, decision: &Decision) {
+        let Some(refusals) = &self.script.refusals else {
+            return;
+        };
+        match question {
+            Question::Rcpt { address, .. } => {
+                if let Some(reply) = refusal(decision, |reply| reply.code() >= 400) {
+                    refusals.recipient(session.info(), address, reply);
+                }
+            }
+            Question::Message(message) => report_final(&**refusals, session, message, decision),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! Starting a fixture: its options ([`Builder`]), the running
+//! [`TestSmtpServer`], and the runtime every fixture shares.
+
+mod builder;
+pub(crate) mod fixture;
+pub(crate) mod runtime;
+mod security_options;
+#[cfg(feature = "tls")]
+mod tls_choice;
+
+pub use builder::Builder;
+pub use fixture::{TestSmtpServer, TIMEOUT_ENV};
+#[cfg(feature = "http")]
+pub(crate) use runtime::runtime;
