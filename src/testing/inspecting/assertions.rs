@@ -4,7 +4,7 @@
 use std::fmt::Debug;
 
 use super::message::ReceivedMessage;
-use crate::testing::reporting::diff::diff;
+use crate::testing::reporting::diff::{diff, diff_text};
 
 impl ReceivedMessage {
     #[track_caller]
@@ -14,11 +14,25 @@ impl ReceivedMessage {
         }
     }
 
-    /// Fails with `problem`, the message (its data once) and its session's
-    /// transcript.
+    /// Fails with `problem`, the message (decoded, once) and its
+    /// session's transcript.
     #[track_caller]
     pub(crate) fn fail(&self, problem: &str) -> ! {
-        self.fail_showing(problem, "data", &self.text())
+        let (heading, shown) = self.as_reported();
+        self.fail_showing(problem, heading, &shown)
+    }
+
+    /// Checks a text the message may lack (a header): a diff of the texts,
+    /// or that there is none, never `Some(..)` around them.
+    #[track_caller]
+    fn assert_text(&self, what: &str, expected: &str, actual: Option<String>) {
+        match actual {
+            Some(actual) if actual == expected => {}
+            Some(actual) => self.fail(&format!("{what} differs\n{}", diff_text(expected, &actual))),
+            None => self.fail(&format!(
+                "expected {what} {expected:?}, but the message has no {what}."
+            )),
+        }
     }
 
     /// Fails with `problem`, then `shown` (a part of the message, under the
@@ -48,7 +62,7 @@ impl ReceivedMessage {
     /// ```
     #[track_caller]
     pub fn assert_subject(&self, expected: &str) -> &Self {
-        self.assert_same("Subject", &Some(expected.to_string()), &self.subject());
+        self.assert_text("Subject", expected, self.subject());
         self
     }
 
@@ -89,11 +103,7 @@ impl ReceivedMessage {
     /// Checks a header's decoded value.
     #[track_caller]
     pub fn assert_header(&self, name: &str, expected: &str) -> &Self {
-        self.assert_same(
-            &format!("header {name}"),
-            &Some(expected.to_string()),
-            &self.header(name),
-        );
+        self.assert_text(&format!("header {name}"), expected, self.header(name));
         self
     }
 

@@ -139,13 +139,7 @@ impl ReceivedMessage {
     pub fn header(&self, name: &str) -> Option<String> {
         let parsed = self.parsed()?;
         let value = parsed.header(name)?;
-        Some(match value {
-            HeaderValue::Text(text) => text.to_string(),
-            HeaderValue::TextList(list) => list.join(", "),
-            HeaderValue::Address(address) => addresses_text(address),
-            HeaderValue::DateTime(date) => date.to_rfc822(),
-            _ => parsed.header_raw(name)?.trim().to_string(),
-        })
+        header_text(value).or_else(|| Some(parsed.header_raw(name)?.trim().to_string()))
     }
 
     /// Every header as `(name, raw value)`, in order.
@@ -265,6 +259,18 @@ impl ReceivedMessage {
             self.session_id
         )
     }
+}
+
+/// A header's value as text, encoded words decoded; `None` for the kinds
+/// best shown as written (content types, received lines).
+pub(super) fn header_text(value: &HeaderValue<'_>) -> Option<String> {
+    Some(match value {
+        HeaderValue::Text(text) => text.to_string(),
+        HeaderValue::TextList(list) => list.join(", "),
+        HeaderValue::Address(address) => addresses_text(address),
+        HeaderValue::DateTime(date) => date.to_rfc822(),
+        _ => return None,
+    })
 }
 
 /// An address header as `Name <address>, ...`, encoded words decoded.

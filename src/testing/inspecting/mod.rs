@@ -2,6 +2,7 @@
 //! snapshot, and assertions.
 
 mod assertions;
+mod decoded;
 mod links;
 mod lint;
 pub(crate) mod message;

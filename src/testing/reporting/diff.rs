@@ -15,6 +15,11 @@ pub(crate) fn diff<T: Debug + ?Sized>(expected: &T, actual: &T) -> String {
     )
 }
 
+/// A line diff of two texts as they are (no quotes, no escapes).
+pub(crate) fn diff_text(expected: &str, actual: &str) -> String {
+    render(expected, actual, colour_wanted())
+}
+
 fn render(expected: &str, actual: &str, colour: bool) -> String {
     let mut text = String::from("--- expected\n+++ received\n");
     for line in diff::lines(expected, actual) {
