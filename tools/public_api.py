@@ -9,8 +9,8 @@ module, type, trait, function, constant, type alias and macro a user can name,
 every enum variant, public struct field, inherent public method or associated
 constant, and every method of the crate's own traits. Trait implementations
 (derives, From, Display...) are not listed: they grow with every derive and say
-little about what a user must learn. An item reachable under two paths (a
-re-export) is listed under each path but counted once.
+little about what a user must learn. Each item has one path: an item reachable
+under two (a re-export beside the original) fails the listing.
 """
 import json
 import sys
@@ -89,10 +89,42 @@ def walk(path, item, seen):
 
 root = index[str(doc["root"])]
 walk(root["name"], root, frozenset())
-for path, kind in sorted(set(lines)):
-    print(f"{kind:16} {path}")
+listing = sorted(set(lines))
+paths_of = {}
+for path, kind in listing:
+    paths_of.setdefault(path, kind)
+
+# The audiences: the crate root is the test author's page; the server
+# library's names live in its modules.
+SERVER_MODULES = ("protocol", "handler", "handlers", "server", "smtpd")
+
+
+def audience(path):
+    parts = path.split("::")
+    if len(parts) > 1 and parts[1] in SERVER_MODULES:
+        return "server library (" + parts[1] + ")"
+    return "test author (crate root)"
+
+
+by_audience = {}
+for path, kind in listing:
+    if path == root["name"]:
+        continue
+    key = audience(path)
+    by_audience[key] = by_audience.get(key, 0) + 1
 kinds = {}
 for kind in counted.values():
     kinds[kind] = kinds.get(kind, 0) + 1
 breakdown = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
-print(f"# {len(counted)} public items ({len(set(lines))} paths): {breakdown}")
+print(f"# The public API of smtp_fixture, one line per item (tools/public-api.sh writes it).")
+print(f"# {len(counted)} public items under {len(listing)} paths: {breakdown}")
+test_author = by_audience.get("test author (crate root)", 0)
+server = sum(n for key, n in by_audience.items() if key.startswith("server library"))
+print(f"# test author (the crate root): {test_author} items")
+print(f"# server library: {server} items (" + ", ".join(
+    f"{key[len('server library ('):-1]} {n}" for key, n in sorted(by_audience.items()) if key.startswith("server library")) + ")")
+for path, kind in listing:
+    print(f"{kind:16} {path}")
+if len(listing) != len(counted):
+    print(f"public_api: {len(listing) - len(counted)} items are reachable under more than one path", file=sys.stderr)
+    sys.exit(1)

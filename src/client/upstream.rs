@@ -94,7 +94,7 @@ impl Upstream {
     }
 
     /// The name sent in EHLO/HELO. Default: the proxy's own hostname (the
-    /// server's [`Config::hostname`](crate::Config::hostname)).
+    /// server's [`Config::hostname`](crate::protocol::Config::hostname)).
     pub fn helo_name(mut self, name: impl Into<String>) -> Upstream {
         self.helo_name = Some(name.into());
         self

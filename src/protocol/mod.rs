@@ -6,9 +6,9 @@
 //! session, the handler's decisions, the message and the session it came
 //! on, the configuration. The parsers the session is made of are private.
 //!
-//! The words a test shares with a server ([`Reply`](crate::Reply),
-//! [`Envelope`](crate::Envelope) and its DSN parameters,
-//! [`TlsInfo`](crate::TlsInfo), [`AuthInfo`](crate::AuthInfo),
+//! The words a test shares with a server ([`Reply`],
+//! [`Envelope`] and its DSN parameters,
+//! [`TlsInfo`], [`AuthInfo`],
 //! [`Credentials`](crate::Credentials), [`Mechanism`](crate::Mechanism))
 //! are defined here and named at the crate root.
 

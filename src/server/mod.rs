@@ -138,9 +138,9 @@ impl<H: Handler> SmtpServer<H> {
     /// Takes HAProxy's PROXY protocol (versions 1 and 2): every connection
     /// must start with a PROXY header, sent within `header_timeout` (e.g.
     /// [`PROXY_HEADER_TIMEOUT`]), before implicit TLS and before the
-    /// greeting. The session's [`peer`](crate::SessionInfo::peer) is then
+    /// greeting. The session's [`peer`](crate::protocol::SessionInfo::peer) is then
     /// the client the header names, and
-    /// [`proxy`](crate::SessionInfo::proxy) the proxy's address. A
+    /// [`proxy`](crate::protocol::SessionInfo::proxy) the proxy's address. A
     /// connection whose header is malformed or late is closed without a
     /// reply. Only for a port that proxies alone can reach: any client can
     /// claim any address with a header of its own.

@@ -1,6 +1,6 @@
 //! What only the network side needs: connection limits, time limits and
 //! output batching. A sans-I/O [`Session`](crate::protocol::Session) never
-//! sees them, so they are not part of [`Config`](crate::Config); they are
+//! sees them, so they are not part of [`Config`](crate::protocol::Config); they are
 //! set with the `with_*` methods of [`SmtpServer`](super::SmtpServer).
 
 use std::time::Duration;

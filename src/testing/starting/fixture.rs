@@ -143,8 +143,8 @@ impl TestSmtpServer {
 
     /// The certificate a client should trust, as PEM, when TLS is on: the
     /// CA made for this server, which issued the server's certificate (with
-    /// [`Builder::tls_untrusted`], not the one that issued it), or the
-    /// chain given to [`Builder::tls_certificate`] (lettre:
+    /// [`Builder::tls_untrusted`](crate::Builder::tls_untrusted), not the one that issued it), or the
+    /// chain given to [`Builder::tls_certificate`](crate::Builder::tls_certificate) (lettre:
     /// `Certificate::from_pem`).
     #[cfg(feature = "tls")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
@@ -161,14 +161,14 @@ impl TestSmtpServer {
     }
 
     /// The address of the HTTP API, when the fixture was built with
-    /// [`Builder::http_api`] (feature `http`).
+    /// [`Builder::http_api`](crate::Builder::http_api) (feature `http`).
     #[cfg(feature = "http")]
     pub fn http_addr(&self) -> Option<SocketAddr> {
         self.http.as_ref().map(|(addr, _)| *addr)
     }
 
     /// The base URL of the HTTP API and web page, e.g.
-    /// `http://127.0.0.1:41234`, when built with [`Builder::http_api`]:
+    /// `http://127.0.0.1:41234`, when built with [`Builder::http_api`](crate::Builder::http_api):
     /// what a browser-driving test or a Mailpit client is pointed at.
     #[cfg(feature = "http")]
     pub fn http_url(&self) -> Option<String> {
