@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -229,6 +229,7 @@ pub(crate) async fn delete_messages(
 ) -> ApiResult {
     let payload = read_body(&headers, body).await?;
     payload.is_object_or_empty()?;
+    payload.only_fields(&["IDs"])?;
     let ids = parse_ids(&payload.strings("IDs")?)?;
     if ids.is_empty() {
         shared.store.clear_messages();
@@ -246,6 +247,7 @@ pub(crate) async fn set_read(
 ) -> ApiResult {
     let payload = read_body(&headers, body).await?;
     payload.is_object_or_empty()?;
+    payload.only_fields(&["IDs", "Read", "Search"])?;
     let ids = parse_ids(&payload.strings("IDs")?)?;
     let read = payload.boolean("Read")?;
     let search = payload.string("Search")?.filter(|s| !s.trim().is_empty());
@@ -326,35 +328,6 @@ pub(crate) async fn part(
         .into_response())
 }
 
-/// `GET /view/{ID}.txt` and `/view/{ID}.html`: one part, for UI tests.
-pub(crate) async fn view(State(shared): State<Arc<Shared>>, Path(file): Path<String>) -> ApiResult {
-    let (id, html) = match (file.strip_suffix(".html"), file.strip_suffix(".txt")) {
-        (Some(id), _) => (id, true),
-        (_, Some(id)) => (id, false),
-        _ => {
-            return Err(ApiError::not_found(format!(
-                "no view {file:?}: want ID.txt or ID.html"
-            )))
-        }
-    };
-    let (message, _) = find(&shared, id)?;
-    let parsed = Parsed::of(&message);
-    Ok(if html {
-        (
-            [
-                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                // The message's HTML is not ours: no scripts, no remote loads,
-                // and a unique origin, so it cannot reach the API.
-                (header::CONTENT_SECURITY_POLICY, super::web::MESSAGE_CSP),
-            ],
-            parsed.html,
-        )
-            .into_response()
-    } else {
-        ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], parsed.text).into_response()
-    })
-}
-
 pub(crate) async fn tags(State(shared): State<Arc<Shared>>) -> Response {
     let tags = all_tags(&shared.store.lock());
     json_response(&tags)
@@ -363,6 +336,7 @@ pub(crate) async fn tags(State(shared): State<Arc<Shared>>) -> Response {
 pub(crate) async fn set_tags(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Body) -> ApiResult {
     let payload = read_body(&headers, body).await?;
     payload.is_object_or_empty()?;
+    payload.only_fields(&["IDs", "Tags"])?;
     let ids = parse_ids(&payload.strings("IDs")?)?;
     let mut tags: Vec<String> = Vec::new();
     for tag in payload.strings("Tags")? {
@@ -412,6 +386,65 @@ pub(crate) async fn delete_tag(State(shared): State<Arc<Shared>>, Path(tag): Pat
     Ok(ok_text())
 }
 
-pub(crate) async fn not_found() -> ApiError {
-    ApiError::not_found("no such route")
+/// An unknown route is a 404, except a path that is not in its clean
+/// form (`//view/1.html`, as `cypress-mailpit` asks): like Go's router
+/// under Mailpit, a `301` to the clean path.
+pub(crate) async fn not_found(uri: Uri) -> Response {
+    let path = uri.path();
+    let clean = clean_path(path);
+    if clean != path {
+        let location = match uri.query() {
+            Some(query) => format!("{clean}?{query}"),
+            None => clean,
+        };
+        if let Ok(location) = HeaderValue::from_str(&location) {
+            return (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, location)]).into_response();
+        }
+    }
+    ApiError::not_found("no such route").into_response()
+}
+
+/// Go's `path.Clean` for a request path: no empty, `.` or `..` segments;
+/// a trailing slash kept.
+fn clean_path(path: &str) -> String {
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            segment => segments.push(segment),
+        }
+    }
+    let mut clean = format!("/{}", segments.join("/"));
+    if path.ends_with('/') && clean != "/" {
+        clean.push('/');
+    }
+    clean
+}
+
+/// A known route asked with a method it does not take: JSON, as every
+/// error.
+pub(crate) async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        message: format!("{} does not take {method}", uri.path()),
+    }
+}
+
+/// `GET /livez`: Mailpit's liveness probe, `200` with an empty body.
+pub(crate) async fn live() -> StatusCode {
+    StatusCode::OK
+}
+
+/// `GET /readyz`: Mailpit's readiness probe. The store is in memory and
+/// the SMTP listener was bound before the HTTP one, so a service that
+/// answers is ready: `200`, empty body; `503` once it is stopping.
+pub(crate) async fn ready(State(shared): State<Arc<Shared>>) -> Response {
+    if *shared.closing.borrow() {
+        (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable\n").into_response()
+    } else {
+        StatusCode::OK.into_response()
+    }
 }

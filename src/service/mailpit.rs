@@ -10,7 +10,7 @@ use serde::Serialize;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-use super::text::{html_to_text, rfc3339};
+use super::text::{html_to_lines, html_to_text, rfc3339};
 use crate::testing::message::ReceivedMessage;
 use crate::testing::store::MessageMeta;
 
@@ -241,7 +241,7 @@ impl Parsed {
                 text: String::new(),
                 html: String::new(),
                 parts: Vec::new(),
-                return_path: String::new(),
+                return_path: message.envelope.mail_from.clone(),
                 list_unsubscribe: ListUnsubscribe::default(),
             };
         };
@@ -262,6 +262,12 @@ impl Parsed {
             .and_then(|part| part.text_contents())
             .unwrap_or_default()
             .to_string();
+        // Mailpit (enmime) derives the text of an HTML-only message.
+        let text = if text.is_empty() && !html.is_empty() {
+            html_to_lines(&html)
+        } else {
+            text
+        };
         let ids = part_ids(&parsed);
         let mut parts = Vec::new();
         for index in parsed.attachments.iter().map(|&i| i as usize) {
@@ -299,12 +305,8 @@ impl Parsed {
             });
         }
         let header_text = |name: &str| parsed.header_raw(name).map(unfold).unwrap_or_default();
-        let return_path = header_text("Return-Path").trim_matches(['<', '>']).to_string();
-        let return_path = if return_path.is_empty() {
-            from.as_ref().map(|f| f.address.clone()).unwrap_or_default()
-        } else {
-            return_path
-        };
+        // Mailpit sets Return-Path from MAIL FROM as it stores a message.
+        let return_path = message.envelope.mail_from.clone();
         let unsubscribe = header_text("List-Unsubscribe");
         let list_unsubscribe = ListUnsubscribe {
             links: unsubscribe
@@ -357,10 +359,26 @@ impl Parsed {
         self.parts.iter().filter(|part| !part.inline).count()
     }
 
+    pub(crate) fn inline_count(&self) -> usize {
+        self.parts.iter().filter(|part| part.inline).count()
+    }
+
+    /// The `Message-ID` without its brackets; for a message without one,
+    /// the ID Mailpit would have added (it adds `<random@mailpit>` to the
+    /// stored bytes; here the bytes stay as received and the ID is made
+    /// from the store's number, so it is the same on every call).
+    pub(crate) fn message_id(&self, meta: &MessageMeta) -> String {
+        if self.message_id.is_empty() {
+            generated_message_id(meta.id)
+        } else {
+            self.message_id.clone()
+        }
+    }
+
     pub(crate) fn summary(&self, message: &ReceivedMessage, meta: &MessageMeta) -> MessageSummary {
         MessageSummary {
             id: meta.id.to_string(),
-            message_id: self.message_id.clone(),
+            message_id: self.message_id(meta),
             read: meta.read,
             from: self.from.clone(),
             to: self.to.clone(),
@@ -378,11 +396,12 @@ impl Parsed {
     }
 
     pub(crate) fn message(self, message: &ReceivedMessage, meta: &MessageMeta) -> Message {
+        let message_id = self.message_id(meta);
         let (inline, attachments): (Vec<Part>, Vec<Part>) =
             self.parts.into_iter().partition(|part| part.inline);
         Message {
             id: meta.id.to_string(),
-            message_id: self.message_id,
+            message_id,
             read: meta.read,
             from: self.from,
             to: self.to,
@@ -402,6 +421,11 @@ impl Parsed {
             attachments: attachments.into_iter().map(|part| part.summary).collect(),
         }
     }
+}
+
+/// The `MessageID` of message `id` when it has no `Message-ID` header.
+pub(crate) fn generated_message_id(id: u64) -> String {
+    format!("{id}@smtp-fixture")
 }
 
 fn username(message: &ReceivedMessage) -> String {

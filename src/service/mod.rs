@@ -35,12 +35,14 @@
 //! ```
 
 mod api;
+mod chaos;
 mod fixture;
 mod mailpit;
 mod ours;
 mod request;
 mod search;
 mod text;
+mod view;
 mod web;
 
 use std::future::Future;
@@ -53,6 +55,7 @@ use axum::Router;
 use tokio::sync::watch;
 
 pub use crate::testing::recorder::Recorded;
+pub use chaos::CHAOS_SEED_ENV;
 
 use crate::handler::Handler;
 use crate::testing::rules::{Script, Scripted};
@@ -90,6 +93,8 @@ pub(crate) struct Shared {
     pub(crate) store: Arc<Store>,
     pub(crate) script: Arc<Script>,
     pub(crate) started: Instant,
+    /// Mailpit's chaos triggers, carried out as rules of `script`.
+    pub(crate) chaos: chaos::Chaos,
     /// Becomes `true` when the service stops, ending event streams and
     /// long polls so that the shutdown does not wait for them.
     pub(crate) closing: watch::Sender<bool>,
@@ -135,6 +140,7 @@ impl Service {
                 store,
                 script,
                 started: Instant::now(),
+                chaos: chaos::Chaos::new(),
                 closing: watch::channel(false).0,
             }),
         }
@@ -186,10 +192,14 @@ impl Service {
             .route("/api/v1/wait", get(ours::wait))
             .route("/api/v1/rejected", get(ours::rejected))
             .route("/api/v1/events", get(ours::events))
-            .route("/view/{file}", get(api::view))
+            .route("/api/v1/chaos", get(chaos::get_chaos).put(chaos::set_chaos))
+            .route("/livez", get(api::live))
+            .route("/readyz", get(api::ready))
+            .route("/view/{file}", get(view::view))
             .route("/", get(web::index))
             .route("/ui/{file}", get(web::asset))
             .fallback(api::not_found)
+            .method_not_allowed_fallback(api::method_not_allowed)
             .with_state(self.shared.clone())
     }
 

@@ -48,6 +48,11 @@ pub(crate) async fn rules(State(shared): State<Arc<Shared>>) -> Response {
     json_response(&rules_json(&shared))
 }
 
+/// The names of the rule kinds, for error messages.
+fn rule_kinds() -> String {
+    RuleKind::ALL.map(RuleKind::name).join(", ")
+}
+
 /// One rule of a `POST /api/v1/rules` body, in the command line's syntax:
 /// `{"reply": "RCPT TO:x@example.com=550 No such user", "times": 1}`,
 /// `{"delay": "MAIL=2s"}`, `{"disconnect": "DATA"}`.
@@ -57,21 +62,22 @@ fn parse_rule(value: &Value) -> Result<(Trigger, Action, Option<usize>), ApiErro
     })?;
     let mut found = None;
     for (key, value) in object {
-        let kind = match key.as_str() {
-            "reply" => RuleKind::Reply,
-            "delay" => RuleKind::Delay,
-            "disconnect" => RuleKind::Disconnect,
-            "times" => continue,
-            other => {
-                return Err(ApiError::bad_request(format!(
-                    "unknown rule field `{other}`: want reply, delay or disconnect, and times"
-                )))
-            }
-        };
+        if key == "times" {
+            continue;
+        }
+        // The command line's flags, by the same names: reply, delay,
+        // disconnect, throttle, cut, reset, stop-reading, silence.
+        let kind = RuleKind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == key)
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "unknown rule field `{key}`: want one of {}, and times",
+                    rule_kinds()
+                ))
+            })?;
         if found.is_some() {
-            return Err(ApiError::bad_request(
-                "one of reply, delay or disconnect per rule",
-            ));
+            return Err(ApiError::bad_request(format!("one of {} per rule", rule_kinds())));
         }
         let text = value
             .as_str()
@@ -82,7 +88,7 @@ fn parse_rule(value: &Value) -> Result<(Trigger, Action, Option<usize>), ApiErro
         );
     }
     let (trigger, response) =
-        found.ok_or_else(|| ApiError::bad_request("a rule needs reply, delay or disconnect"))?;
+        found.ok_or_else(|| ApiError::bad_request(format!("a rule needs one of {}", rule_kinds())))?;
     let times = match object.get("times") {
         None | Some(Value::Null) => None,
         Some(value) => Some(

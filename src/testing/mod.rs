@@ -8,6 +8,8 @@ mod action;
 mod artifacts;
 mod assertions;
 mod builder;
+#[cfg_attr(not(feature = "http"), allow(dead_code))] // service mode's chaos
+pub(crate) mod chaos;
 mod diff;
 mod fixture;
 mod links;

@@ -15,6 +15,8 @@ mod deliveries;
 
 use deliveries::report_final;
 
+use super::chaos::SeededChance;
+
 pub use super::action::Action;
 pub use super::trigger::Trigger;
 pub(crate) use super::trigger::TriggerKind;
@@ -29,6 +31,8 @@ struct Rule {
     times: AtomicUsize,
     hits: AtomicUsize,
     expected: Mutex<Option<(Bound<usize>, Bound<usize>)>>,
+    /// Fires on only some matches, by a seeded draw (service mode's chaos).
+    chance: Option<SeededChance>,
 }
 
 impl Rule {
@@ -136,13 +140,36 @@ impl Script {
     /// Adds a rule after the existing ones.
     #[track_caller]
     pub fn add(&self, trigger: Trigger, action: impl Into<Action>) -> RuleHandle {
+        self.add_rule(trigger, action.into(), None)
+    }
+
+    /// Adds a rule that fires on only some of its matches, as `chance`
+    /// draws (service mode's chaos; issue 34 offers it to the fixture).
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    #[track_caller]
+    pub(crate) fn add_by_chance(&self, trigger: Trigger, action: Action, chance: SeededChance) -> RuleHandle {
+        self.add_rule(trigger, action, Some(chance))
+    }
+
+    /// Removes the rule of `handle` (if still there).
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    pub(crate) fn remove(&self, handle: &RuleHandle) {
+        self.rules
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|rule| !Arc::ptr_eq(rule, &handle.rule));
+    }
+
+    #[track_caller]
+    fn add_rule(&self, trigger: Trigger, action: Action, chance: Option<SeededChance>) -> RuleHandle {
         let rule = Arc::new(Rule {
             trigger,
-            action: action.into(),
+            action,
             added_at: Location::caller(),
             times: AtomicUsize::new(usize::MAX),
             hits: AtomicUsize::new(0),
             expected: Mutex::new(None),
+            chance,
         });
         self.rules
             .write()
@@ -163,7 +190,11 @@ impl Script {
                 let hits = rule.hits.load(Ordering::SeqCst);
                 let times = rule.times.load(Ordering::SeqCst);
                 let left = (times != usize::MAX).then(|| times.saturating_sub(hits));
-                (rule.trigger.to_string(), rule.action.to_string(), hits, left)
+                let action = match &rule.chance {
+                    Some(chance) => format!("{}, {chance}", rule.action),
+                    None => rule.action.to_string(),
+                };
+                (rule.trigger.to_string(), action, hits, left)
             })
             .collect()
     }
@@ -200,7 +231,11 @@ impl Script {
         let rules = self.rules.read().unwrap_or_else(|p| p.into_inner());
         rules
             .iter()
-            .find(|rule| matches(&rule.trigger.kind) && rule.claim())
+            .find(|rule| {
+                matches(&rule.trigger.kind)
+                    && rule.chance.as_ref().is_none_or(SeededChance::fires)
+                    && rule.claim()
+            })
             .map(|rule| rule.action.clone())
     }
 
