@@ -823,3 +823,27 @@ fn mailpit_chaos_fails_the_same_commands_for_the_same_seed() {
     assert_eq!(get(http, "/api/v1/rules").json()["rules"], serde_json::json!([]));
     assert!(mail_from_codes(binary.addr(), 10).iter().all(|code| *code == 250));
 }
+
+/// `--help` says first what the binary is for, then shows service mode
+/// among its examples (a newcomer's first look).
+#[test]
+fn help_opens_with_the_purpose_and_examples_of_service_mode() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_smtp-fixture"))
+        .arg("--help")
+        .output()
+        .expect("run smtp-fixture --help");
+    let help = String::from_utf8_lossy(&output.stdout);
+    let mut lines = help.lines();
+    let first = lines.next().unwrap_or_default();
+    assert!(first.contains("SMTP server") && first.contains("tests"), "{first:?}");
+    let before_usage: Vec<&str> = help.split("Usage:").next().unwrap().lines().collect();
+    let examples = before_usage
+        .iter()
+        .filter(|line| line.trim_start().starts_with("smtp-fixture"))
+        .count();
+    assert!((2..=3).contains(&examples), "{help}");
+    assert!(
+        before_usage.iter().any(|line| line.contains("smtp-fixture") && line.contains("--http")),
+        "{help}"
+    );
+}
