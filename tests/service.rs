@@ -835,7 +835,10 @@ fn help_opens_with_the_purpose_and_examples_of_service_mode() {
     let help = String::from_utf8_lossy(&output.stdout);
     let mut lines = help.lines();
     let first = lines.next().unwrap_or_default();
-    assert!(first.contains("SMTP server") && first.contains("tests"), "{first:?}");
+    assert!(
+        first.contains("SMTP server") && first.contains("tests"),
+        "{first:?}"
+    );
     let before_usage: Vec<&str> = help.split("Usage:").next().unwrap().lines().collect();
     let examples = before_usage
         .iter()
@@ -843,7 +846,9 @@ fn help_opens_with_the_purpose_and_examples_of_service_mode() {
         .count();
     assert!((2..=3).contains(&examples), "{help}");
     assert!(
-        before_usage.iter().any(|line| line.contains("smtp-fixture") && line.contains("--http")),
+        before_usage
+            .iter()
+            .any(|line| line.contains("smtp-fixture") && line.contains("--http")),
         "{help}"
     );
 }

@@ -35,7 +35,12 @@ use handler::CliHandler;
 /// Python's smtpd in Rust: prints every message it receives (DebuggingServer) or
 /// accepts and drops them (SmtpServer). Stop it with Ctrl-C.
 #[derive(Parser, Debug)]
-#[command(name = "smtp-fixture", version, disable_version_flag = true, verbatim_doc_comment)]
+#[command(
+    name = "smtp-fixture",
+    version,
+    disable_version_flag = true,
+    verbatim_doc_comment
+)]
 struct Cli {
     /// Accepted and ignored (the reference's "do not setuid nobody").
     #[arg(short = 'n', long = "nosetuid")]

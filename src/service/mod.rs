@@ -179,6 +179,7 @@ impl Service {
             .route("/api/v1/message/{id}/raw", get(api::raw))
             .route("/api/v1/message/{id}/part/{part}", get(api::part))
             .route("/api/v1/message/{id}/links", get(ours::links))
+            .route("/api/v1/message/{id}/envelope", get(ours::envelope))
             .route("/api/v1/message/{id}/snapshot", get(ours::snapshot))
             .route("/api/v1/message/{id}/lint", get(ours::lint))
             .route("/api/v1/message/{id}/transcript", get(ours::transcript))

@@ -199,6 +199,18 @@ pub(crate) async fn links(State(shared): State<Arc<Shared>>, Path(id): Path<Stri
     Ok(json_response(&links))
 }
 
+/// `GET /api/v1/message/{ID}/envelope`: what the SMTP session said, beside
+/// the headers: `{"From": MAIL FROM, "To": [RCPT TO...], "Peer", "Helo"}`.
+pub(crate) async fn envelope(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult {
+    let (message, _) = find(&shared, &id)?;
+    Ok(json_response(&json!({
+        "From": message.envelope.mail_from,
+        "To": message.envelope.rcpt_to,
+        "Peer": message.peer.to_string(),
+        "Helo": message.helo,
+    })))
+}
+
 pub(crate) async fn snapshot(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult {
     let (message, _) = find(&shared, &id)?;
     Ok(text_response(message.snapshot()))
