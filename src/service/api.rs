@@ -84,7 +84,7 @@ pub(crate) async fn webui() -> Response {
         "MessageRelay": { "Enabled": false, "SMTPServer": "", "ReturnPath": "", "AllowedRecipients": "",
             "BlockedRecipients": "", "OverrideFrom": "", "PreserveMessageIDs": false, "RecipientAllowlist": "" },
         "SpamAssassin": false,
-        "ChaosEnabled": false,
+        "ChaosEnabled": true,
         "DuplicatesIgnored": false,
         "HideDeleteAllButton": false,
     }))
