@@ -813,7 +813,7 @@ fn mailpit_chaos_fails_the_same_commands_for_the_same_seed() {
         r#"{"Sender": {"ErrorCode": 200, "Probability": 5}}"#,
         r#"{"Recipient": {"ErrorCode": 451, "Probability": 101}}"#,
         r#"{"Sender": 5}"#,
-        r#"[1]"#,
+        "[1]",
     ] {
         let response = send_json(http, "PUT", "/api/v1/chaos", bad);
         assert_eq!(response.status, 400, "{bad}: {}", response.text());

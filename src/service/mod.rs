@@ -39,6 +39,8 @@ mod chaos;
 mod fixture;
 mod mailpit;
 mod ours;
+mod parse;
+mod probes;
 mod request;
 mod search;
 mod text;
@@ -194,13 +196,13 @@ impl Service {
             .route("/api/v1/rejected", get(ours::rejected))
             .route("/api/v1/events", get(ours::events))
             .route("/api/v1/chaos", get(chaos::get_chaos).put(chaos::set_chaos))
-            .route("/livez", get(api::live))
-            .route("/readyz", get(api::ready))
+            .route("/livez", get(probes::live))
+            .route("/readyz", get(probes::ready))
             .route("/view/{file}", get(view::view))
             .route("/", get(web::index))
             .route("/ui/{file}", get(web::asset))
-            .fallback(api::not_found)
-            .method_not_allowed_fallback(api::method_not_allowed)
+            .fallback(probes::not_found)
+            .method_not_allowed_fallback(probes::method_not_allowed)
             .with_state(self.shared.clone())
     }
 
