@@ -6,6 +6,8 @@
 //! - Mailpit's API v1, the routes a test needs, with Mailpit's JSON names
 //!   and shapes, so Mailpit's client libraries (npm `mailpit-api`, PyPI
 //!   `mailpit-api-client`, `cypress-mailpit`) work unchanged;
+//! - Mailpit's chaos triggers (`/api/v1/chaos`), as seeded rules, and its
+//!   health probes (`/livez`, `/readyz`);
 //! - routes of our own: scripted SMTP replies (`/api/v1/rules`), a long
 //!   poll (`/api/v1/wait`), links, snapshots, lint and transcripts of a
 //!   message, the refused messages, and an event stream;

@@ -2,8 +2,9 @@
 //! plain words and `"quoted phrases"` anywhere in the message, `to:`,
 //! `from:`, `cc:`, `bcc:`, `reply-to:`, `addressed:`, `subject:`,
 //! `message-id:`, `tag:`, `is:read`, `is:unread`, `is:tagged`,
-//! `has:attachment`, `before:` and `after:` (`YYYY-MM-DD`), each negated by
-//! a leading `-` or `!`. All terms must hold; matching ignores case.
+//! `has:attachment`, `has:inline`, `larger:` and `smaller:` (`10K`, `1.5MB`),
+//! `before:` and `after:` (`YYYY-MM-DD`), each negated by a leading `-` or
+//! `!`. All terms must hold; matching ignores case.
 //! Unlike Mailpit, `to:` also matches the envelope recipients (so a message
 //! without a `To` header is found by whom it was sent to).
 
