@@ -1,5 +1,7 @@
 //! Mailpit's own client libraries against `smtp-fixture --http`: the npm
-//! `mailpit-api` and the PyPI `mailpit-api-client`, pinned in
+//! `mailpit-api`, `cypress-mailpit`'s commands (run in node, see
+//! tests/mailpit_clients/cypress_check.mjs) and the PyPI
+//! `mailpit-api-client`, pinned in
 //! tests/mailpit_clients/ and installed there by `.ci/run`:
 //!
 //! ```text
@@ -64,6 +66,21 @@ fn npm_mailpit_api_client() {
     let mut command = Command::new("node");
     command.arg(dir.join("node_check.mjs"));
     run_check(command, "npm client check");
+}
+
+#[test]
+fn cypress_mailpit_commands() {
+    let dir = clients_dir();
+    if !dir.join("node_modules/cypress-mailpit/package.json").exists() {
+        needs_tool!(Err::<(), _>(
+            "npm cypress-mailpit is not installed in tests/mailpit_clients \
+             (`cd tests/mailpit_clients && npm ci`, as .ci/run does)"
+                .to_string()
+        ));
+    }
+    let mut command = Command::new("node");
+    command.arg(dir.join("cypress_check.mjs"));
+    run_check(command, "cypress-mailpit check");
 }
 
 #[test]

@@ -552,3 +552,339 @@ fn json_lines_and_eml_files_for_scripts() {
     assert_eq!(files.len(), 1, "{files:?}");
     assert_eq!(std::fs::read_to_string(&files[0]).unwrap(), ORDER);
 }
+
+/// Issue 31, defect 2: `curl -X DELETE -d garbage` (a form body naming no
+/// `IDs`) deleted every message.
+#[test]
+fn a_delete_with_a_body_that_is_not_json_deletes_nothing() {
+    let (binary, http) = service(&[]);
+    assert!(send(binary.addr(), &["ann@example.com"], "Subject: keep\r\n\r\nx\r\n").starts_with("250"));
+    for (content_type, body) in [
+        ("application/x-www-form-urlencoded", &b"garbage"[..]),
+        ("text/plain", b"garbage"),
+        ("application/json", b"garbage"),
+    ] {
+        let response = request(http, "DELETE", "/api/v1/messages", content_type, body);
+        assert_eq!(response.status, 400, "{content_type}: {}", response.text());
+        assert!(response.json()["Error"].is_string());
+        let marked = request(http, "PUT", "/api/v1/messages", content_type, body);
+        assert_eq!(marked.status, 400, "{content_type}: {}", marked.text());
+    }
+    assert_eq!(get(http, "/api/v1/messages").json()["total"], 1);
+    assert_eq!(get(http, "/api/v1/messages").json()["unread"], 1);
+    // A form that names the IDs (the PyPI client's way) still works.
+    let deleted = request(
+        http,
+        "DELETE",
+        "/api/v1/messages",
+        "application/x-www-form-urlencoded",
+        b"ids=1",
+    );
+    assert_eq!(deleted.status, 200, "{}", deleted.text());
+    assert_eq!(get(http, "/api/v1/messages").json()["total"], 0);
+}
+
+const WITH_INLINE_IMAGE: &str = "From: Shop <shop@example.com>\r\n\
+    To: ann@example.com\r\n\
+    Subject: Logo\r\n\
+    MIME-Version: 1.0\r\n\
+    Content-Type: multipart/related; boundary=r\r\n\
+    \r\n\
+    --r\r\n\
+    Content-Type: text/html\r\n\
+    \r\n\
+    <p>Our logo <img src=\"cid:logo@shop\" alt=logo></p><p>Second <b>line</b></p>\r\n\
+    --r\r\n\
+    Content-Type: image/png\r\n\
+    Content-ID: <logo@shop>\r\n\
+    Content-Transfer-Encoding: base64\r\n\
+    \r\n\
+    iVBORw0KGgo=\r\n\
+    --r--\r\n";
+
+/// Issue 31, defects 3, 4 and 5: `cid:` images in `/view/{ID}.html`, the
+/// text of an HTML-only message, and no HTML view for a text-only one.
+#[test]
+fn the_html_view_links_inline_images_and_html_only_mail_has_text() {
+    let (binary, http) = service(&[]);
+    assert!(send(binary.addr(), &["ann@example.com"], WITH_INLINE_IMAGE).starts_with("250"));
+    let message = get(http, "/api/v1/message/1").json();
+    assert_eq!(message["Text"], "Our logo\nSecond line");
+    assert_eq!(message["Inline"][0]["ContentID"], "logo@shop");
+    let part_id = message["Inline"][0]["PartID"].as_str().unwrap().to_string();
+    assert_eq!(get(http, "/view/1.txt").text(), "Our logo\nSecond line");
+
+    let view = get(http, "/view/1.html");
+    assert_eq!(view.status, 200);
+    let part_url = format!("/api/v1/message/1/part/{part_id}");
+    assert!(
+        view.text()
+            .contains(&format!("<img src=\"{part_url}\" alt=logo>")),
+        "{}",
+        view.text()
+    );
+    let csp = view.header("content-security-policy").unwrap();
+    assert!(csp.contains("img-src 'self'"), "{csp}");
+    let image = get(http, &part_url);
+    assert_eq!(
+        (image.status, image.header("content-type")),
+        (200, Some("image/png"))
+    );
+    assert!(image.body.starts_with(b"\x89PNG"));
+
+    assert!(send(
+        binary.addr(),
+        &["ann@example.com"],
+        "Subject: plain\r\n\r\nJust text\r\n"
+    )
+    .starts_with("250"));
+    let html = get(http, "/view/2.html");
+    assert_eq!(html.status, 404, "{}", html.text());
+    assert!(html.json()["Error"].is_string());
+    assert_eq!(get(http, "/view/2.txt").text(), "Just text\r\n");
+}
+
+/// Issue 31, defect 6: `cypress-mailpit` asks for `//view/{ID}.html`; Go's
+/// router under Mailpit redirects to the clean path.
+#[test]
+fn an_unclean_path_is_redirected_to_the_clean_one() {
+    let (binary, http) = service(&[]);
+    assert!(send(binary.addr(), &["ann@example.com"], WITH_INLINE_IMAGE).starts_with("250"));
+    for (path, location) in [
+        ("//view/1.html", "/view/1.html"),
+        ("//view/latest.txt", "/view/latest.txt"),
+        ("/api/v1//messages?limit=1", "/api/v1/messages?limit=1"),
+        ("/api/v1/./message/../info", "/api/v1/info"),
+    ] {
+        let response = get(http, path);
+        assert_eq!(response.status, 301, "{path}: {}", response.text());
+        assert_eq!(response.header("location"), Some(location), "{path}");
+        let followed = get(http, location);
+        assert_eq!(followed.status, 200, "{location}: {}", followed.text());
+    }
+}
+
+/// Issue 31, defect 7: `larger:`, `smaller:` and `has:inline`.
+#[test]
+fn search_by_size_and_inline_parts() {
+    let (binary, http) = service(&[]);
+    let big = format!("Subject: big\r\n\r\n{}\r\n", "x".repeat(3000));
+    assert!(send(binary.addr(), &["ann@example.com"], &big).starts_with("250"));
+    assert!(send(binary.addr(), &["ann@example.com"], "Subject: small\r\n\r\nx\r\n").starts_with("250"));
+    assert!(send(binary.addr(), &["ann@example.com"], WITH_INLINE_IMAGE).starts_with("250"));
+    let subjects = |query: &str| -> Vec<String> {
+        let found = get(http, &format!("/api/v1/search?query={query}"));
+        assert_eq!(found.status, 200, "{query}: {}", found.text());
+        found.json()["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["Subject"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(subjects("larger:2k"), ["big"]);
+    assert_eq!(subjects("smaller:100"), ["small"]);
+    assert_eq!(subjects("-larger:2K%20-smaller:100"), ["Logo"]);
+    assert_eq!(subjects("has:inline"), ["Logo"]);
+    assert_eq!(subjects("!has:inline"), ["small", "big"]);
+    assert_eq!(get(http, "/api/v1/search?query=larger:huge").status, 400);
+}
+
+/// Issue 31, defect 8: `X-Tags`, a message without `Message-ID`, and
+/// `ReturnPath` from MAIL FROM.
+#[test]
+fn x_tags_generated_message_ids_and_the_return_path() {
+    let (binary, http) = service(&[]);
+    let data = "From: Other <other@example.com>\r\nTo: ann@example.com\r\n\
+        X-Tags: newsletter, Billing ,newsletter\r\nSubject: tagged\r\n\r\nx\r\n";
+    assert!(send(binary.addr(), &["ann@example.com"], data).starts_with("250"));
+    let message = get(http, "/api/v1/message/1").json();
+    assert_eq!(message["Tags"], serde_json::json!(["Billing", "newsletter"]));
+    assert_eq!(
+        get(http, "/api/v1/tags").json(),
+        serde_json::json!(["Billing", "newsletter"])
+    );
+    assert_eq!(message["ReturnPath"], "shop@example.com", "MAIL FROM, not From:");
+    let id = message["MessageID"].as_str().unwrap();
+    assert!(!id.is_empty());
+    assert_eq!(
+        get(http, "/api/v1/messages").json()["messages"][0]["MessageID"],
+        id
+    );
+    let found = get(http, &format!("/api/v1/search?query=message-id:{id}")).json();
+    assert_eq!(found["messages_count"], 1);
+}
+
+/// Issue 31, defect 9: a known route with a method it does not take.
+#[test]
+fn a_wrong_method_is_a_json_405() {
+    let (_binary, http) = service(&[]);
+    for (method, path) in [
+        ("PATCH", "/api/v1/messages"),
+        ("POST", "/api/v1/info"),
+        ("DELETE", "/api/v1/chaos"),
+    ] {
+        let response = request(http, method, path, "application/json", b"{}");
+        assert_eq!(response.status, 405, "{method} {path}");
+        assert!(response.json()["Error"].is_string(), "{method} {path}");
+    }
+}
+
+/// Issue 31, defect 11: the link faults of the command line over HTTP.
+#[test]
+fn link_fault_rules_over_http() {
+    let (binary, http) = service(&[]);
+    let added = send_json(
+        http,
+        "POST",
+        "/api/v1/rules",
+        r#"[{"throttle": "CONNECT=100000"}, {"cut": "RCPT TO:cut@example.com=3"},
+            {"reset": "RCPT TO:reset@example.com"}, {"stop-reading": "VRFY"},
+            {"silence": "EXPN", "times": 1}]"#,
+    );
+    assert_eq!(added.status, 201, "{}", added.text());
+    let triggers: Vec<String> = added.json()["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["Trigger"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(triggers.len(), 5, "{triggers:?}");
+    let mut client = Client::greeted(binary.addr());
+    client.command("EHLO client.test");
+    client.command("MAIL FROM:<shop@example.com>");
+    client.send(b"RCPT TO:<cut@example.com>\r\n");
+    assert_eq!(client.rest(), "250", "three bytes of the reply, then the end");
+    let refused = send_json(http, "POST", "/api/v1/rules", r#"{"explode": "DATA"}"#);
+    assert_eq!(refused.status, 400);
+    assert!(refused.json()["Error"].as_str().unwrap().contains("stop-reading"));
+}
+
+#[test]
+fn livez_and_readyz_answer_as_mailpit() {
+    let (_binary, http) = service(&[]);
+    for path in ["/livez", "/readyz"] {
+        let response = get(http, path);
+        assert_eq!((response.status, response.body.len()), (200, 0), "{path}");
+    }
+}
+
+/// The reply codes of `count` MAIL FROMs, each followed by RSET.
+fn mail_from_codes(smtp: SocketAddr, count: usize) -> Vec<u16> {
+    let mut client = Client::greeted(smtp);
+    client.command("EHLO client.test");
+    (0..count)
+        .map(|_| {
+            let code = client.code("MAIL FROM:<shop@example.com>");
+            client.command("RSET");
+            code
+        })
+        .collect()
+}
+
+#[test]
+fn mailpit_chaos_fails_the_same_commands_for_the_same_seed() {
+    let (binary, http) = service(&[]);
+    let off = get(http, "/api/v1/chaos").json();
+    assert_eq!(
+        off["Sender"],
+        serde_json::json!({"ErrorCode": 451, "Probability": 0})
+    );
+    assert_eq!(off["Authentication"]["ErrorCode"], 535);
+    assert!(off["Seed"].is_u64());
+
+    let set = |seed: u64| {
+        let body = format!(r#"{{"Sender": {{"ErrorCode": 421, "Probability": 50}}, "Seed": {seed}}}"#);
+        let response = send_json(http, "PUT", "/api/v1/chaos", &body);
+        assert_eq!(response.status, 200, "{}", response.text());
+        response.json()
+    };
+    let answer = set(7);
+    assert_eq!(
+        answer["Sender"],
+        serde_json::json!({"ErrorCode": 421, "Probability": 50})
+    );
+    assert_eq!(
+        answer["Recipient"],
+        serde_json::json!({"ErrorCode": 451, "Probability": 0})
+    );
+    assert_eq!(answer["Seed"], 7);
+    let first = mail_from_codes(binary.addr(), 40);
+    assert!(first.contains(&421) && first.contains(&250), "{first:?}");
+    assert!(first.iter().all(|code| [250, 421].contains(code)), "{first:?}");
+    let rules = get(http, "/api/v1/rules").json();
+    assert_eq!(rules["rules"][0]["Trigger"], "on::any_mail_from()");
+    assert!(rules["rules"][0]["Response"]
+        .as_str()
+        .unwrap()
+        .contains("50% of the time (seed 7)"));
+
+    set(7);
+    assert_eq!(
+        mail_from_codes(binary.addr(), 40),
+        first,
+        "the same seed, the same failures"
+    );
+    set(8);
+    assert_ne!(
+        mail_from_codes(binary.addr(), 40),
+        first,
+        "another seed, other failures"
+    );
+
+    let mut client = Client::greeted(binary.addr());
+    client.command("EHLO client.test");
+    set(7);
+    assert_eq!(
+        client.command("MAIL FROM:<shop@example.com>").trim_end(),
+        if first[0] == 421 {
+            "421 Chaos sender error"
+        } else {
+            "250 OK"
+        }
+    );
+    drop(client);
+
+    for bad in [
+        r#"{"Sender": {"ErrorCode": 200, "Probability": 5}}"#,
+        r#"{"Recipient": {"ErrorCode": 451, "Probability": 101}}"#,
+        r#"{"Sender": 5}"#,
+        "[1]",
+    ] {
+        let response = send_json(http, "PUT", "/api/v1/chaos", bad);
+        assert_eq!(response.status, 400, "{bad}: {}", response.text());
+    }
+    let cleared = send_json(http, "PUT", "/api/v1/chaos", "{}").json();
+    assert_eq!(cleared["Sender"]["Probability"], 0);
+    assert_eq!(get(http, "/api/v1/rules").json()["rules"], serde_json::json!([]));
+    assert!(mail_from_codes(binary.addr(), 10).iter().all(|code| *code == 250));
+}
+
+/// `--help` says first what the binary is for, then shows service mode
+/// among its examples (a newcomer's first look).
+#[test]
+fn help_opens_with_the_purpose_and_examples_of_service_mode() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_smtp-fixture"))
+        .arg("--help")
+        .output()
+        .expect("run smtp-fixture --help");
+    let help = String::from_utf8_lossy(&output.stdout);
+    let mut lines = help.lines();
+    let first = lines.next().unwrap_or_default();
+    assert!(
+        first.contains("SMTP server") && first.contains("tests"),
+        "{first:?}"
+    );
+    let before_usage: Vec<&str> = help.split("Usage:").next().unwrap().lines().collect();
+    let examples = before_usage
+        .iter()
+        .filter(|line| line.trim_start().starts_with("smtp-fixture"))
+        .count();
+    assert!((2..=3).contains(&examples), "{help}");
+    assert!(
+        before_usage
+            .iter()
+            .any(|line| line.contains("smtp-fixture") && line.contains("--http")),
+        "{help}"
+    );
+}

@@ -2,6 +2,8 @@
 //! `chromium`, headless, driven by tests/web/browser_check.mjs over the
 //! DevTools protocol (node's built-in WebSocket). `.ci/run` installs
 //! chromium; without it (or without node) the test says so and passes.
+//! On failure, screenshots of the page at 1280 and 390 px wide are kept in
+//! `target/tmp/service_web/` (the path is printed).
 
 use std::io::BufRead;
 use std::path::Path;
@@ -46,12 +48,14 @@ fn the_web_page_in_headless_chromium() {
         .map(|url| url.trim_end_matches('/').to_string())
         .unwrap_or_else(|| panic!("no HTTP address in {line:?}"));
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/web/browser_check.mjs");
+    let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR")).join("service_web");
     let output = Command::new("node")
         .arg("--experimental-websocket")
         .arg("--no-warnings")
         .arg(script)
         .arg(&url)
         .arg(binary.port.to_string())
+        .arg(&artifacts)
         .output()
         .expect("run node");
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -19,13 +19,26 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, ValueEnum};
 use config::{parse_host_port, CliError, Settings};
 use handler::CliHandler;
 
-/// An RFC 5321 SMTP server with SIZE, 8BITMIME and SMTPUTF8: the debugging
-/// server of Python's smtpd, in Rust.
+/// A local SMTP server that catches the mail an application sends, for development and tests.
 ///
-/// Prints every message it receives (DebuggingServer) or accepts and drops
-/// them (SmtpServer). Stop it with Ctrl-C.
+/// Examples:
+///   smtp-fixture                          print every message sent to 127.0.0.1:8025
+///   smtp-fixture -c SmtpServer --http 127.0.0.1:8026 127.0.0.1:8025
+///                                         service mode: Mailpit's API and a web page
+///                                         on http://127.0.0.1:8026/ (ready: GET /readyz)
+///   smtp-fixture --reply 'RCPT TO:bounce@example.com=550 5.1.1 No such user'
+///                                         refuse one recipient, accept the rest
+///
+/// An RFC 5321 server with SIZE, 8BITMIME and SMTPUTF8, the debugging server of
+/// Python's smtpd in Rust: prints every message it receives (DebuggingServer) or
+/// accepts and drops them (SmtpServer). Stop it with Ctrl-C.
 #[derive(Parser, Debug)]
-#[command(name = "smtp-fixture", version, disable_version_flag = true)]
+#[command(
+    name = "smtp-fixture",
+    version,
+    disable_version_flag = true,
+    verbatim_doc_comment
+)]
 struct Cli {
     /// Accepted and ignored (the reference's "do not setuid nobody").
     #[arg(short = 'n', long = "nosetuid")]

@@ -84,7 +84,7 @@ pub(crate) async fn webui() -> Response {
         "MessageRelay": { "Enabled": false, "SMTPServer": "", "ReturnPath": "", "AllowedRecipients": "",
             "BlockedRecipients": "", "OverrideFrom": "", "PreserveMessageIDs": false, "RecipientAllowlist": "" },
         "SpamAssassin": false,
-        "ChaosEnabled": false,
+        "ChaosEnabled": true,
         "DuplicatesIgnored": false,
         "HideDeleteAllButton": false,
     }))
@@ -229,6 +229,7 @@ pub(crate) async fn delete_messages(
 ) -> ApiResult {
     let payload = read_body(&headers, body).await?;
     payload.is_object_or_empty()?;
+    payload.only_fields(&["IDs"])?;
     let ids = parse_ids(&payload.strings("IDs")?)?;
     if ids.is_empty() {
         shared.store.clear_messages();
@@ -246,6 +247,7 @@ pub(crate) async fn set_read(
 ) -> ApiResult {
     let payload = read_body(&headers, body).await?;
     payload.is_object_or_empty()?;
+    payload.only_fields(&["IDs", "Read", "Search"])?;
     let ids = parse_ids(&payload.strings("IDs")?)?;
     let read = payload.boolean("Read")?;
     let search = payload.string("Search")?.filter(|s| !s.trim().is_empty());
@@ -326,35 +328,6 @@ pub(crate) async fn part(
         .into_response())
 }
 
-/// `GET /view/{ID}.txt` and `/view/{ID}.html`: one part, for UI tests.
-pub(crate) async fn view(State(shared): State<Arc<Shared>>, Path(file): Path<String>) -> ApiResult {
-    let (id, html) = match (file.strip_suffix(".html"), file.strip_suffix(".txt")) {
-        (Some(id), _) => (id, true),
-        (_, Some(id)) => (id, false),
-        _ => {
-            return Err(ApiError::not_found(format!(
-                "no view {file:?}: want ID.txt or ID.html"
-            )))
-        }
-    };
-    let (message, _) = find(&shared, id)?;
-    let parsed = Parsed::of(&message);
-    Ok(if html {
-        (
-            [
-                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                // The message's HTML is not ours: no scripts, no remote loads,
-                // and a unique origin, so it cannot reach the API.
-                (header::CONTENT_SECURITY_POLICY, super::web::MESSAGE_CSP),
-            ],
-            parsed.html,
-        )
-            .into_response()
-    } else {
-        ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], parsed.text).into_response()
-    })
-}
-
 pub(crate) async fn tags(State(shared): State<Arc<Shared>>) -> Response {
     let tags = all_tags(&shared.store.lock());
     json_response(&tags)
@@ -363,6 +336,7 @@ pub(crate) async fn tags(State(shared): State<Arc<Shared>>) -> Response {
 pub(crate) async fn set_tags(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Body) -> ApiResult {
     let payload = read_body(&headers, body).await?;
     payload.is_object_or_empty()?;
+    payload.only_fields(&["IDs", "Tags"])?;
     let ids = parse_ids(&payload.strings("IDs")?)?;
     let mut tags: Vec<String> = Vec::new();
     for tag in payload.strings("Tags")? {
@@ -410,8 +384,4 @@ pub(crate) async fn delete_tag(State(shared): State<Arc<Shared>>, Path(tag): Pat
         meta.tags.retain(|t| *t != tag);
     }
     Ok(ok_text())
-}
-
-pub(crate) async fn not_found() -> ApiError {
-    ApiError::not_found("no such route")
 }

@@ -5,25 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use mail_parser::{Address as ParsedAddress, MessageParser, MessagePart, MimeHeaders, PartType};
 use serde::Serialize;
-use sha1::Sha1;
-use sha2::{Digest, Sha256};
 
-use super::text::{html_to_text, rfc3339};
+use super::text::rfc3339;
 use crate::testing::MessageMeta;
 use crate::ReceivedMessage;
-
-/// Characters of text a summary's `Snippet` shows (as Mailpit).
-const SNIPPET_CHARS: usize = 200;
-
-/// `{"Name": ..., "Address": ...}`, Go's `mail.Address`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct Address {
-    pub(crate) name: String,
-    pub(crate) address: String,
-}
 
 /// One entry of `GET /api/v1/messages` and `/search`.
 #[derive(Debug, Serialize)]
@@ -58,41 +44,6 @@ pub(crate) struct MessageSummary {
     pub(crate) attachments: usize,
     #[serde(rename = "Snippet")]
     pub(crate) snippet: String,
-}
-
-/// `Checksums` of an attachment.
-#[derive(Debug, Serialize)]
-pub(crate) struct Checksums {
-    #[serde(rename = "MD5")]
-    md5: String,
-    #[serde(rename = "SHA1")]
-    sha1: String,
-    #[serde(rename = "SHA256")]
-    sha256: String,
-}
-
-/// An attachment or inline part.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct Attachment {
-    #[serde(rename = "PartID")]
-    pub(crate) part_id: String,
-    pub(crate) file_name: String,
-    pub(crate) content_type: String,
-    #[serde(rename = "ContentID")]
-    pub(crate) content_id: String,
-    pub(crate) size: usize,
-    checksums: Checksums,
-}
-
-/// `ListUnsubscribe` of a message.
-#[derive(Debug, Serialize, Default)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct ListUnsubscribe {
-    header: String,
-    links: Vec<String>,
-    errors: String,
-    header_post: String,
 }
 
 /// `GET /api/v1/message/{ID}`. `Read` is not in Mailpit's current schema;
@@ -138,229 +89,16 @@ pub(crate) struct Message {
     #[serde(rename = "Attachments")]
     attachments: Vec<Attachment>,
 }
-
-/// A MIME part that Mailpit lists as an attachment or inline part, with
-/// its bytes.
-pub(crate) struct Part {
-    pub(crate) summary: Attachment,
-    pub(crate) inline: bool,
-    pub(crate) content: Vec<u8>,
-}
-
-/// Everything the routes read from one message, parsed once.
-pub(crate) struct Parsed {
-    pub(crate) message_id: String,
-    pub(crate) from: Option<Address>,
-    pub(crate) to: Vec<Address>,
-    pub(crate) cc: Vec<Address>,
-    pub(crate) bcc: Vec<Address>,
-    pub(crate) reply_to: Vec<Address>,
-    pub(crate) subject: String,
-    pub(crate) date: Option<String>,
-    pub(crate) text: String,
-    pub(crate) html: String,
-    pub(crate) parts: Vec<Part>,
-    return_path: String,
-    list_unsubscribe: ListUnsubscribe,
-}
-
-fn addresses(list: Option<&ParsedAddress<'_>>) -> Vec<Address> {
-    list.map(|list| {
-        list.iter()
-            .map(|addr| Address {
-                name: addr.name().unwrap_or_default().to_string(),
-                address: addr.address().unwrap_or_default().to_string(),
-            })
-            .collect()
-    })
-    .unwrap_or_default()
-}
-
-/// `type/subtype` of a part (`application/octet-stream` if it has none).
-fn content_type(part: &MessagePart<'_>) -> String {
-    part.content_type()
-        .map(|ct| match ct.subtype() {
-            Some(sub) => format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase(),
-            None => ct.ctype().to_ascii_lowercase(),
-        })
-        .unwrap_or_else(|| "application/octet-stream".to_string())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn checksums(data: &[u8]) -> Checksums {
-    Checksums {
-        md5: hex(&md5::compute(data).0),
-        sha1: hex(&Sha1::digest(data)),
-        sha256: hex(&Sha256::digest(data)),
-    }
-}
-
-/// The part ids of every MIME part, as Mailpit's MIME library numbers
-/// them: the children of the top part are `1`, `2`, ..., their children
-/// `1.1`, `1.2`, ...; a message of one part is `0`.
-fn part_ids(message: &mail_parser::Message<'_>) -> Vec<String> {
-    let mut ids = vec![String::new(); message.parts.len()];
-    let mut stack: Vec<(usize, String)> = vec![(0, String::new())];
-    // Each part is visited once: a part is the child of one parent only.
-    let mut seen = vec![false; message.parts.len()];
-    while let Some((index, id)) = stack.pop() {
-        if index >= ids.len() || std::mem::replace(&mut seen[index], true) {
-            continue;
-        }
-        if let PartType::Multipart(children) = &message.parts[index].body {
-            for (position, child) in children.iter().enumerate() {
-                let child_id = if id.is_empty() {
-                    (position + 1).to_string()
-                } else {
-                    format!("{id}.{}", position + 1)
-                };
-                stack.push((*child as usize, child_id));
-            }
-        }
-        ids[index] = if id.is_empty() { "0".to_string() } else { id };
-    }
-    ids
-}
+pub(crate) use super::mailpit_parts::{Address, Attachment, ListUnsubscribe};
+pub(crate) use super::parse::Parsed;
+use super::parse::Part;
+use super::text::unfold;
 
 impl Parsed {
-    /// Parses `message` (an unparsable one gives empty fields).
-    pub(crate) fn of(message: &ReceivedMessage) -> Parsed {
-        let Some(parsed) = MessageParser::default().parse(&message.data) else {
-            return Parsed {
-                message_id: String::new(),
-                from: None,
-                to: Vec::new(),
-                cc: Vec::new(),
-                bcc: bcc_of(message, &[], &[], &[]),
-                reply_to: Vec::new(),
-                subject: String::new(),
-                date: None,
-                text: String::new(),
-                html: String::new(),
-                parts: Vec::new(),
-                return_path: String::new(),
-                list_unsubscribe: ListUnsubscribe::default(),
-            };
-        };
-        let from = addresses(parsed.from()).into_iter().next();
-        let to = addresses(parsed.to());
-        let cc = addresses(parsed.cc());
-        let bcc_header = addresses(parsed.bcc());
-        let bcc = bcc_of(message, &to, &cc, &bcc_header);
-        let text = parsed
-            .text_part(0)
-            .filter(|part| !part.is_text_html())
-            .and_then(|part| part.text_contents())
-            .unwrap_or_default()
-            .to_string();
-        let html = parsed
-            .html_part(0)
-            .filter(|part| part.is_text_html())
-            .and_then(|part| part.text_contents())
-            .unwrap_or_default()
-            .to_string();
-        let ids = part_ids(&parsed);
-        let mut parts = Vec::new();
-        for index in parsed.attachments.iter().map(|&i| i as usize) {
-            let Some(part) = parsed.parts.get(index) else {
-                continue;
-            };
-            let disposition = part.content_disposition();
-            let attachment = disposition.is_some_and(|d| d.is_attachment());
-            let file_name = part.attachment_name().unwrap_or_default().to_string();
-            let content_id = part
-                .content_id()
-                .unwrap_or_default()
-                .trim_matches(['<', '>'])
-                .to_string();
-            if file_name.is_empty() && content_id.is_empty() {
-                // Mailpit lists only parts with a name or a Content-ID.
-                continue;
-            }
-            let content = part.contents().to_vec();
-            parts.push(Part {
-                summary: Attachment {
-                    part_id: ids.get(index).cloned().unwrap_or_default(),
-                    file_name: if file_name.is_empty() {
-                        content_id.clone()
-                    } else {
-                        file_name
-                    },
-                    content_type: content_type(part),
-                    content_id,
-                    size: content.len(),
-                    checksums: checksums(&content),
-                },
-                inline: !attachment,
-                content,
-            });
-        }
-        let header_text = |name: &str| parsed.header_raw(name).map(unfold).unwrap_or_default();
-        let return_path = header_text("Return-Path").trim_matches(['<', '>']).to_string();
-        let return_path = if return_path.is_empty() {
-            from.as_ref().map(|f| f.address.clone()).unwrap_or_default()
-        } else {
-            return_path
-        };
-        let unsubscribe = header_text("List-Unsubscribe");
-        let list_unsubscribe = ListUnsubscribe {
-            links: unsubscribe
-                .split(',')
-                .filter_map(|link| {
-                    let link = link.trim();
-                    (link.starts_with('<') && link.ends_with('>'))
-                        .then(|| link[1..link.len() - 1].to_string())
-                })
-                .collect(),
-            header: unsubscribe,
-            errors: String::new(),
-            header_post: header_text("List-Unsubscribe-Post"),
-        };
-        Parsed {
-            message_id: parsed.message_id().unwrap_or_default().to_string(),
-            from,
-            to,
-            cc,
-            bcc,
-            reply_to: addresses(parsed.reply_to()),
-            subject: parsed.subject().unwrap_or_default().to_string(),
-            date: parsed.date().map(|date| date.to_rfc3339()),
-            text,
-            html,
-            parts,
-            return_path,
-            list_unsubscribe,
-        }
-    }
-
-    /// Mailpit's snippet: the HTML part's text if there is one, else the
-    /// text part, whitespace collapsed, cut at 200 characters.
-    pub(crate) fn snippet(&self) -> String {
-        let source = if self.html.trim().is_empty() {
-            self.text.replace('\u{FEFF}', " ")
-        } else {
-            html_to_text(&self.html)
-        };
-        let collapsed = source.split_whitespace().collect::<Vec<_>>().join(" ");
-        if collapsed.chars().count() <= SNIPPET_CHARS {
-            collapsed
-        } else {
-            let cut: String = collapsed.chars().take(SNIPPET_CHARS).collect();
-            format!("{cut}...")
-        }
-    }
-
-    pub(crate) fn attachment_count(&self) -> usize {
-        self.parts.iter().filter(|part| !part.inline).count()
-    }
-
     pub(crate) fn summary(&self, message: &ReceivedMessage, meta: &MessageMeta) -> MessageSummary {
         MessageSummary {
             id: meta.id.to_string(),
-            message_id: self.message_id.clone(),
+            message_id: self.message_id(meta),
             read: meta.read,
             from: self.from.clone(),
             to: self.to.clone(),
@@ -378,11 +116,12 @@ impl Parsed {
     }
 
     pub(crate) fn message(self, message: &ReceivedMessage, meta: &MessageMeta) -> Message {
+        let message_id = self.message_id(meta);
         let (inline, attachments): (Vec<Part>, Vec<Part>) =
             self.parts.into_iter().partition(|part| part.inline);
         Message {
             id: meta.id.to_string(),
-            message_id: self.message_id,
+            message_id,
             read: meta.read,
             from: self.from,
             to: self.to,
@@ -403,7 +142,6 @@ impl Parsed {
         }
     }
 }
-
 fn username(message: &ReceivedMessage) -> String {
     message
         .auth
@@ -411,40 +149,6 @@ fn username(message: &ReceivedMessage) -> String {
         .map(|auth| auth.username.clone())
         .unwrap_or_default()
 }
-
-/// The `Bcc` header's addresses, plus the envelope recipients that no
-/// `To`, `Cc` or `Bcc` header names (the blind copies, as Mailpit records
-/// them from the SMTP envelope).
-fn bcc_of(message: &ReceivedMessage, to: &[Address], cc: &[Address], bcc: &[Address]) -> Vec<Address> {
-    let mut all = bcc.to_vec();
-    for rcpt in &message.envelope.rcpt_to {
-        let named = to
-            .iter()
-            .chain(cc)
-            .chain(bcc)
-            .any(|a| a.address.eq_ignore_ascii_case(rcpt));
-        if !named {
-            all.push(Address {
-                name: String::new(),
-                address: rcpt.clone(),
-            });
-        }
-    }
-    all
-}
-
-/// A raw header value unfolded: line breaks and the whitespace after them
-/// become one space, ends trimmed (as Go's `net/textproto` reads them).
-fn unfold(value: &str) -> String {
-    value
-        .split("\r\n")
-        .flat_map(|line| line.split('\n'))
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// Go's canonical header key: `message-id` -> `Message-Id`.
 fn canonical_key(name: &str) -> String {
     let mut upper = true;
@@ -470,7 +174,6 @@ pub(crate) fn headers(message: &ReceivedMessage) -> BTreeMap<String, Vec<String>
     }
     map
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -485,29 +188,6 @@ mod tests {
             },
             data.to_string(),
         )
-    }
-
-    #[test]
-    fn part_ids_follow_the_mime_tree() {
-        let m = message(
-            "Content-Type: multipart/mixed; boundary=o\r\nTo: b@example.com\r\n\r\n--o\r\n\
-             Content-Type: multipart/alternative; boundary=i\r\n\r\n--i\r\nContent-Type: text/plain\r\n\r\nhi\r\n\
-             --i\r\nContent-Type: text/html\r\n\r\n<p>hi <b>there</b></p>\r\n--i--\r\n--o\r\n\
-             Content-Type: application/pdf\r\nContent-Disposition: attachment; filename=a.pdf\r\n\r\nPDF\r\n--o--\r\n",
-        );
-        let parsed = Parsed::of(&m);
-        assert_eq!(parsed.parts.len(), 1);
-        assert_eq!(parsed.parts[0].summary.part_id, "2");
-        assert_eq!(parsed.parts[0].summary.file_name, "a.pdf");
-        assert!(!parsed.parts[0].inline);
-        assert_eq!(parsed.snippet(), "hi there");
-        assert_eq!(
-            parsed.bcc,
-            [Address {
-                name: String::new(),
-                address: "hidden@example.com".into()
-            }]
-        );
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //! - Mailpit's API v1, the routes a test needs, with Mailpit's JSON names
 //!   and shapes, so Mailpit's client libraries (npm `mailpit-api`, PyPI
 //!   `mailpit-api-client`, `cypress-mailpit`) work unchanged;
+//! - Mailpit's chaos triggers (`/api/v1/chaos`), as seeded rules, and its
+//!   health probes (`/livez`, `/readyz`);
 //! - routes of our own: scripted SMTP replies (`/api/v1/rules`), a long
 //!   poll (`/api/v1/wait`), links, snapshots, lint and transcripts of a
 //!   message, the refused messages, and an event stream;
@@ -19,12 +21,17 @@
 //! listed in `docs/service.md`.
 
 mod api;
+mod chaos;
 mod fixture;
 mod mailpit;
+mod mailpit_parts;
 mod ours;
+mod parse;
+mod probes;
 mod request;
 mod search;
 mod text;
+mod view;
 mod web;
 
 use std::future::Future;
@@ -74,6 +81,8 @@ pub(crate) struct Shared {
     pub(crate) store: Arc<Store>,
     pub(crate) script: Arc<Script>,
     pub(crate) started: Instant,
+    /// Mailpit's chaos triggers, carried out as rules of `script`.
+    pub(crate) chaos: chaos::Chaos,
     /// Becomes `true` when the service stops, ending event streams and
     /// long polls so that the shutdown does not wait for them.
     pub(crate) closing: watch::Sender<bool>,
@@ -119,6 +128,7 @@ impl Service {
                 store,
                 script,
                 started: Instant::now(),
+                chaos: chaos::Chaos::new(),
                 closing: watch::channel(false).0,
             }),
         }
@@ -157,6 +167,7 @@ impl Service {
             .route("/api/v1/message/{id}/raw", get(api::raw))
             .route("/api/v1/message/{id}/part/{part}", get(api::part))
             .route("/api/v1/message/{id}/links", get(ours::links))
+            .route("/api/v1/message/{id}/envelope", get(ours::envelope))
             .route("/api/v1/message/{id}/snapshot", get(ours::snapshot))
             .route("/api/v1/message/{id}/lint", get(ours::lint))
             .route("/api/v1/message/{id}/transcript", get(ours::transcript))
@@ -170,10 +181,14 @@ impl Service {
             .route("/api/v1/wait", get(ours::wait))
             .route("/api/v1/rejected", get(ours::rejected))
             .route("/api/v1/events", get(ours::events))
-            .route("/view/{file}", get(api::view))
+            .route("/api/v1/chaos", get(chaos::get_chaos).put(chaos::set_chaos))
+            .route("/livez", get(probes::live))
+            .route("/readyz", get(probes::ready))
+            .route("/view/{file}", get(view::view))
             .route("/", get(web::index))
             .route("/ui/{file}", get(web::asset))
-            .fallback(api::not_found)
+            .fallback(probes::not_found)
+            .method_not_allowed_fallback(probes::method_not_allowed)
             .with_state(self.shared.clone())
     }
 

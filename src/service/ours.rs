@@ -44,9 +44,13 @@ fn rules_json(shared: &Shared) -> Value {
         .list()
         .into_iter()
         .map(|rule| {
-            let mut json = match spell(&rule.trigger, &rule.action) {
-                Some((kind, text)) => json!({ kind.name(): text }),
-                None => json!({ "rule": format!("respond({}, {})", rule.trigger, rule.action) }),
+            let spelled = spell(&rule.trigger, &rule.action).filter(|_| rule.chance.is_none());
+            let mut json = match (spelled, &rule.chance) {
+                (Some((kind, text)), _) => json!({ kind.name(): text }),
+                (None, None) => json!({ "rule": format!("respond({}, {})", rule.trigger, rule.action) }),
+                (None, Some(chance)) => {
+                    json!({ "rule": format!("respond({}, {}), {chance}", rule.trigger, rule.action) })
+                }
             };
             if let Some(times) = rule.times {
                 json["times"] = json!(times);
@@ -63,6 +67,11 @@ pub(crate) async fn rules(State(shared): State<Arc<Shared>>) -> Response {
     json_response(&rules_json(&shared))
 }
 
+/// The names of the rule kinds, for error messages.
+fn rule_kinds() -> String {
+    RuleKind::ALL.map(RuleKind::name).join(", ")
+}
+
 /// One rule of a `POST /api/v1/rules` body, in the command line's syntax:
 /// `{"reply": "RCPT TO:x@example.com=550 No such user", "times": 1}`,
 /// `{"delay": "MAIL=2s"}`, `{"disconnect": "DATA"}`.
@@ -72,21 +81,22 @@ fn parse_rule(value: &Value) -> Result<(Trigger, Action, Option<usize>), ApiErro
     })?;
     let mut found = None;
     for (key, value) in object {
-        let kind = match key.as_str() {
-            "reply" => RuleKind::Reply,
-            "delay" => RuleKind::Delay,
-            "disconnect" => RuleKind::Disconnect,
-            "times" => continue,
-            other => {
-                return Err(ApiError::bad_request(format!(
-                    "unknown rule field `{other}`: want reply, delay or disconnect, and times"
-                )))
-            }
-        };
+        if key == "times" {
+            continue;
+        }
+        // The command line's flags, by the same names: reply, delay,
+        // disconnect, throttle, cut, reset, stop-reading, silence.
+        let kind = RuleKind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == key)
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "unknown rule field `{key}`: want one of {}, and times",
+                    rule_kinds()
+                ))
+            })?;
         if found.is_some() {
-            return Err(ApiError::bad_request(
-                "one of reply, delay or disconnect per rule",
-            ));
+            return Err(ApiError::bad_request(format!("one of {} per rule", rule_kinds())));
         }
         let text = value
             .as_str()
@@ -97,7 +107,7 @@ fn parse_rule(value: &Value) -> Result<(Trigger, Action, Option<usize>), ApiErro
         );
     }
     let (trigger, response) =
-        found.ok_or_else(|| ApiError::bad_request("a rule needs reply, delay or disconnect"))?;
+        found.ok_or_else(|| ApiError::bad_request(format!("a rule needs one of {}", rule_kinds())))?;
     let times = match object.get("times") {
         None | Some(Value::Null) => None,
         Some(value) => Some(
@@ -206,6 +216,18 @@ pub(crate) async fn links(State(shared): State<Arc<Shared>>, Path(id): Path<Stri
         })
         .collect();
     Ok(json_response(&links))
+}
+
+/// `GET /api/v1/message/{ID}/envelope`: what the SMTP session said, beside
+/// the headers: `{"From": MAIL FROM, "To": [RCPT TO...], "Peer", "Helo"}`.
+pub(crate) async fn envelope(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult {
+    let (message, _) = find(&shared, &id)?;
+    Ok(json_response(&json!({
+        "From": message.envelope.mail_from,
+        "To": message.envelope.rcpt_to,
+        "Peer": message.peer.to_string(),
+        "Helo": message.helo,
+    })))
 }
 
 pub(crate) async fn snapshot(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult {

@@ -174,6 +174,26 @@ impl Payload {
         }
     }
 
+    /// Refuses a form with a field the route does not take: `curl -X
+    /// DELETE -d garbage` sends the form `garbage=`, which must not read as
+    /// "no IDs given" (and delete everything). JSON objects, as Go's
+    /// decoder, may carry other keys.
+    pub(crate) fn only_fields(&self, known: &[&str]) -> Result<(), ApiError> {
+        let Payload::Form(pairs) = self else {
+            return Ok(());
+        };
+        match pairs.iter().find(|(key, _)| {
+            let key = key.trim_end_matches("[]");
+            !known.iter().any(|k| k.eq_ignore_ascii_case(key))
+        }) {
+            None => Ok(()),
+            Some((key, _)) => Err(ApiError::bad_request(format!(
+                "unknown field {key:?}: want a JSON object with {}",
+                known.join(", ")
+            ))),
+        }
+    }
+
     pub(crate) fn is_object_or_empty(&self) -> Result<(), ApiError> {
         match self {
             Payload::Json(Value::Object(_)) | Payload::Empty | Payload::Form(_) => Ok(()),

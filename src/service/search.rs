@@ -2,8 +2,9 @@
 //! plain words and `"quoted phrases"` anywhere in the message, `to:`,
 //! `from:`, `cc:`, `bcc:`, `reply-to:`, `addressed:`, `subject:`,
 //! `message-id:`, `tag:`, `is:read`, `is:unread`, `is:tagged`,
-//! `has:attachment`, `before:` and `after:` (`YYYY-MM-DD`), each negated by
-//! a leading `-` or `!`. All terms must hold; matching ignores case.
+//! `has:attachment`, `has:inline`, `larger:` and `smaller:` (`10K`, `1.5MB`),
+//! `before:` and `after:` (`YYYY-MM-DD`), each negated by a leading `-` or
+//! `!`. All terms must hold; matching ignores case.
 //! Unlike Mailpit, `to:` also matches the envelope recipients (so a message
 //! without a `To` header is found by whom it was sent to).
 
@@ -29,6 +30,11 @@ enum Kind {
     Read(bool),
     Tagged,
     Attachment,
+    Inline,
+    /// Bigger than this many bytes (Mailpit's `larger:10K`).
+    Larger(u64),
+    /// Smaller than this many bytes.
+    Smaller(u64),
     /// Received before this day (days since 1970-01-01).
     Before(i64),
     /// Received on or after this day.
@@ -89,6 +95,27 @@ fn day(text: &str) -> Result<i64, String> {
     }
 }
 
+/// Mailpit's sizes: `2000`, `10k`, `1.5MB` (units of 1 024, case ignored).
+fn size(text: &str) -> Result<u64, String> {
+    let lower = text.trim().to_ascii_lowercase();
+    let digits = lower
+        .trim_end_matches(|c: char| c.is_ascii_alphabetic())
+        .trim_end();
+    let scale = match lower[digits.len()..].trim() {
+        "" => 1.0,
+        "k" | "kb" => 1024.0,
+        "m" | "mb" => 1024.0 * 1024.0,
+        _ => 0.0,
+    };
+    let starts_with_digit = digits.starts_with(|c: char| c.is_ascii_digit());
+    match digits.parse::<f64>() {
+        Ok(number) if starts_with_digit && scale > 0.0 && number * scale >= 1.0 => {
+            Ok((number * scale) as u64)
+        }
+        _ => Err(format!("`{text}` is not a size: want e.g. 2000, 10K or 1.5MB")),
+    }
+}
+
 impl Search {
     /// Parses a search; an empty one or a malformed term is an error.
     pub(crate) fn parse(query: &str) -> Result<Search, String> {
@@ -120,8 +147,11 @@ impl Search {
                         },
                         "has" => match value.as_str() {
                             "attachment" | "attachments" => Kind::Attachment,
+                            "inline" | "inlines" => Kind::Inline,
                             _ => return Err(format!("unknown search term `has:{value}`")),
                         },
+                        "larger" => Kind::Larger(size(&value)?),
+                        "smaller" => Kind::Smaller(size(&value)?),
                         "before" => Kind::Before(day(&value)?),
                         "after" => Kind::After(day(&value)?),
                         _ => Kind::Word(lower),
@@ -164,11 +194,14 @@ impl Search {
                     .iter()
                     .any(|list| any_address(list, v)),
                 Kind::Subject(v) => parsed.subject.to_lowercase().contains(v.as_str()),
-                Kind::MessageId(v) => parsed.message_id.to_lowercase() == *v,
+                Kind::MessageId(v) => parsed.message_id(meta).to_lowercase() == *v,
                 Kind::Tag(v) => meta.tags.iter().any(|tag| tag.to_lowercase() == *v),
                 Kind::Read(read) => meta.read == *read,
                 Kind::Tagged => !meta.tags.is_empty(),
                 Kind::Attachment => parsed.attachment_count() > 0,
+                Kind::Inline => parsed.inline_count() > 0,
+                Kind::Larger(bytes) => message.data.len() as u64 > *bytes,
+                Kind::Smaller(bytes) => (message.data.len() as u64) < *bytes,
                 Kind::Before(day) => received_day(message) < *day,
                 Kind::After(day) => received_day(message) >= *day,
             };
@@ -261,6 +294,13 @@ mod tests {
             ("has:attachment", false),
             ("after:2000-01-01", true),
             ("before:2000-01-01", false),
+            ("larger:10", true),
+            ("larger:1k", false),
+            ("smaller:1K", true),
+            ("-smaller:1K", false),
+            ("smaller:0.05kb", false),
+            ("has:inline", false),
+            ("-has:inline", true),
         ] {
             assert_eq!(check(query, data, &meta), expected, "{query}");
         }
@@ -276,6 +316,9 @@ mod tests {
             "has:nothing",
             "before:yesterday",
             "after:2020-13-01",
+            "larger:big",
+            "smaller:10gb",
+            "larger:-5",
         ] {
             assert!(Search::parse(bad).is_err(), "{bad:?}");
         }

@@ -8,6 +8,24 @@ use html5gum::{DefaultEmitter, Token, Tokenizer};
 /// The text of an HTML document: character references decoded, the
 /// contents of `<style>`, `<script>`, `<title>` and `<head>` left out.
 pub(crate) fn html_to_text(html: &str) -> String {
+    html_text(html, ' ')
+}
+
+/// The text of an HTML document as lines: a line ends at each block
+/// element's edge and `<br>`; spaces inside a line are collapsed, blank
+/// lines dropped (what a reader of an HTML-only message's `Text` wants).
+pub(crate) fn html_to_lines(html: &str) -> String {
+    let text = html_text(html, '\n');
+    let lines: Vec<String> = text
+        .lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|line| !line.is_empty())
+        .collect();
+    lines.join("\n")
+}
+
+/// The text of `html`, with `edge` where an element separates words.
+fn html_text(html: &str, edge: char) -> String {
     let mut emitter = DefaultEmitter::default();
     emitter.naively_switch_states(true);
     let mut text = String::new();
@@ -17,8 +35,8 @@ pub(crate) fn html_to_text(html: &str) -> String {
         match token {
             Token::StartTag(tag) if is_hidden(&tag.name) && !tag.self_closing => skipping += 1,
             Token::EndTag(tag) if is_hidden(&tag.name) => skipping = skipping.saturating_sub(1),
-            Token::StartTag(tag) if is_break(&tag.name) => text.push(' '),
-            Token::EndTag(tag) if is_break(&tag.name) => text.push(' '),
+            Token::StartTag(tag) if is_break(&tag.name) => text.push(edge),
+            Token::EndTag(tag) if is_break(&tag.name) => text.push(edge),
             Token::String(chunk) if skipping == 0 => text.push_str(&String::from_utf8_lossy(&chunk.value)),
             _ => {}
         }
@@ -80,6 +98,18 @@ pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// A raw header value unfolded: line breaks and the whitespace after them
+/// become one space, ends trimmed (as Go's `net/textproto` reads them).
+pub(crate) fn unfold(value: &str) -> String {
+    value
+        .split("\r\n")
+        .flat_map(|line| line.split('\n'))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,6 +133,10 @@ mod tests {
                 .split_whitespace()
                 .collect::<Vec<_>>(),
             ["Hi&bye", "x"]
+        );
+        assert_eq!(
+            html_to_lines("<p>Hi  <b>Ann</b></p>\n\n<div>Your order<br>ships</div>"),
+            "Hi Ann\nYour order\nships"
         );
     }
 }

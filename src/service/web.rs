@@ -8,11 +8,6 @@ use axum::response::{IntoResponse, Response};
 
 use super::request::ApiError;
 
-/// The policy of a message's HTML: a unique origin without scripts, and
-/// nothing loaded from anywhere (inline styles and `data:` images only).
-pub(crate) const MESSAGE_CSP: &str =
-    "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:";
-
 /// The page's own policy: its scripts and styles only, the API on the same
 /// origin, message HTML in frames from the same origin.
 const PAGE_CSP: &str =

@@ -33,6 +33,6 @@ pub use starting::{Builder, TestSmtpServer, TIMEOUT_ENV};
 #[cfg(feature = "http")]
 pub(crate) use recording::{MessageMeta, Recorded, Records, Store, StoreEvent};
 #[cfg(feature = "http")]
-pub(crate) use scripting::{ActionKind, Script, Scripted, TriggerKind};
+pub(crate) use scripting::{ActionKind, Script, Scripted, SeededChance, TriggerKind};
 #[cfg(feature = "http")]
 pub(crate) use starting::runtime;

@@ -1,7 +1,9 @@
 // Mailpit's npm client (mailpit-api) against smtp-fixture --http: send with
 // Python's smtplib (send_mail.py), then list, read, search, fetch the raw
-// source and attachments, tag, mark unread and delete through the client's
-// own methods.
+// source and attachments, render the parts, tag, rename and delete tags,
+// mark unread, delete, and set chaos triggers through the client's own
+// methods: every call Mailpit answers for a local catcher except
+// htmlCheck and getAttachmentThumbnail (docs/service.md says why).
 //
 // Usage: node node_check.mjs SMTP_PORT HTTP_URL
 import assert from "node:assert/strict";
@@ -58,7 +60,13 @@ assert.equal(blob.type, "application/pdf");
 ok("getMessageAttachment");
 
 assert.match(await mailpit.renderMessageText(invoice.ID), /^Your invoice is attached\./);
-ok("renderMessageText");
+assert.match(await mailpit.renderMessageHTML(welcomeSummary.ID), /<p>Hello Ann, <a href="https:\/\/shop\.test\/confirm\?token=t1">/);
+await assert.rejects(mailpit.renderMessageHTML(invoice.ID), /404/, "a text-only message has no HTML view");
+ok("renderMessageText, renderMessageHTML");
+
+const configuration = await mailpit.getConfiguration();
+assert.equal(configuration.ChaosEnabled, true);
+ok("getConfiguration");
 
 const found = await mailpit.searchMessages({ query: "to:ann@example.com" });
 assert.deepEqual(found.messages.map((m) => m.Subject), ["Welcome Ann"]);
@@ -74,6 +82,11 @@ assert.deepEqual(await mailpit.getTags(), ["billing"]);
 const tagged = await mailpit.searchMessages({ query: "tag:billing" });
 assert.deepEqual(tagged.messages.map((m) => m.ID), [invoice.ID]);
 ok("setTags, getTags, tag: search");
+await mailpit.renameTag("billing", "invoices");
+assert.deepEqual(await mailpit.getTags(), ["invoices"]);
+await mailpit.deleteTag("invoices");
+assert.deepEqual(await mailpit.getTags(), []);
+ok("renameTag, deleteTag");
 
 await mailpit.setReadStatus({ IDs: [invoice.ID], Read: false });
 const unread = await mailpit.searchMessages({ query: "is:unread" });
@@ -89,4 +102,22 @@ ok("deleteMessages by ID");
 
 await assert.rejects(mailpit.getMessageSummary("999"), /404/);
 ok("an unknown ID is a 404");
+
+const calm = await mailpit.getChaosTriggers();
+assert.deepEqual(calm.Sender, { ErrorCode: 451, Probability: 0 });
+assert.deepEqual(calm.Authentication, { ErrorCode: 535, Probability: 0 });
+const chaos = await mailpit.setChaosTriggers({ Recipient: { ErrorCode: 450, Probability: 100 } });
+assert.deepEqual(chaos.Recipient, { ErrorCode: 450, Probability: 100 });
+assert.deepEqual(chaos.Sender, { ErrorCode: 451, Probability: 0 });
+assert.deepEqual((await mailpit.getChaosTriggers()).Recipient, chaos.Recipient);
+assert.throws(
+  () => execFileSync(python, [here + "send_mail.py", port], { encoding: "utf8", stdio: "pipe" }),
+  /450.*Chaos recipient error/s,
+);
+assert.equal((await mailpit.listMessages()).total, 0);
+await mailpit.setChaosTriggers();
+assert.equal((await mailpit.getChaosTriggers()).Recipient.Probability, 0);
+execFileSync(python, [here + "send_mail.py", port], { encoding: "utf8" });
+assert.equal((await mailpit.listMessages()).total, 2);
+ok("getChaosTriggers, setChaosTriggers: every recipient refused, then none");
 console.log("node_check: all passed");

@@ -263,9 +263,11 @@ impl Store {
             records.next_id = id;
             records.accepted += 1;
             records.accepted_bytes += message.data.len() as u64;
+            let tags = x_tags(&message.data);
             records.messages.push_back(message);
             records.meta.push_back(MessageMeta {
                 id,
+                tags,
                 ..MessageMeta::default()
             });
             let mut dropped = Vec::new();
@@ -408,6 +410,38 @@ impl Refusals for Store {
             after_data: true,
         });
     }
+}
+
+/// The tags an `X-Tags: a, b` header gives (Mailpit tags a message so as
+/// it stores it): trimmed, sorted, each once. Reads only the header block.
+fn x_tags(data: &[u8]) -> Vec<String> {
+    let mut tags: Vec<String> = Vec::new();
+    let mut value: Option<String> = None;
+    for line in data.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
+            if let Some(value) = &mut value {
+                value.push_str(&String::from_utf8_lossy(line));
+            }
+            continue;
+        }
+        if let Some(done) = value.take() {
+            tags.extend(done.split(',').map(|t| t.trim().to_string()));
+        }
+        if line.is_empty() {
+            break;
+        }
+        if line.len() > 7 && line[..7].eq_ignore_ascii_case(b"x-tags:") {
+            value = Some(String::from_utf8_lossy(&line[7..]).into_owned());
+        }
+    }
+    if let Some(done) = value {
+        tags.extend(done.split(',').map(|t| t.trim().to_string()));
+    }
+    tags.retain(|t| !t.is_empty());
+    tags.sort();
+    tags.dedup();
+    tags
 }
 
 #[cfg(test)]

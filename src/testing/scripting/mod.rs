@@ -2,6 +2,8 @@
 //! ([`Action`]) instead of the server, by the rules of a fixture.
 
 pub(crate) mod action;
+#[cfg_attr(not(feature = "http"), allow(dead_code))] // service mode's chaos, for now
+pub(crate) mod chaos;
 pub mod on;
 pub(crate) mod rules;
 pub(crate) mod trigger;
@@ -9,6 +11,8 @@ pub(crate) mod trigger;
 pub use action::Action;
 #[cfg(feature = "http")]
 pub(crate) use action::ActionKind;
+#[cfg(feature = "http")]
+pub(crate) use chaos::SeededChance;
 pub use rules::RuleHandle;
 #[cfg(feature = "http")]
 pub(crate) use rules::{Script, Scripted};

@@ -18,6 +18,7 @@ mod tests;
 use deliveries::report_final;
 
 use super::action::Action;
+use super::chaos::SeededChance;
 use super::trigger::{Trigger, TriggerKind};
 
 /// One scripted rule: a trigger, an action, and its counters.
@@ -33,6 +34,8 @@ struct Rule {
     /// Set by [`RuleHandle::remove`]: the rule no longer matches, and the
     /// script drops it when it next changes.
     removed: AtomicBool,
+    /// Fires on only some matches, by a seeded draw (service mode's chaos).
+    chance: Option<SeededChance>,
 }
 
 impl Rule {
@@ -137,6 +140,8 @@ pub(crate) struct RuleListing {
     pub(crate) hits: usize,
     /// `.times(n)`, if set.
     pub(crate) times: Option<usize>,
+    /// For a rule that fires by chance, its odds and seed.
+    pub(crate) chance: Option<String>,
 }
 
 /// Told what the rules or the handler behind them refused, so that a test
@@ -170,14 +175,28 @@ impl Script {
     /// Adds a rule after the existing ones.
     #[track_caller]
     pub(crate) fn add(&self, trigger: Trigger, action: impl Into<Action>) -> RuleHandle {
+        self.add_rule(trigger, action.into(), None)
+    }
+
+    /// Adds a rule that fires on only some of its matches, as `chance`
+    /// draws (service mode's chaos; issue 34 offers it to the fixture).
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    #[track_caller]
+    pub(crate) fn add_by_chance(&self, trigger: Trigger, action: Action, chance: SeededChance) -> RuleHandle {
+        self.add_rule(trigger, action, Some(chance))
+    }
+
+    #[track_caller]
+    fn add_rule(&self, trigger: Trigger, action: Action, chance: Option<SeededChance>) -> RuleHandle {
         let rule = Arc::new(Rule {
             trigger,
-            action: action.into(),
+            action,
             added_at: Location::caller(),
             times: AtomicUsize::new(usize::MAX),
             hits: AtomicUsize::new(0),
             expected: Mutex::new(None),
             removed: AtomicBool::new(false),
+            chance,
         });
         let mut rules = self.rules.write().unwrap_or_else(|p| p.into_inner());
         rules.retain(|rule| !rule.removed.load(Ordering::SeqCst));
@@ -201,6 +220,7 @@ impl Script {
                     action: rule.action.clone(),
                     hits: rule.hits.load(Ordering::SeqCst),
                     times: (times != usize::MAX).then_some(times),
+                    chance: rule.chance.as_ref().map(ToString::to_string),
                 }
             })
             .collect()
@@ -238,7 +258,11 @@ impl Script {
         let rules = self.rules.read().unwrap_or_else(|p| p.into_inner());
         rules
             .iter()
-            .find(|rule| matches(&rule.trigger.kind) && rule.claim())
+            .find(|rule| {
+                matches(&rule.trigger.kind)
+                    && rule.chance.as_ref().is_none_or(SeededChance::fires)
+                    && rule.claim()
+            })
             .map(|rule| rule.action.clone())
     }
 
