@@ -28,6 +28,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 #[cfg(test)]
+mod bdat_dropped_tests;
+#[cfg(test)]
 mod bdat_tests;
 mod chunking;
 mod commands;
@@ -350,7 +352,12 @@ impl Session {
                 return Step::Fault(fault, Box::new(step));
             }
             Decision::Disconnect(reply) => return self.close(reply),
-            Decision::Raw(bytes) => return Step::Raw(bytes),
+            Decision::Raw(bytes) => {
+                return match question {
+                    Question::Command(command) => self.replace_command(&command, Step::Raw(bytes)),
+                    _ => Step::Raw(bytes),
+                }
+            }
             Decision::PerRecipient(replies) => return self.per_recipient_answer(question, replies),
             Decision::Reply(reply) => Some(reply),
             Decision::Proceed => None,
@@ -364,7 +371,7 @@ impl Session {
         match question {
             Question::Connect => self.greet(reply),
             Question::Command(command) => match reply {
-                Some(reply) => self.replace_command(&command, reply),
+                Some(reply) => self.replace_command(&command, Step::Reply(reply)),
                 None => self.dispatch(command),
             },
             Question::Helo { name, extended } => self.accept_helo(name, extended, reply),
