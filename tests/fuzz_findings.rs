@@ -14,6 +14,9 @@ use smtp_fixture::{on, Action, Reply, TestSmtpServer};
 use support::Binary;
 use support::Client;
 
+#[cfg(feature = "http")]
+#[path = "support/http.rs"]
+mod http;
 mod support;
 
 /// Long enough that the server reads the rest of the message straight into
@@ -382,4 +385,61 @@ fn a_bdat_after_a_554_greeting_still_has_its_chunk_dropped() {
     assert_eq!(client.reply_code(), 503, "BDAT");
     assert_eq!(client.reply_code(), 503, "the NOOP after its chunk");
     assert_eq!(client.code("QUIT"), 221);
+}
+
+#[test]
+#[cfg(feature = "http")]
+fn search_dates_out_of_range_are_refused_and_delete_nothing() {
+    // A year past i64's reach once wrapped around in the day arithmetic:
+    // `after:` that date matched a message received today (a debug build
+    // panicked), and a DELETE by it deleted the message.
+    let server = TestSmtpServer::builder().http_api().start();
+    let http_addr = server.http_addr().expect("an HTTP address");
+    let mut client = Client::greeted(server.addr());
+    let reply = client.send_message(
+        "app@example.com",
+        "ann@example.com",
+        b"Subject: Kept\r\n\r\nHi\r\n.\r\n",
+    );
+    assert!(reply.starts_with("250"), "{reply}");
+    server.wait_for_messages(1);
+
+    for date in [
+        "99999999999999999-01-01",
+        "99999999999999999999999999-01-01",
+        "10000-01-01",
+        "2023-02-29",
+        "2024-04-31",
+    ] {
+        for key in ["after", "before", "-after", "-before"] {
+            let query = format!("/api/v1/search?query={key}:{date}");
+            let found = http::get(http_addr, &query);
+            assert_eq!(found.status, 400, "GET {query}: {}", found.text());
+            let deleted = http::request(http_addr, "DELETE", &query, "text/plain", b"");
+            assert_eq!(deleted.status, 400, "DELETE {query}: {}", deleted.text());
+            assert_eq!(server.messages().len(), 1, "DELETE {query} deleted the message");
+        }
+    }
+
+    // The last day the syntax can name compares as a day far ahead.
+    let count = |query: &str| {
+        http::get(http_addr, &format!("/api/v1/search?query={query}")).json()["messages_count"].clone()
+    };
+    assert_eq!(count("before:9999-12-31"), 1);
+    assert_eq!(count("after:9999-12-31"), 0);
+    assert_eq!(count("-after:9999-12-31"), 1);
+    assert_eq!(count("after:2024-02-29"), 1);
+    let deleted = http::request(
+        http_addr,
+        "DELETE",
+        "/api/v1/search?query=after:9999-12-31",
+        "text/plain",
+        b"",
+    );
+    assert_eq!(deleted.status, 200, "{}", deleted.text());
+    assert_eq!(
+        server.messages().len(),
+        1,
+        "a search that matches nothing deletes nothing"
+    );
 }

@@ -10,7 +10,7 @@
 use std::time::UNIX_EPOCH;
 
 use super::mailpit::{Address, Parsed};
-use super::text::{days_from_civil, html_to_text};
+use super::text::{days_from_civil, days_in_month, html_to_text};
 use crate::testing::message::ReceivedMessage;
 use crate::testing::store::MessageMeta;
 
@@ -80,11 +80,30 @@ fn words(query: &str) -> Result<Vec<String>, String> {
     Ok(words)
 }
 
+/// The last year a search date may name: `YYYY-MM-DD` has four digits.
+const LAST_YEAR: u32 = 9999;
+
+/// A `YYYY-MM-DD` date as days since 1970-01-01. Each field is decimal
+/// digits only; a date that is not in the calendar (`2023-02-29`) or past
+/// year 9999 is an error (a 400), never a day that wraps around.
 fn day(text: &str) -> Result<i64, String> {
     let mut fields = text.splitn(3, '-');
-    let mut number = || fields.next().and_then(|f| f.parse::<i64>().ok());
+    let mut number = || {
+        fields
+            .next()
+            .filter(|field| !field.is_empty() && field.bytes().all(|b| b.is_ascii_digit()))
+            // Digits past u32 are a year far out of range as well.
+            .map(|field| field.parse::<u32>().unwrap_or(u32::MAX))
+    };
     match (number(), number(), number()) {
-        (Some(y), Some(m @ 1..=12), Some(d @ 1..=31)) => Ok(days_from_civil(y, m as u32, d as u32)),
+        (Some(year), Some(_), Some(_)) if year > LAST_YEAR => Err(format!(
+            "`{text}` is out of range: the year is at most {LAST_YEAR}"
+        )),
+        (Some(year), Some(month @ 1..=12), Some(day))
+            if day >= 1 && day <= days_in_month(year as i32, month) =>
+        {
+            Ok(days_from_civil(year as i32, month, day))
+        }
         _ => Err(format!("`{text}` is not a date: want YYYY-MM-DD")),
     }
 }
@@ -261,6 +280,11 @@ mod tests {
             ("has:attachment", false),
             ("after:2000-01-01", true),
             ("before:2000-01-01", false),
+            ("after:2024-02-29", true),
+            ("before:9999-12-31", true),
+            ("after:9999-12-31", false),
+            ("-after:9999-12-31", true),
+            ("after:0000-01-01", true),
         ] {
             assert_eq!(check(query, data, &meta), expected, "{query}");
         }
@@ -276,6 +300,15 @@ mod tests {
             "has:nothing",
             "before:yesterday",
             "after:2020-13-01",
+            "after:2023-02-29",
+            "after:2024-04-31",
+            "after:2024-01-00",
+            "after:+2024-01-01",
+            "after:2024-01-01x",
+            "after:2024--01",
+            "before:10000-01-01",
+            "after:99999999999999999-01-01",
+            "before:99999999999999999999999999-01-01",
         ] {
             assert!(Search::parse(bad).is_err(), "{bad:?}");
         }
