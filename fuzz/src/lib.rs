@@ -5,6 +5,7 @@
 //! a wrong rule in the crate shows up as a disagreement rather than being
 //! copied into the check.
 
+pub mod bdat;
 pub mod conversation;
 pub mod driver;
 pub mod reference;
