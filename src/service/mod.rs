@@ -43,6 +43,12 @@ mod search;
 mod text;
 mod web;
 
+/// The search parser, gathered for [`crate::fuzzing`] only.
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzzing {
+    pub use super::search::{search_day, search_matches};
+}
+
 use std::future::Future;
 use std::io;
 use std::sync::Arc;

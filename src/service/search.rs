@@ -196,6 +196,35 @@ impl Search {
     }
 }
 
+/// For each query: whether it matches `message`, marked `read` and
+/// tagged `tags`, or the error a malformed query gets (the message is
+/// parsed once for all). For the fuzz target `search_query`.
+#[cfg(feature = "fuzzing")]
+pub fn search_matches(
+    queries: &[&str],
+    message: &ReceivedMessage,
+    read: bool,
+    tags: &[String],
+) -> Vec<Result<bool, String>> {
+    let meta = MessageMeta {
+        read,
+        tags: tags.to_vec(),
+        ..MessageMeta::default()
+    };
+    let parsed = Parsed::of(message);
+    queries
+        .iter()
+        .map(|query| Ok(Search::parse(query)?.matches(message, &meta, &parsed)))
+        .collect()
+}
+
+/// The day a `before:`/`after:` date names (days since 1970-01-01), or
+/// why it names none. For the fuzz target `search_query`.
+#[cfg(feature = "fuzzing")]
+pub fn search_day(date: &str) -> Result<i64, String> {
+    day(date)
+}
+
 fn received_day(message: &ReceivedMessage) -> i64 {
     let seconds = message
         .received_at
