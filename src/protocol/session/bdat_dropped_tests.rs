@@ -4,8 +4,8 @@
 //! are data whatever the answer: read and dropped, never run as commands.
 //! Every case is fed whole, a byte at a time and read in place.
 
-use super::test_driver::{self, Feed};
-use super::*;
+use super::super::test_driver::{self, Feed};
+use super::super::*;
 use crate::protocol::command::Verb;
 
 const SYNTAX: &str = "501 Syntax: BDAT <size> [LAST]";

@@ -259,3 +259,7 @@ fn decode_data_checks_chunked_text_too() {
     let got = outcome(&config, &input);
     assert_eq!(got.replies[3], "554 Error: message data is not valid UTF-8\r\n");
 }
+
+/// Chunks that do not add to the message (issue 29).
+#[path = "bdat_dropped_tests.rs"]
+mod dropped;

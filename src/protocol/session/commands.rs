@@ -102,6 +102,15 @@ impl Session {
         self.answer_without_chunk(command, AfterDrop::Handler(answer))
     }
 
+    /// Raw bytes in place of a reply: what was asked is not carried out
+    /// (a BDAT line's chunk is still read first).
+    pub(super) fn raw_answer(&mut self, question: Question, bytes: Vec<u8>) -> Step {
+        match question {
+            Question::Command(command) => self.replace_command(&command, Step::Raw(bytes)),
+            _ => Step::Raw(bytes),
+        }
+    }
+
     /// Refuses a line that is no valid command (a NUL, not UTF-8). If it
     /// reads as a BDAT line with a size, that chunk is data all the same
     /// (RFC 3030, 2): it is dropped before the refusal goes out.

@@ -28,8 +28,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 #[cfg(test)]
-mod bdat_dropped_tests;
-#[cfg(test)]
 mod bdat_tests;
 mod chunking;
 mod commands;
@@ -352,12 +350,7 @@ impl Session {
                 return Step::Fault(fault, Box::new(step));
             }
             Decision::Disconnect(reply) => return self.close(reply),
-            Decision::Raw(bytes) => {
-                return match question {
-                    Question::Command(command) => self.replace_command(&command, Step::Raw(bytes)),
-                    _ => Step::Raw(bytes),
-                }
-            }
+            Decision::Raw(bytes) => return self.raw_answer(question, bytes),
             Decision::PerRecipient(replies) => return self.per_recipient_answer(question, replies),
             Decision::Reply(reply) => Some(reply),
             Decision::Proceed => None,
