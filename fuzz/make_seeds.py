@@ -3,8 +3,9 @@
 among them). Run from anywhere: python3 fuzz/make_seeds.py
 
 The session target's format is described in src/session_input.rs; the
-helpers below build it. Seeds of the `arbitrary`-based targets (auth,
-reply_command) are not written here: they come from short runs (cmin).
+helpers below build it, as they do the proxy_header target's. Seeds of
+the `arbitrary`-based targets (auth, reply_command, bdat, search_query)
+are not written here: they come from short runs (cmin).
 """
 import base64
 import os
@@ -167,6 +168,42 @@ ADDRESS_PARAMS = {
 }
 
 
+# proxy_header: byte 0 bit 0 fixes up a v2 header's length (and a CRC32C
+# TLV), byte 1 is the read size (0: every prefix of a short input), byte 2
+# how many bytes follow the header; then the bytes the connection receives.
+V2_SIG = b"\r\n\r\n\0\r\nQUIT\n"
+CLIENT = b"EHLO client\r\n"
+
+
+def proxy(stream, fix_up=False, step=0, trailing=0):
+    return bytes([int(fix_up), step, trailing]) + stream
+
+
+def v2(command, family, block):
+    return V2_SIG + bytes([0x20 | command, family]) + struct.pack(">H", len(block)) + block
+
+
+PROXY_HEADER = {
+    "v1-tcp4": proxy(b"PROXY TCP4 192.0.2.7 198.51.100.1 40123 25\r\n" + CLIENT),
+    "v1-tcp6-mapped": proxy(b"PROXY TCP6 ::ffff:192.0.2.7 2001:db8::1 65535 0\r\n" + CLIENT),
+    "v1-unknown": proxy(b"PROXY UNKNOWN whatever follows\r\n" + CLIENT),
+    "v1-longest": proxy(b"PROXY UNKNOWN ffff:f...f:ffff ffff:f...f:ffff 65535 65535 ".ljust(105, b"x") + b"\r\n"),
+    "v1-bare-lf": proxy(b"PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n"),
+    "v1-leading-zero": proxy(b"PROXY TCP4 01.2.3.4 5.6.7.8 1 2\r\n"),
+    "v2-local": proxy(v2(0, 0, b"") + CLIENT),
+    "v2-tcp4": proxy(v2(1, 0x11, bytes([192, 0, 2, 7, 198, 51, 100, 1]) + struct.pack(">HH", 40123, 25)) + CLIENT, step=5),
+    "v2-tcp6-crc32c": proxy(
+        v2(1, 0x21, bytes(range(32)) + struct.pack(">HH", 1, 2) + b"\x03\x00\x04\0\0\0\0" + b"\x05\x00\x02id") + CLIENT,
+        fix_up=True, trailing=len(CLIENT)),
+    "v2-udp4": proxy(v2(1, 0x12, bytes(12))),
+    "v2-unix": proxy(v2(1, 0x31, bytes(216))),
+    "v2-unspec": proxy(v2(1, 0x00, b"anything")),
+    "v2-bad-version": proxy(V2_SIG + b"\x11\x11\x00\x0c"),
+    "v2-tlv-past-end": proxy(v2(1, 0x11, bytes(12) + b"\x01\x00\x09ab")),
+    "not-proxy": proxy(CLIENT),
+}
+
+
 def write(target, seeds):
     folder = os.path.join(HERE, "corpus", target)
     os.makedirs(folder, exist_ok=True)
@@ -178,3 +215,4 @@ def write(target, seeds):
 if __name__ == "__main__":
     write("session", SESSION)
     write("address_params", ADDRESS_PARAMS)
+    write("proxy_header", PROXY_HEADER)

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 SECONDS_EACH="${1:-30}"
 CARGO_FUZZ_VERSION=0.13.2
-TARGETS=(session auth address_params reply_command)
+TARGETS=(session auth address_params reply_command bdat proxy_header search_query)
 
 if ! cargo +nightly --version >/dev/null 2>&1; then
   echo "fuzz: SKIPPED: no nightly toolchain (rustup toolchain install nightly)" >&2

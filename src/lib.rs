@@ -10,6 +10,9 @@
 #[cfg(feature = "cli")]
 mod cli;
 mod client;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod handler;
 pub mod handlers;
 mod lock;

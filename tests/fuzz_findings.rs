@@ -9,11 +9,14 @@ use std::thread::sleep;
 use std::time::Duration;
 
 use base64::Engine;
-use smtp_fixture::TestSmtpServer;
+use smtp_fixture::{on, Action, Reply, TestSmtpServer};
 #[cfg(feature = "cli")]
 use support::Binary;
 use support::Client;
 
+#[cfg(feature = "http")]
+#[path = "support/http.rs"]
+mod http;
 mod support;
 
 /// Long enough that the server reads the rest of the message straight into
@@ -266,4 +269,177 @@ fn a_stalled_tls_handshake_is_cut_off_before_the_idle_timeout() {
     let mut client = Client::connect(server.addr());
     client.send(STALLED_HANDSHAKE);
     assert_closed_within(&mut client, Duration::from_secs(10));
+}
+
+/// A client with a transaction open (EHLO, MAIL, RCPT), ready for BDAT.
+fn ready_for_bdat(server: &TestSmtpServer) -> Client {
+    let mut client = Client::greeted(server.addr());
+    assert_eq!(client.code("EHLO client.test"), 250);
+    assert_eq!(client.code("MAIL FROM:<ann@example.com>"), 250);
+    assert_eq!(client.code("RCPT TO:<bob@example.com>"), 250);
+    client
+}
+
+/// `BDAT 34 LASTX` and a chunk of 34 bytes that reads as two commands,
+/// then a NOOP: issue 29's reproducer.
+const BDAT_LINE_WITH_BAD_WORD: &[u8] = b"BDAT 34 LASTX\r\nRSET\r\nMAIL FROM:<x@evil.example>\r\nNOOP\r\n";
+
+/// After the answer to a BDAT whose chunk held commands: the chunk was
+/// dropped, so the NOOP after it is the next command answered, and the
+/// session still reads commands (QUIT, not a chunk's command, ends it).
+fn assert_chunk_dropped(client: &mut Client, what: &str) {
+    assert_eq!(client.reply_code(), 250, "{what}: the NOOP after the chunk");
+    assert_eq!(
+        client.code("QUIT"),
+        221,
+        "{what}: the chunk's commands were carried out (one reply each)"
+    );
+}
+
+#[test]
+fn a_bdat_refused_by_a_rule_still_has_its_chunk_dropped() {
+    // RFC 3030, 2: the octets after a BDAT line with a size are data,
+    // whatever the reply. A rule's reply used to lose the size of a line
+    // with a bad word after it, and the chunk ran as commands (RSET, MAIL).
+    let server = TestSmtpServer::start();
+    server.respond(on::command("BDAT"), Reply::new(550, "5.7.1 no chunks"));
+    let mut client = ready_for_bdat(&server);
+    client.send(BDAT_LINE_WITH_BAD_WORD);
+    assert_eq!(client.reply(), "550 5.7.1 no chunks\r\n");
+    assert_chunk_dropped(&mut client, "BDAT 34 LASTX refused by a rule");
+
+    // The same line without the rule: 501, the chunk dropped as well.
+    let server = TestSmtpServer::start();
+    let mut client = ready_for_bdat(&server);
+    client.send(BDAT_LINE_WITH_BAD_WORD);
+    assert_eq!(client.reply_code(), 501);
+    assert_chunk_dropped(&mut client, "BDAT 34 LASTX without a rule");
+    assert!(server.messages().is_empty());
+}
+
+#[test]
+#[cfg(feature = "cli")]
+fn a_bdat_refused_by_a_command_line_rule_still_has_its_chunk_dropped() {
+    let server = Binary::start(&["-c", "SmtpServer"], &["--reply", "BDAT=550 5.7.1 no chunks"]);
+    let mut client = Client::greeted(server.addr());
+    assert_eq!(client.code("EHLO client.test"), 250);
+    assert_eq!(client.code("MAIL FROM:<ann@example.com>"), 250);
+    assert_eq!(client.code("RCPT TO:<bob@example.com>"), 250);
+    client.send(BDAT_LINE_WITH_BAD_WORD);
+    assert_eq!(client.reply(), "550 5.7.1 no chunks\r\n");
+    assert_chunk_dropped(&mut client, "--reply BDAT=550");
+}
+
+#[test]
+fn a_raw_or_faulty_answer_to_bdat_still_has_its_chunk_dropped() {
+    // Unlike DATA's, a chunk's bytes are on the wire already: whatever the
+    // server answers, it must read them. The chunk "QUIT\r\n" used to end
+    // the session after a raw answer.
+    let chunk_is_quit = b"BDAT 6\r\nQUIT\r\nNOOP\r\n";
+    let answers: [(&str, Action, &[u8], &str); 4] = [
+        (
+            "raw bytes",
+            Action::raw(b"250 raw\r\n".to_vec()),
+            chunk_is_quit,
+            "250 raw\r\n",
+        ),
+        (
+            "raw bytes, line with a bad word",
+            Action::raw(b"250 raw\r\n".to_vec()),
+            b"BDAT 6 NOW\r\nQUIT\r\nNOOP\r\n",
+            "250 raw\r\n",
+        ),
+        (
+            "a throttled refusal",
+            Action::from(Reply::new(452, "4.3.1 later")).throttled(10_000),
+            chunk_is_quit,
+            "452 4.3.1 later\r\n",
+        ),
+        (
+            "throttled raw bytes",
+            Action::raw(b"250 slow raw\r\n".to_vec()).throttled(10_000),
+            b"BDAT 6 LAST\r\nQUIT\r\nNOOP\r\n",
+            "250 slow raw\r\n",
+        ),
+    ];
+    for (what, action, input, answer) in answers {
+        let server = TestSmtpServer::start();
+        server.respond(on::command("BDAT"), action);
+        let mut client = ready_for_bdat(&server);
+        client.send(input);
+        assert_eq!(client.reply(), answer, "{what}");
+        assert_chunk_dropped(&mut client, what);
+        assert!(server.messages().is_empty(), "{what}");
+    }
+}
+
+#[test]
+fn a_bdat_after_a_554_greeting_still_has_its_chunk_dropped() {
+    // Only QUIT is served after a 554 greeting (RFC 5321, 3.1); a BDAT's
+    // chunk is still data, and its QUIT must not end the session.
+    let server = TestSmtpServer::start();
+    server.respond(on::connect(), Reply::new(554, "5.3.2 not now"));
+    let mut client = Client::connect(server.addr());
+    assert_eq!(client.reply_code(), 554);
+    client.send(b"BDAT 6\r\nQUIT\r\nNOOP\r\n");
+    assert_eq!(client.reply_code(), 503, "BDAT");
+    assert_eq!(client.reply_code(), 503, "the NOOP after its chunk");
+    assert_eq!(client.code("QUIT"), 221);
+}
+
+#[test]
+#[cfg(feature = "http")]
+fn search_dates_out_of_range_are_refused_and_delete_nothing() {
+    // A year past i64's reach once wrapped around in the day arithmetic:
+    // `after:` that date matched a message received today (a debug build
+    // panicked), and a DELETE by it deleted the message.
+    let server = TestSmtpServer::builder().http_api().start();
+    let http_addr = server.http_addr().expect("an HTTP address");
+    let mut client = Client::greeted(server.addr());
+    let reply = client.send_message(
+        "app@example.com",
+        "ann@example.com",
+        b"Subject: Kept\r\n\r\nHi\r\n.\r\n",
+    );
+    assert!(reply.starts_with("250"), "{reply}");
+    server.wait_for_messages(1);
+
+    for date in [
+        "99999999999999999-01-01",
+        "99999999999999999999999999-01-01",
+        "10000-01-01",
+        "2023-02-29",
+        "2024-04-31",
+    ] {
+        for key in ["after", "before", "-after", "-before"] {
+            let query = format!("/api/v1/search?query={key}:{date}");
+            let found = http::get(http_addr, &query);
+            assert_eq!(found.status, 400, "GET {query}: {}", found.text());
+            let deleted = http::request(http_addr, "DELETE", &query, "text/plain", b"");
+            assert_eq!(deleted.status, 400, "DELETE {query}: {}", deleted.text());
+            assert_eq!(server.messages().len(), 1, "DELETE {query} deleted the message");
+        }
+    }
+
+    // The last day the syntax can name compares as a day far ahead.
+    let count = |query: &str| {
+        http::get(http_addr, &format!("/api/v1/search?query={query}")).json()["messages_count"].clone()
+    };
+    assert_eq!(count("before:9999-12-31"), 1);
+    assert_eq!(count("after:9999-12-31"), 0);
+    assert_eq!(count("-after:9999-12-31"), 1);
+    assert_eq!(count("after:2024-02-29"), 1);
+    let deleted = http::request(
+        http_addr,
+        "DELETE",
+        "/api/v1/search?query=after:9999-12-31",
+        "text/plain",
+        b"",
+    );
+    assert_eq!(deleted.status, 200, "{}", deleted.text());
+    assert_eq!(
+        server.messages().len(),
+        1,
+        "a search that matches nothing deletes nothing"
+    );
 }

@@ -749,7 +749,11 @@ fn link_fault_rules_over_http() {
     assert_eq!(rules[1]["cut"], "RCPT TO:cut@example.com=3", "{rules}");
     assert_eq!(rules[2]["reset"], "RCPT TO:reset@example.com", "{rules}");
     assert_eq!(rules[3]["stop-reading"], "VRFY", "{rules}");
-    assert_eq!((&rules[4]["silence"], &rules[4]["times"]), (&"EXPN".into(), &1.into()), "{rules}");
+    assert_eq!(
+        (&rules[4]["silence"], &rules[4]["times"]),
+        (&"EXPN".into(), &1.into()),
+        "{rules}"
+    );
     let mut client = Client::greeted(binary.addr());
     client.command("EHLO client.test");
     client.command("MAIL FROM:<shop@example.com>");

@@ -10,7 +10,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use smtp_fixture::protocol::fuzzing::{parse_path, Param, Params, NULL_PATH};
+use smtp_fixture::fuzzing::{parse_path, Param, Params, NULL_PATH};
 use smtp_fixture_fuzz::rfc;
 
 fuzz_target!(|data: &[u8]| {

@@ -14,7 +14,7 @@ use arbitrary::Arbitrary;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use libfuzzer_sys::fuzz_target;
-use smtp_fixture::protocol::fuzzing::{cram_md5_digest, AuthStep, Exchange, AUTH_LINE_LIMIT};
+use smtp_fixture::fuzzing::{cram_md5_digest, AuthStep, Exchange, AUTH_LINE_LIMIT};
 use smtp_fixture::protocol::{Credentials, Mechanism, Question};
 use smtp_fixture::Config;
 use smtp_fixture_fuzz::conversation::Conversation;

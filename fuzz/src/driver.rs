@@ -25,7 +25,7 @@
 
 use std::net::SocketAddr;
 
-use smtp_fixture::protocol::fuzzing::AUTH_LINE_LIMIT;
+use smtp_fixture::fuzzing::AUTH_LINE_LIMIT;
 use smtp_fixture::protocol::{Decision, Message, Question, Session, State, Step, TlsInfo, Verb};
 use smtp_fixture::Reply;
 

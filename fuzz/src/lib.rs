@@ -5,9 +5,13 @@
 //! a wrong rule in the crate shows up as a disagreement rather than being
 //! copied into the check.
 
+pub mod bdat;
+pub mod calendar;
 pub mod conversation;
 pub mod driver;
+pub mod proxy;
 pub mod reference;
 pub mod rfc;
+pub mod search;
 pub mod session_input;
 pub mod wire;

@@ -19,7 +19,7 @@
 
 use std::sync::Arc;
 
-use smtp_fixture::protocol::fuzzing::DATA_SIZE_DEFAULT;
+use smtp_fixture::fuzzing::DATA_SIZE_DEFAULT;
 use smtp_fixture::protocol::{Decision, Mechanism};
 use smtp_fixture::{Config, Reply};
 

@@ -45,6 +45,18 @@ impl Bdat {
             _ => Err(BdatError::Syntax { size }),
         }
     }
+
+    /// The length of the chunk that a `BDAT` line with this argument
+    /// announces, whether the line is valid or not; `None` when no size can
+    /// be read. RFC 3030, 2: those octets follow the line whatever the
+    /// reply, so whoever answers the line (the server, a handler, a refusal
+    /// of the whole session) must read them, or they run as commands.
+    pub fn announced_size(arg: Option<&str>) -> Option<u64> {
+        match Bdat::parse(arg) {
+            Ok(Bdat { size, .. }) | Err(BdatError::Syntax { size }) => Some(size),
+            Err(BdatError::NoSize) => None,
+        }
+    }
 }
 
 /// The message of one transaction, gathered chunk by chunk, bounded by the
@@ -152,6 +164,25 @@ mod tests {
             assert_eq!(Bdat::parse(Some(arg)), expected, "BDAT {arg:?}");
         }
         assert_eq!(Bdat::parse(None), Err(BdatError::NoSize));
+    }
+
+    #[test]
+    fn every_line_with_a_size_announces_a_chunk() {
+        let cases = [
+            ("34 LAST", Some(34)),
+            ("34 LASTX", Some(34)),
+            ("34 LAST LAST", Some(34)),
+            ("0 NOW", Some(0)),
+            ("18446744073709551615 x y z", Some(u64::MAX)),
+            ("18446744073709551616 LAST", None),
+            ("x34", None),
+            ("-1", None),
+            ("", None),
+        ];
+        for (arg, expected) in cases {
+            assert_eq!(Bdat::announced_size(Some(arg)), expected, "BDAT {arg:?}");
+        }
+        assert_eq!(Bdat::announced_size(None), None);
     }
 
     #[test]

@@ -37,14 +37,16 @@ pub(crate) use extension::Extension;
 pub(crate) use reply::{replies, InvalidReplyCode, Reply, ReplyCode, ReplyError, ReplyParser};
 pub use session::{Decision, LinkFault, Progress, Question, Session, State, Step};
 
-/// The parsers under the session, for the fuzz targets (`fuzz/`) only:
-/// with the non-default feature `fuzzing`, hidden from the documentation and
-/// not part of the API (they may change in any release).
+/// The parsers under the session, gathered for [`crate::fuzzing`] (the one
+/// door the fuzz targets use); with the non-default feature `fuzzing` only.
 #[cfg(feature = "fuzzing")]
-#[doc(hidden)]
-pub mod fuzzing {
+pub(crate) mod fuzzing {
     pub use super::address::{parse_path, Path, NULL_PATH};
     pub use super::auth::{cram_md5_digest, AuthStep, Exchange};
     pub use super::config::{AUTH_LINE_LIMIT, DATA_SIZE_DEFAULT};
     pub use super::params::{Param, ParamError, Params};
+    pub use super::proxy_header::{
+        Parsed as ProxyParsed, ProxiedAddresses, ProxyHeader, ProxyHeaderError, V1_MAX_LENGTH, V2_MAX_LENGTH,
+        V2_SIGNATURE,
+    };
 }

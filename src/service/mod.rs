@@ -34,6 +34,12 @@ mod text;
 mod view;
 mod web;
 
+/// The search parser, gathered for [`crate::fuzzing`] only.
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzzing {
+    pub use super::search::{search_day, search_matches};
+}
+
 use std::future::Future;
 use std::io;
 use std::sync::Arc;

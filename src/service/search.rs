@@ -11,7 +11,7 @@
 use std::time::UNIX_EPOCH;
 
 use super::mailpit::{Address, Parsed};
-use super::text::{days_from_civil, html_to_text};
+use super::text::{days_from_civil, days_in_month, html_to_text};
 use crate::testing::MessageMeta;
 use crate::ReceivedMessage;
 
@@ -86,11 +86,30 @@ fn words(query: &str) -> Result<Vec<String>, String> {
     Ok(words)
 }
 
+/// The last year a search date may name: `YYYY-MM-DD` has four digits.
+const LAST_YEAR: u32 = 9999;
+
+/// A `YYYY-MM-DD` date as days since 1970-01-01. Each field is decimal
+/// digits only; a date that is not in the calendar (`2023-02-29`) or past
+/// year 9999 is an error (a 400), never a day that wraps around.
 fn day(text: &str) -> Result<i64, String> {
     let mut fields = text.splitn(3, '-');
-    let mut number = || fields.next().and_then(|f| f.parse::<i64>().ok());
+    let mut number = || {
+        fields
+            .next()
+            .filter(|field| !field.is_empty() && field.bytes().all(|b| b.is_ascii_digit()))
+            // Digits past u32 are a year far out of range as well.
+            .map(|field| field.parse::<u32>().unwrap_or(u32::MAX))
+    };
     match (number(), number(), number()) {
-        (Some(y), Some(m @ 1..=12), Some(d @ 1..=31)) => Ok(days_from_civil(y, m as u32, d as u32)),
+        (Some(year), Some(_), Some(_)) if year > LAST_YEAR => Err(format!(
+            "`{text}` is out of range: the year is at most {LAST_YEAR}"
+        )),
+        (Some(year), Some(month @ 1..=12), Some(day))
+            if day >= 1 && day <= days_in_month(year as i32, month) =>
+        {
+            Ok(days_from_civil(year as i32, month, day))
+        }
         _ => Err(format!("`{text}` is not a date: want YYYY-MM-DD")),
     }
 }
@@ -210,6 +229,35 @@ impl Search {
     }
 }
 
+/// For each query: whether it matches `message`, marked `read` and
+/// tagged `tags`, or the error a malformed query gets (the message is
+/// parsed once for all). For the fuzz target `search_query`.
+#[cfg(feature = "fuzzing")]
+pub fn search_matches(
+    queries: &[&str],
+    message: &ReceivedMessage,
+    read: bool,
+    tags: &[String],
+) -> Vec<Result<bool, String>> {
+    let meta = MessageMeta {
+        read,
+        tags: tags.to_vec(),
+        ..MessageMeta::default()
+    };
+    let parsed = Parsed::of(message);
+    queries
+        .iter()
+        .map(|query| Ok(Search::parse(query)?.matches(message, &meta, &parsed)))
+        .collect()
+}
+
+/// The day a `before:`/`after:` date names (days since 1970-01-01), or
+/// why it names none. For the fuzz target `search_query`.
+#[cfg(feature = "fuzzing")]
+pub fn search_day(date: &str) -> Result<i64, String> {
+    day(date)
+}
+
 fn received_day(message: &ReceivedMessage) -> i64 {
     let seconds = message
         .received_at
@@ -301,6 +349,11 @@ mod tests {
             ("smaller:0.05kb", false),
             ("has:inline", false),
             ("-has:inline", true),
+            ("after:2024-02-29", true),
+            ("before:9999-12-31", true),
+            ("after:9999-12-31", false),
+            ("-after:9999-12-31", true),
+            ("after:0000-01-01", true),
         ] {
             assert_eq!(check(query, data, &meta), expected, "{query}");
         }
@@ -319,6 +372,15 @@ mod tests {
             "larger:big",
             "smaller:10gb",
             "larger:-5",
+            "after:2023-02-29",
+            "after:2024-04-31",
+            "after:2024-01-00",
+            "after:+2024-01-01",
+            "after:2024-01-01x",
+            "after:2024--01",
+            "before:10000-01-01",
+            "after:99999999999999999-01-01",
+            "before:99999999999999999999999999-01-01",
         ] {
             assert!(Search::parse(bad).is_err(), "{bad:?}");
         }

@@ -87,8 +87,10 @@ pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
 }
 
 /// (year, month, day) to days since 1970-01-01 (the inverse of
-/// [`civil_from_days`]).
-pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+/// [`civil_from_days`]). The year is an `i32`, so that no year can make
+/// the arithmetic overflow (it once took any `i64` a search gave).
+pub(crate) fn days_from_civil(year: i32, month: u32, day: u32) -> i64 {
+    let year = i64::from(year);
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y.rem_euclid(400);
@@ -110,6 +112,17 @@ pub(crate) fn unfold(value: &str) -> String {
         .join(" ")
 }
 
+/// Days in `month` (1-12) of `year`, by the Gregorian calendar.
+pub(crate) fn days_in_month(year: i32, month: u32) -> u32 {
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,7 +135,36 @@ mod tests {
         assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
         for days in [-1000, 0, 59, 60, 365, 11_016, 20_424, 100_000] {
             let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), days);
+            assert_eq!(days_from_civil(y as i32, m, d), days);
+        }
+    }
+
+    #[test]
+    fn calendar_edges() {
+        let cases = [
+            ((1970, 1, 1), 0),
+            ((1969, 12, 31), -1),
+            ((2000, 2, 29), 11_016),
+            ((2000, 3, 1), 11_017),
+            ((1900, 3, 1), -25_508),
+            ((0, 1, 1), -719_528),
+            ((9999, 12, 31), 2_932_896),
+            ((i32::MAX, 12, 31), 784_351_576_776),
+            ((i32::MIN, 1, 1), -784_353_015_833),
+        ];
+        for ((y, m, d), days) in cases {
+            assert_eq!(days_from_civil(y, m, d), days, "{y}-{m}-{d}");
+        }
+        let lengths = [
+            (2000, 2, 29),
+            (1900, 2, 28),
+            (2024, 2, 29),
+            (2023, 2, 28),
+            (2023, 4, 30),
+            (2023, 12, 31),
+        ];
+        for (y, m, expected) in lengths {
+            assert_eq!(days_in_month(y, m), expected, "{y}-{m}");
         }
     }
 

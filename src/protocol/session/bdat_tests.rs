@@ -3,7 +3,6 @@
 
 use super::test_driver::{self, proceed, Feed};
 use super::*;
-use crate::protocol::command::Verb;
 
 /// What a session answered to one input, and the messages it accepted.
 #[derive(Debug, PartialEq, Eq)]
@@ -148,35 +147,6 @@ fn bdat_cases() {
 }
 
 #[test]
-fn a_chunk_is_read_even_when_refused() {
-    let cases: &[(&str, &str)] = &[
-        ("BDAT 4\r\nNOOPNOOP\r\n", "503 Error: send HELO first\r\n"),
-        (
-            "EHLO c\r\nBDAT 4\r\nNOOPNOOP\r\n",
-            "503 Error: need MAIL command\r\n",
-        ),
-        (
-            "EHLO c\r\nMAIL FROM:<a@example.com>\r\nBDAT 4 LAST\r\nNOOPNOOP\r\n",
-            "503 Error: need RCPT command\r\n",
-        ),
-    ];
-    for (input, refusal) in cases {
-        let got = outcome(&Config::default(), input.as_bytes());
-        assert_eq!(
-            got.replies.iter().rev().nth(1).map(String::as_str),
-            Some(*refusal),
-            "{input:?}"
-        );
-        assert_eq!(
-            got.replies.last().map(String::as_str),
-            Some("250 OK\r\n"),
-            "{input:?}"
-        );
-        assert!(got.messages.is_empty());
-    }
-}
-
-#[test]
 fn the_size_limit_counts_every_chunk() {
     let config = Config {
         data_size_limit: 10,
@@ -290,23 +260,6 @@ fn decode_data_checks_chunked_text_too() {
     assert_eq!(got.replies[3], "554 Error: message data is not valid UTF-8\r\n");
 }
 
-#[test]
-fn a_refused_bdat_command_still_has_its_chunk_read() {
-    // A handler that answers BDAT itself (a scripted rule): the chunk must
-    // not be taken for commands.
-    let answer = |question: &Question| match question {
-        Question::Command(command) if command.verb() == Some(Verb::Bdat) => {
-            Decision::Reply(Reply::new(554, "5.3.4 Not today"))
-        }
-        _ => Decision::Proceed,
-    };
-    let input = b"EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nBDAT 6 LAST\r\nQUIT\r\nNOOP\r\n";
-    for feed in [Feed::Whole, Feed::Pieces(1), Feed::InPlace(2)] {
-        let outcome = test_driver::run(&Config::default(), input, feed, &answer);
-        assert_eq!(
-            outcome.replies[3..],
-            ["554 5.3.4 Not today", "250 OK"],
-            "{feed:?}"
-        );
-    }
-}
+/// Chunks that do not add to the message (issue 29).
+#[path = "bdat_dropped_tests.rs"]
+mod dropped;

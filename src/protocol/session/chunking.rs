@@ -1,13 +1,14 @@
 //! BDAT (RFC 3030): reading chunks into the open transaction's message.
 //!
-//! Every chunk announced by a BDAT line is read, also one that is refused
-//! (no transaction, a size past the limit, bad syntax after the size): the
-//! refusal comes once its bytes are gone, so the next command is read from
-//! where the client sent it.
+//! Every chunk announced by a BDAT line is read, also one that does not
+//! add to the message (no transaction, a size past the limit, bad syntax
+//! after the size, a handler's own answer to the line, a session that
+//! serves only QUIT): its answer goes out once its bytes are gone, so the
+//! next command is read from where the client sent it.
 
 use super::{Phase, Progress, Session, Step};
 use crate::protocol::chunking::{Bdat, BdatError, ChunkedBody};
-use crate::protocol::command::Verb;
+use crate::protocol::command::{Command, Verb};
 use crate::protocol::reply::{replies, Reply};
 
 /// A chunk being read.
@@ -16,11 +17,23 @@ pub(super) struct ChunkRead {
     size: u64,
     remaining: u64,
     last: bool,
-    /// The reply for a refused chunk, given once its bytes are dropped.
-    refusal: Option<Reply>,
-    /// Where the bytes of a refused chunk are read into, to be dropped
-    /// (emptied whenever they are accounted for).
+    /// For a chunk that does not add to the message: what goes out once
+    /// its bytes are dropped.
+    dropped: Option<AfterDrop>,
+    /// Where the bytes of a dropped chunk are read into (emptied whenever
+    /// they are accounted for).
     scratch: Vec<u8>,
+}
+
+/// What answers a BDAT line whose chunk is dropped, once it is read.
+#[derive(Debug)]
+pub(super) enum AfterDrop {
+    /// The server refuses it (counted towards the session's limit of
+    /// invalid commands).
+    Refuse(Reply),
+    /// The handler's answer to the line, as it gave it: a reply or raw
+    /// bytes.
+    Handler(Step),
 }
 
 impl Session {
@@ -30,15 +43,31 @@ impl Session {
         }
         match Bdat::parse(arg) {
             Ok(bdat) => {
-                let refusal = self.bdat_refusal();
+                let refusal = self.bdat_refusal().map(AfterDrop::Refuse);
                 self.read_chunk(bdat, refusal)
             }
             Err(BdatError::NoSize) => self.syntax_error(Verb::Bdat),
             Err(BdatError::Syntax { size }) => {
                 let usage = Verb::Bdat.usage(self.info.extended).unwrap_or_default();
-                let refusal = replies::syntax(&usage);
+                let refusal = AfterDrop::Refuse(replies::syntax(&usage));
                 self.read_chunk(Bdat { size, last: false }, Some(refusal))
             }
+        }
+    }
+
+    /// Answers `command` without carrying it out. When it is a BDAT line
+    /// that announces a chunk (valid or not, see [`Bdat::announced_size`]),
+    /// the chunk is read and dropped first and `answer` goes out at its
+    /// end; any other line gets `answer` now. Without CHUNKING, BDAT is an
+    /// unknown command and what follows it is commands.
+    pub(super) fn answer_without_chunk(&mut self, command: &Command, answer: AfterDrop) -> Step {
+        let announced = (command.verb() == Some(Verb::Bdat) && self.config.chunking)
+            .then(|| Bdat::announced_size(command.arg()))
+            .flatten();
+        match (announced, answer) {
+            (Some(size), answer) => self.read_chunk(Bdat { size, last: false }, Some(answer)),
+            (None, AfterDrop::Refuse(reply)) => self.refuse(reply),
+            (None, AfterDrop::Handler(step)) => step,
         }
     }
 
@@ -55,9 +84,9 @@ impl Session {
     }
 
     /// Starts reading a chunk of `bdat.size` bytes, kept for the message
-    /// unless `refusal` says why not (then it is the reply at its end).
-    pub(super) fn read_chunk(&mut self, bdat: Bdat, refusal: Option<Reply>) -> Step {
-        if refusal.is_none() {
+    /// unless it is `dropped` (then that answers it at its end).
+    fn read_chunk(&mut self, bdat: Bdat, dropped: Option<AfterDrop>) -> Step {
+        if dropped.is_none() {
             let limit = self.config.data_size_limit;
             if let Some(transaction) = &mut self.transaction {
                 transaction.body.get_or_insert_with(|| ChunkedBody::new(limit));
@@ -67,7 +96,7 @@ impl Session {
             size: bdat.size,
             remaining: bdat.size,
             last: bdat.last,
-            refusal,
+            dropped,
             scratch: Vec::new(),
         });
         if bdat.size == 0 {
@@ -83,7 +112,7 @@ impl Session {
             return Progress { used: 0, step: None };
         };
         let used = usize::try_from(chunk.remaining).map_or(input.len(), |left| left.min(input.len()));
-        if chunk.refusal.is_none() {
+        if chunk.dropped.is_none() {
             if let Some(body) = self.transaction.as_mut().and_then(|t| t.body.as_mut()) {
                 body.append(&input[..used]);
             }
@@ -101,7 +130,7 @@ impl Session {
         };
         let body = self.transaction.as_mut().and_then(|t| t.body.as_mut());
         match body {
-            Some(body) if chunk.refusal.is_none() => Some(body.buffer(room)),
+            Some(body) if chunk.dropped.is_none() => Some(body.buffer(room)),
             _ => {
                 chunk.scratch.reserve(room);
                 Some(&mut chunk.scratch)
@@ -117,7 +146,7 @@ impl Session {
         };
         let body = self.transaction.as_mut().and_then(|t| t.body.as_mut());
         let (used, rest) = match body {
-            Some(body) if chunk.refusal.is_none() => {
+            Some(body) if chunk.dropped.is_none() => {
                 let from = body.accounted();
                 let taken = split_appended(body.buffer(0), from, chunk.remaining);
                 body.appended();
@@ -149,8 +178,10 @@ impl Session {
         let Phase::Chunk(chunk) = phase else {
             return Step::Continue;
         };
-        if let Some(refusal) = chunk.refusal {
-            return self.refuse(refusal);
+        match chunk.dropped {
+            Some(AfterDrop::Refuse(reply)) => return self.refuse(reply),
+            Some(AfterDrop::Handler(step)) => return step,
+            None => {}
         }
         let too_large = self
             .transaction

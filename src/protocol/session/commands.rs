@@ -1,9 +1,9 @@
 //! Command lines: checking a line, asking the handler about it, and the
 //! commands that need no transaction (HELO/EHLO, NOOP, RSET, HELP, VRFY...).
 
+use super::chunking::AfterDrop;
 use super::{Question, Session, Step};
 use crate::protocol::address::parse_path;
-use crate::protocol::chunking::Bdat;
 use crate::protocol::command::{supported_commands, Command, Verb};
 use crate::protocol::config::AUTH_LINE_LIMIT;
 use crate::protocol::extension::{ehlo_reply_for, mail_line_limit, rcpt_line_limit};
@@ -38,10 +38,10 @@ impl Session {
             return self.refuse(replies::bad_syntax());
         }
         if line.contains(&0) {
-            return self.refuse(replies::nul_in_command());
+            return self.refuse_line(line, replies::nul_in_command());
         }
         let Ok(text) = std::str::from_utf8(line) else {
-            return self.refuse(replies::not_utf8_command());
+            return self.refuse_line(line, replies::not_utf8_command());
         };
         let command = Command::parse(text);
         let limit = match command.verb() {
@@ -65,7 +65,7 @@ impl Session {
             return self.refuse(replies::unknown_command(command.name()));
         };
         if self.refused && verb != Verb::Quit {
-            return self.refuse(replies::no_service());
+            return self.answer_without_chunk(&command, AfterDrop::Refuse(replies::no_service()));
         }
         let arg = command.arg();
         match verb {
@@ -95,17 +95,28 @@ impl Session {
         }
     }
 
-    /// The handler answered a command line in its place. A BDAT chunk is
-    /// still read (and dropped), so that its bytes are not taken for
-    /// commands.
-    pub(super) fn replace_command(&mut self, command: &Command, reply: Reply) -> Step {
-        let bdat = (command.verb() == Some(Verb::Bdat) && self.config.chunking)
-            .then(|| Bdat::parse(command.arg()).ok())
-            .flatten();
-        match bdat {
-            Some(bdat) => self.read_chunk(bdat, Some(reply)),
-            None => Step::Reply(reply),
+    /// The handler answered a command line in its place (`answer` is a
+    /// reply or raw bytes). A BDAT chunk is still read (and dropped), so
+    /// that its bytes are not taken for commands.
+    pub(super) fn replace_command(&mut self, command: &Command, answer: Step) -> Step {
+        self.answer_without_chunk(command, AfterDrop::Handler(answer))
+    }
+
+    /// Raw bytes in place of a reply: what was asked is not carried out
+    /// (a BDAT line's chunk is still read first).
+    pub(super) fn raw_answer(&mut self, question: Question, bytes: Vec<u8>) -> Step {
+        match question {
+            Question::Command(command) => self.replace_command(&command, Step::Raw(bytes)),
+            _ => Step::Raw(bytes),
         }
+    }
+
+    /// Refuses a line that is no valid command (a NUL, not UTF-8). If it
+    /// reads as a BDAT line with a size, that chunk is data all the same
+    /// (RFC 3030, 2): it is dropped before the refusal goes out.
+    fn refuse_line(&mut self, line: &[u8], reply: Reply) -> Step {
+        let command = Command::parse(&String::from_utf8_lossy(line));
+        self.answer_without_chunk(&command, AfterDrop::Refuse(reply))
     }
 
     pub(super) fn syntax_error(&mut self, verb: Verb) -> Step {

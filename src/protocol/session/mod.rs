@@ -350,7 +350,7 @@ impl Session {
                 return Step::Fault(fault, Box::new(step));
             }
             Decision::Disconnect(reply) => return self.close(reply),
-            Decision::Raw(bytes) => return Step::Raw(bytes),
+            Decision::Raw(bytes) => return self.raw_answer(question, bytes),
             Decision::PerRecipient(replies) => return self.per_recipient_answer(question, replies),
             Decision::Reply(reply) => Some(reply),
             Decision::Proceed => None,
@@ -364,7 +364,7 @@ impl Session {
         match question {
             Question::Connect => self.greet(reply),
             Question::Command(command) => match reply {
-                Some(reply) => self.replace_command(&command, reply),
+                Some(reply) => self.replace_command(&command, Step::Reply(reply)),
                 None => self.dispatch(command),
             },
             Question::Helo { name, extended } => self.accept_helo(name, extended, reply),
