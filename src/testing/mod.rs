@@ -11,12 +11,15 @@
 //!   the sessions' transcripts;
 //! - `scripting`: triggers, actions and the rules that answer instead of the
 //!   server;
-//! - `waiting`: blocking and async waits, and the assertions that wait;
+//! - `waiting`: reading the records, blocking and async waits, and the
+//!   assertions that wait (written once for the server and an inbox);
+//! - `inboxes`: one test's share of a server ([`Inbox`]);
 //! - `inspecting`: a received message's parsed views, links, lint, snapshot
 //!   and assertions;
 //! - `reporting`: failure reports, diffs and the artifacts a failed test
 //!   keeps.
 
+mod inboxes;
 mod inspecting;
 mod recording;
 mod reporting;
@@ -24,6 +27,7 @@ mod scripting;
 mod starting;
 mod waiting;
 
+pub use inboxes::Inbox;
 pub use inspecting::{Attachment, Link, LinkSource, ReceivedMessage, Violation, MASKED_HEADERS};
 pub use recording::{Direction, MessageData, RefusedRecipient, RejectedMessage, Transcript, TranscriptLine};
 pub use scripting::{on, Action, RuleHandle, Trigger};

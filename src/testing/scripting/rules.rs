@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use crate::handler::Handler;
 use crate::protocol::{Decision, LinkFault, Message, Reply, Session, SessionInfo};
 
+mod answer;
 mod deliveries;
 #[cfg(test)]
 mod tests;
@@ -358,63 +359,9 @@ impl<H: Handler> Scripted<H> {
     /// normal one.
     async fn scripted(&self, session: &Session, question: &Question) -> Decision {
         // Not awaited unless no rule answers (or the rule proceeds).
-        let normal = self.inner.decide(session, question);
-        match question {
-            Question::Connect => {
-                self.script
-                    .decide(|t| matches!(t, TriggerKind::Connect), normal)
-                    .await
-            }
-            Question::Command(command) => {
-                let matches = |t: &TriggerKind| match t {
-                    TriggerKind::Command(verb) => *verb == command.name(),
-                    TriggerKind::CommandMatching(predicate) => predicate(command),
-                    _ => false,
-                };
-                self.script.decide(matches, normal).await
-            }
-            Question::Helo { .. } => {
-                self.script
-                    .decide(|t| matches!(t, TriggerKind::Helo), normal)
-                    .await
-            }
-            Question::Mail { address, .. } => {
-                let matches = |t: &TriggerKind| match t {
-                    TriggerKind::MailFrom(rule) => {
-                        rule.as_deref().is_none_or(|rule| same_address(rule, address))
-                    }
-                    _ => false,
-                };
-                self.script.decide(matches, normal).await
-            }
-            Question::Rcpt { address, .. } => {
-                let matches = |t: &TriggerKind| match t {
-                    TriggerKind::RcptTo(rule) => {
-                        rule.as_deref().is_none_or(|rule| same_address(rule, address))
-                    }
-                    _ => false,
-                };
-                self.script.decide(matches, normal).await
-            }
-            Question::Data => {
-                self.script
-                    .decide(|t| matches!(t, TriggerKind::Data), normal)
-                    .await
-            }
-            Question::Auth(_) => {
-                self.script
-                    .decide(|t| matches!(t, TriggerKind::Auth), normal)
-                    .await
-            }
-            Question::Message(message) => {
-                let matches = |t: &TriggerKind| match t {
-                    TriggerKind::Message(predicate) => predicate.as_ref().is_none_or(|p| p(message)),
-                    _ => false,
-                };
-                let decision = self.script.decide(matches, normal).await;
-                self.script.deliveries(message, decision).await
-            }
-        }
+        self.script
+            .answer(question, self.inner.decide(session, question))
+            .await
     }
 
     /// Tells the script's listener what `decision` refused: a recipient,

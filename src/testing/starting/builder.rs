@@ -13,6 +13,8 @@ use super::runtime::runtime;
 use super::tls_choice::TlsChoice;
 use crate::protocol::Config;
 use crate::server::{ServerSettings, SmtpServer};
+use crate::testing::inboxes::registry::Inboxes;
+use crate::testing::inboxes::routing::InboxRouted;
 #[allow(unused_imports)] // for the docs
 use crate::testing::inspecting::message::ReceivedMessage;
 use crate::testing::recording::auth_policy::AuthPolicy;
@@ -272,9 +274,13 @@ impl Builder {
     /// Starts the server, or says why it could not.
     pub fn try_start(self) -> io::Result<TestSmtpServer> {
         let store = Arc::new(Store::default());
-        let script = Arc::new(Script::reporting_to(store.clone()));
+        let inboxes = Arc::new(Inboxes::new(store.clone(), usize::MAX));
+        let script = Arc::new(Script::reporting_to(inboxes.clone()));
         let handler = Scripted {
-            inner: Recorder::new(store.clone(), self.auth),
+            inner: InboxRouted {
+                inner: Recorder::new(store.clone(), self.auth),
+                inboxes: inboxes.clone(),
+            },
             script: script.clone(),
         };
         let mut server = SmtpServer::new(self.config, handler)
@@ -322,6 +328,7 @@ impl Builder {
             addr,
             store,
             script,
+            inboxes,
             wait_timeout: self.wait_timeout,
             stop: Some(stop),
             stopped: Mutex::new(stopped),
