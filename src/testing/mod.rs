@@ -35,6 +35,11 @@ pub use starting::{Builder, TestSmtpServer, TIMEOUT_ENV};
 
 // What the service and the command line build on (not part of the API).
 #[cfg(feature = "http")]
+pub(crate) use inboxes::{
+    registry::{answers_only_recipients, inbox_id, InboxParts, Inboxes},
+    routing::InboxRouted,
+};
+#[cfg(feature = "http")]
 pub(crate) use recording::{MessageMeta, Recorded, Records, Store, StoreEvent};
 #[cfg(feature = "http")]
 pub(crate) use scripting::{ActionKind, Script, Scripted, SeededChance, TriggerKind};

@@ -9,10 +9,10 @@ use crate::testing::recording::store::Store;
 use crate::testing::reporting::report;
 use crate::testing::scripting::action::Action;
 use crate::testing::scripting::rules::{RuleHandle, Script};
-use crate::testing::scripting::trigger::{Trigger, TriggerKind};
+use crate::testing::scripting::trigger::Trigger;
 use crate::testing::starting::fixture::TestSmtpServer;
 
-use super::registry::{InboxParts, Inboxes, INBOX_DOMAIN};
+use super::registry::{answers_only_recipients, InboxParts, Inboxes, INBOX_DOMAIN};
 
 /// One test's share of a server: addresses of its own, the mail sent to
 /// them, and rules that answer only them. Made by
@@ -147,11 +147,7 @@ impl Inbox {
     /// nothing there says whose mail it is, so it belongs on the server.
     #[track_caller]
     pub fn respond(&self, trigger: Trigger, action: impl Into<Action>) -> RuleHandle {
-        let scoped = matches!(
-            trigger.kind,
-            TriggerKind::RcptTo(_) | TriggerKind::Data | TriggerKind::Message(_) | TriggerKind::DeliveryTo(_)
-        );
-        if !scoped {
+        if !answers_only_recipients(&trigger) {
             panic!(
                 "smtp-fixture: an inbox's rule answers only its own recipients, and {trigger} comes before any \
                  recipient; add it to the server instead (TestSmtpServer::respond)"

@@ -9,6 +9,7 @@ use crate::protocol::{Message, SessionInfo};
 use crate::testing::inspecting::message::ReceivedMessage;
 use crate::testing::recording::store::{RejectedMessage, Store};
 use crate::testing::scripting::rules::{Refusals, Script};
+use crate::testing::scripting::trigger::{Trigger, TriggerKind};
 
 /// The domain every inbox's addresses end in, under `.test`, the top-level
 /// domain RFC 2606 reserves for testing: it never resolves, so mail to it
@@ -157,6 +158,16 @@ fn only_to(message: &ReceivedMessage, recipients: Vec<String>) -> ReceivedMessag
     let mut copy = message.clone();
     copy.envelope.rcpt_to = recipients;
     copy
+}
+
+/// Whether an inbox's rule can have `trigger`: one that comes with a
+/// recipient (`RCPT TO`, `DATA`, the final reply), so that it can be told
+/// whose mail it is.
+pub(crate) fn answers_only_recipients(trigger: &Trigger) -> bool {
+    matches!(
+        trigger.kind,
+        TriggerKind::RcptTo(_) | TriggerKind::Data | TriggerKind::Message(_) | TriggerKind::DeliveryTo(_)
+    )
 }
 
 /// The inbox label of `address` (`box7` of `ann@box7.inbox.test`).

@@ -76,8 +76,13 @@ pub struct Builder {
 /// Starts an HTTP API over a fixture's store and rules on a free port of
 /// the address given; returns its address and its stop signal.
 #[cfg(feature = "http")]
-pub(crate) type HttpStarter =
-    fn(IpAddr, Arc<Store>, Arc<Script>) -> io::Result<(SocketAddr, oneshot::Sender<()>)>;
+pub(crate) type HttpStarter = fn(
+    IpAddr,
+    SocketAddr,
+    Arc<Store>,
+    Arc<Script>,
+    Arc<Inboxes>,
+) -> io::Result<(SocketAddr, oneshot::Sender<()>)>;
 
 impl Default for Builder {
     fn default() -> Self {
@@ -319,7 +324,13 @@ impl Builder {
         });
         #[cfg(feature = "http")]
         let http = match self.http_api {
-            Some(start) => Some(start(self.ip, store.clone(), script.clone())?),
+            Some(start) => Some(start(
+                self.ip,
+                addr,
+                store.clone(),
+                script.clone(),
+                inboxes.clone(),
+            )?),
             None => None,
         };
         Ok(TestSmtpServer {
