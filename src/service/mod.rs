@@ -198,6 +198,10 @@ impl Service {
                 "/api/v1/rules",
                 get(ours::rules).post(ours::add_rules).delete(ours::delete_rules),
             )
+            .route(
+                "/api/v1/rules/{id}",
+                get(ours::rule).patch(ours::patch_rule).delete(ours::delete_rule),
+            )
             .route("/api/v1/wait", get(ours::wait))
             .route("/api/v1/inboxes", post(inboxes::create))
             .route("/api/v1/inboxes/{id}", get(inboxes::show).delete(inboxes::delete))

@@ -54,6 +54,7 @@ pub(crate) fn rules_json(script: &Script) -> Value {
             if let Some(times) = rule.times {
                 json["times"] = json!(times);
             }
+            json["ID"] = json!(rule.id);
             json["Hits"] = json!(rule.hits);
             json["TimesLeft"] = json!(rule.times.map(|times| times.saturating_sub(rule.hits)));
             json
@@ -152,13 +153,17 @@ pub(crate) async fn add_rules(
             inbox.script.clone()
         }
     };
+    let mut added = Vec::new();
     for (trigger, response, times) in rules {
         let rule = script.add(trigger, response);
+        added.push(rule.id());
         if let Some(times) = times {
             let _ = rule.times(times);
         }
     }
-    let mut response = json_response(&rules_json(&script));
+    let mut json = rules_json(&script);
+    json["Added"] = json!(added);
+    let mut response = json_response(&json);
     *response.status_mut() = StatusCode::CREATED;
     Ok(response)
 }
@@ -181,6 +186,55 @@ fn inbox_of(rules: &[Value]) -> Result<Option<String>, ApiError> {
         }
     }
     Ok(first)
+}
+
+/// The rule numbered `id`, the service's or an inbox's.
+fn rule_by_id(shared: &Shared, id: &str) -> Result<crate::RuleHandle, ApiError> {
+    let missing = || ApiError::not_found(format!("no rule {id:?}"));
+    let id: u64 = id.parse().map_err(|_| missing())?;
+    shared
+        .script
+        .rule(id)
+        .or_else(|| {
+            shared
+                .inboxes
+                .all()
+                .iter()
+                .find_map(|inbox| inbox.script.rule(id))
+        })
+        .ok_or_else(missing)
+}
+
+/// `GET /api/v1/rules/{ID}`: `{"ID", "Hits", "TimesLeft"}`; `PATCH` with
+/// `{"times": N}` sets how often it may still fire in all (ours: how
+/// `RemoteServer`'s `.times(n)` reaches a rule already added).
+pub(crate) async fn rule(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult {
+    let rule = rule_by_id(&shared, &id)?;
+    Ok(json_response(&json!({ "ID": rule.id(), "Hits": rule.hits() })))
+}
+
+pub(crate) async fn patch_rule(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let rule = rule_by_id(&shared, &id)?;
+    let times = match read_body(&headers, body).await? {
+        Payload::Json(value) => value.get("times").and_then(Value::as_u64),
+        _ => None,
+    };
+    let times = times
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| ApiError::bad_request("want {\"times\": N}"))?;
+    let rule = rule.times(times);
+    Ok(json_response(&json!({ "ID": rule.id(), "Hits": rule.hits() })))
+}
+
+/// `DELETE /api/v1/rules/{ID}`: that rule alone is removed.
+pub(crate) async fn delete_rule(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult {
+    rule_by_id(&shared, &id)?.remove();
+    Ok(json_response(&json!({ "ID": id })))
 }
 
 pub(crate) async fn delete_rules(State(shared): State<Arc<Shared>>) -> Response {

@@ -22,6 +22,8 @@
 mod inboxes;
 mod inspecting;
 mod recording;
+#[cfg(feature = "remote")]
+mod remote;
 mod reporting;
 mod scripting;
 mod starting;
@@ -30,6 +32,8 @@ mod waiting;
 pub use inboxes::Inbox;
 pub use inspecting::{Attachment, Link, LinkSource, ReceivedMessage, Violation, MASKED_HEADERS};
 pub use recording::{Direction, MessageData, RefusedRecipient, RejectedMessage, Transcript, TranscriptLine};
+#[cfg(feature = "remote")]
+pub use remote::{RemoteInbox, RemoteRule, RemoteServer, URL_ENV};
 pub use scripting::{on, Action, RuleHandle, Trigger};
 pub use starting::{Builder, TestSmtpServer, TIMEOUT_ENV};
 
@@ -41,7 +45,9 @@ pub(crate) use inboxes::{
 };
 #[cfg(feature = "http")]
 pub(crate) use recording::{MessageMeta, Recorded, Records, Store, StoreEvent};
+#[cfg(any(feature = "http", feature = "remote"))]
+pub(crate) use scripting::{ActionKind, TriggerKind};
 #[cfg(feature = "http")]
-pub(crate) use scripting::{ActionKind, Script, Scripted, SeededChance, TriggerKind};
+pub(crate) use scripting::{Script, Scripted, SeededChance};
 #[cfg(feature = "http")]
 pub(crate) use starting::runtime;

@@ -89,6 +89,13 @@ impl Inboxes {
         boxes.get(&id.to_ascii_lowercase()).cloned()
     }
 
+    /// The open inboxes.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))] // the service's rule routes
+    pub(crate) fn all(&self) -> Vec<Arc<InboxParts>> {
+        let boxes = self.boxes.read().unwrap_or_else(|p| p.into_inner());
+        boxes.values().cloned().collect()
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.open.load(Ordering::Relaxed) == 0
     }

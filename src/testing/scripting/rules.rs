@@ -5,7 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::ops::{Bound, RangeBounds};
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::handler::Handler;
@@ -24,6 +24,9 @@ use super::trigger::{Trigger, TriggerKind};
 
 /// One scripted rule: a trigger, an action, and its counters.
 struct Rule {
+    /// Unique in the process: how an HTTP client names the rule.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    id: u64,
     trigger: Trigger,
     action: Action,
     /// Where the test added it, for the report of an unmet expectation.
@@ -105,6 +108,12 @@ impl RuleHandle {
         self
     }
 
+    /// The rule's number, unique in the process (the service's `ID`).
+    #[cfg(feature = "http")]
+    pub(crate) fn id(&self) -> u64 {
+        self.rule.id
+    }
+
     /// How many times the rule fired so far.
     pub fn hits(&self) -> usize {
         self.rule.hits.load(Ordering::SeqCst)
@@ -136,6 +145,7 @@ impl fmt::Debug for RuleHandle {
 /// One rule as [`Script::list`] shows it.
 #[cfg(feature = "http")]
 pub(crate) struct RuleListing {
+    pub(crate) id: u64,
     pub(crate) trigger: Trigger,
     pub(crate) action: Action,
     pub(crate) hits: usize,
@@ -189,7 +199,9 @@ impl Script {
 
     #[track_caller]
     fn add_rule(&self, trigger: Trigger, action: Action, chance: Option<SeededChance>) -> RuleHandle {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let rule = Arc::new(Rule {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             trigger,
             action,
             added_at: Location::caller(),
@@ -217,6 +229,7 @@ impl Script {
             .map(|rule| {
                 let times = rule.times.load(Ordering::SeqCst);
                 RuleListing {
+                    id: rule.id,
                     trigger: rule.trigger.clone(),
                     action: rule.action.clone(),
                     hits: rule.hits.load(Ordering::SeqCst),
@@ -225,6 +238,16 @@ impl Script {
                 }
             })
             .collect()
+    }
+
+    /// The rule in force numbered `id` (see [`RuleHandle::id`]).
+    #[cfg(feature = "http")]
+    pub(crate) fn rule(&self, id: u64) -> Option<RuleHandle> {
+        let rules = self.rules.read().unwrap_or_else(|p| p.into_inner());
+        rules
+            .iter()
+            .find(|rule| rule.id == id && !rule.removed.load(Ordering::SeqCst))
+            .map(|rule| RuleHandle { rule: rule.clone() })
     }
 
     /// Removes every rule: the server behaves normally again.

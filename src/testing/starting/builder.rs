@@ -84,6 +84,11 @@ pub(crate) type HttpStarter = fn(
     Arc<Inboxes>,
 ) -> io::Result<(SocketAddr, oneshot::Sender<()>)>;
 
+/// The wait timeout unless a builder sets one: 5 s, or `SMTP_FIXTURE_TIMEOUT`.
+pub(crate) fn default_wait_timeout() -> Duration {
+    timeout_from_env().unwrap_or(DEFAULT_WAIT)
+}
+
 impl Default for Builder {
     fn default() -> Self {
         Builder {
@@ -94,7 +99,7 @@ impl Default for Builder {
                 shutdown_grace: Duration::from_millis(200),
                 ..ServerSettings::default()
             },
-            wait_timeout: timeout_from_env().unwrap_or(DEFAULT_WAIT),
+            wait_timeout: default_wait_timeout(),
             ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
             #[cfg(feature = "tls")]

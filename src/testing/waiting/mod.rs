@@ -3,6 +3,6 @@
 //! once, as a macro, for both [`TestSmtpServer`](crate::TestSmtpServer) and
 //! [`Inbox`](crate::Inbox).
 
-mod recipients;
+pub(crate) mod recipients;
 mod records;
 mod waits;

@@ -174,7 +174,7 @@ fn first_to(records: &Records, address: &str) -> Option<ReceivedMessage> {
         .cloned()
 }
 
-fn addressed_to(message: &ReceivedMessage, address: &str) -> bool {
+pub(crate) fn addressed_to(message: &ReceivedMessage, address: &str) -> bool {
     message
         .envelope
         .rcpt_to
