@@ -3,6 +3,8 @@
 //! service's HTTP API.
 
 mod client;
+mod rule;
 mod server;
 
-pub use server::{RemoteInbox, RemoteRule, RemoteServer, URL_ENV};
+pub use rule::RemoteRule;
+pub use server::{RemoteInbox, RemoteServer, URL_ENV};
