@@ -17,7 +17,8 @@ pub mod handler;
 pub mod handlers;
 mod lock;
 pub mod protocol;
-#[cfg(feature = "http")]
+#[cfg(any(feature = "http", feature = "remote"))]
+#[cfg_attr(not(feature = "http"), allow(dead_code))] // RemoteServer only spells rules
 mod rule_text;
 pub mod server;
 #[cfg(feature = "http")]
@@ -33,10 +34,15 @@ pub struct ReadmeDoctests;
 // The fixture: starting it, what it records, scripting it, what a failure
 // shows.
 pub use testing::{
-    on, Action, Attachment, Builder, Direction, Link, LinkSource, MessageData, ReceivedMessage,
+    on, Action, Attachment, Builder, Direction, Inbox, Link, LinkSource, MessageData, ReceivedMessage,
     RefusedRecipient, RejectedMessage, RuleHandle, TestSmtpServer, Transcript, TranscriptLine, Trigger,
     Violation, MASKED_HEADERS, TIMEOUT_ENV,
 };
+
+// The same calls against a service-mode binary in another process.
+#[cfg(feature = "remote")]
+#[cfg_attr(docsrs, doc(cfg(feature = "remote")))]
+pub use testing::{RemoteInbox, RemoteRule, RemoteServer, URL_ENV};
 
 // The words a test shares with the server: replies, the envelope and its
 // DSN parameters, how a session was secured and authenticated.

@@ -68,6 +68,23 @@ fn npm_mailpit_api_client() {
     run_check(command, "npm client check");
 }
 
+/// Inboxes over HTTP (ours): made with `fetch`, read with the npm client's
+/// `searchMessages`/`waitForMessage` through the term `inbox:ID`.
+#[test]
+fn npm_mailpit_api_reads_an_inbox() {
+    let dir = clients_dir();
+    if !dir.join("node_modules/mailpit-api/package.json").exists() {
+        needs_tool!(Err::<(), _>(
+            "npm mailpit-api is not installed in tests/mailpit_clients \
+             (`cd tests/mailpit_clients && npm ci`, as .ci/run does)"
+                .to_string()
+        ));
+    }
+    let mut command = Command::new("node");
+    command.arg(dir.join("inbox_check.mjs"));
+    run_check(command, "npm inbox check");
+}
+
 #[test]
 fn cypress_mailpit_commands() {
     let dir = clients_dir();

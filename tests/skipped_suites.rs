@@ -21,3 +21,12 @@ fn tls_auth_skipped_without_feature_tls() {
         "tests/tls_auth.rs and tests/tls_faults.rs need feature `tls`; `cargo test --all-features` runs them",
     );
 }
+
+#[cfg(not(all(feature = "cli", feature = "remote")))]
+#[test]
+fn remote_skipped_without_features_cli_and_remote() {
+    support::skip(
+        "tests/remote.rs runs RemoteServer (feature `remote`) against the binary (feature `cli`); \
+         `cargo test --all-features` runs it",
+    );
+}

@@ -411,7 +411,7 @@ async fn run<H: Handler>(cli: &Cli, server: SmtpServer<H>, remote: &str, http: O
         }
     };
     let http = match http {
-        Some(http) => match start_http(http, stopped()).await {
+        Some(http) => match start_http(http, addr, stopped()).await {
             Ok(task) => Some(task),
             Err(code) => return code,
         },
@@ -456,6 +456,7 @@ fn announce(class: Class, addr: SocketAddr, remote: &str) {
 #[cfg(feature = "http")]
 async fn start_http(
     (service, addr): HttpSide,
+    smtp: SocketAddr,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<tokio::task::JoinHandle<()>, ExitCode> {
     let listener = match tokio::net::TcpListener::bind(addr).await {
@@ -466,6 +467,7 @@ async fn start_http(
         }
     };
     let bound = listener.local_addr().unwrap_or(addr);
+    service.smtp_listens_on(smtp);
     println!("smtp-fixture: HTTP API and web page on http://{bound}/");
     if !bound.ip().is_loopback() {
         eprintln!(
@@ -483,6 +485,7 @@ async fn start_http(
 #[cfg(not(feature = "http"))]
 async fn start_http(
     http: HttpSide,
+    _smtp: SocketAddr,
     _stop: impl std::future::Future<Output = ()>,
 ) -> Result<tokio::task::JoinHandle<()>, ExitCode> {
     match http {}

@@ -58,6 +58,8 @@ pub(crate) async fn info(State(shared): State<Arc<Shared>>) -> Response {
     let size: usize = records.messages.iter().map(|m| m.data.len()).sum();
     let body = json!({
         "Version": concat!("smtp-fixture ", env!("CARGO_PKG_VERSION")),
+        // Ours: where to send mail (`RemoteServer::host()`/`port()`).
+        "SMTPAddress": shared.smtp.get().map(ToString::to_string),
         "LatestVersion": "disabled",
         "Database": "memory",
         "DatabaseSize": size,
@@ -137,6 +139,10 @@ fn snapshot(shared: &Shared) -> (Vec<(ReceivedMessage, MessageMeta)>, usize, Vec
 
 pub(crate) async fn list(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> ApiResult {
     let pairs = query_pairs(&query);
+    if param(&pairs, "query").is_some_and(|q| !q.trim().is_empty()) {
+        // Ours: `?query=inbox:box1` scopes the list as `/search` does.
+        return search(State(shared), RawQuery(query)).await;
+    }
     let start = number(&pairs, "start", 0)?;
     let limit = number(&pairs, "limit", 50)?;
     let (page, total, unread, tags) = {

@@ -23,6 +23,7 @@
 mod api;
 mod chaos;
 mod fixture;
+mod inboxes;
 mod mailpit;
 mod mailpit_parts;
 mod ours;
@@ -45,7 +46,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use axum::Router;
 use tokio::sync::watch;
 
@@ -53,21 +54,24 @@ pub(crate) use crate::testing::Recorded;
 
 use crate::handler::Handler;
 use crate::testing::Store;
-use crate::testing::{Script, Scripted};
+use crate::testing::{InboxRouted, Inboxes, Script, Scripted};
 
 /// Serves a fixture's store and rules on a free port of `ip`, on the
 /// fixture's runtime, until the returned sender is used or dropped. The
 /// port listens when this returns.
 pub(crate) fn serve_for_fixture(
     ip: std::net::IpAddr,
+    smtp: std::net::SocketAddr,
     store: Arc<Store>,
     script: Arc<Script>,
+    inboxes: Arc<Inboxes>,
 ) -> io::Result<(std::net::SocketAddr, tokio::sync::oneshot::Sender<()>)> {
     let listener = std::net::TcpListener::bind((ip, 0))?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     let (stop, stop_requested) = tokio::sync::oneshot::channel::<()>();
-    let service = Service::over(store, script);
+    let service = Service::over(store, script, inboxes);
+    service.smtp_listens_on(smtp);
     crate::testing::runtime().spawn(async move {
         if let Ok(listener) = tokio::net::TcpListener::from_std(listener) {
             let shutdown = async {
@@ -86,6 +90,11 @@ pub(crate) const DEFAULT_MAX_MESSAGES: usize = 5_000;
 pub(crate) struct Shared {
     pub(crate) store: Arc<Store>,
     pub(crate) script: Arc<Script>,
+    /// The inboxes made over HTTP (`/api/v1/inboxes`), each with its rules.
+    pub(crate) inboxes: Arc<Inboxes>,
+    /// Where the SMTP side listens, once bound (`/api/v1/info`'s
+    /// `SMTPAddress`).
+    pub(crate) smtp: std::sync::OnceLock<std::net::SocketAddr>,
     pub(crate) started: Instant,
     /// Mailpit's chaos triggers, carried out as rules of `script`.
     pub(crate) chaos: chaos::Chaos,
@@ -123,16 +132,19 @@ impl Service {
     /// messages (the oldest are dropped first; at least 1).
     pub(crate) fn new(max_messages: usize) -> Service {
         let store = Arc::new(Store::bounded(max_messages));
-        let script = Arc::new(Script::reporting_to(store.clone()));
-        Service::over(store, script)
+        let inboxes = Arc::new(Inboxes::new(store.clone(), max_messages));
+        let script = Arc::new(Script::reporting_to(inboxes.clone()));
+        Service::over(store, script, inboxes)
     }
 
-    /// A service over a fixture's store and rules.
-    pub(crate) fn over(store: Arc<Store>, script: Arc<Script>) -> Service {
+    /// A service over a fixture's store, rules and inboxes.
+    pub(crate) fn over(store: Arc<Store>, script: Arc<Script>, inboxes: Arc<Inboxes>) -> Service {
         Service {
             shared: Arc::new(Shared {
                 store,
                 script,
+                inboxes,
+                smtp: std::sync::OnceLock::new(),
                 started: Instant::now(),
                 chaos: chaos::Chaos::new(),
                 closing: watch::channel(false).0,
@@ -146,15 +158,23 @@ impl Service {
         self.shared.script.clone()
     }
 
+    /// Tells the service where its SMTP side listens (for `/api/v1/info`).
+    pub(crate) fn smtp_listens_on(&self, addr: std::net::SocketAddr) {
+        let _ = self.shared.smtp.set(addr);
+    }
+
     /// The SMTP handler for this service: the rules first, then `inner`
     /// (e.g. [`Sink`](crate::handlers::Sink) or a printing handler), and
     /// every accepted message and session transcript recorded into the
     /// store.
-    pub(crate) fn handler<H: Handler>(&self, inner: H) -> Scripted<Recorded<H>> {
+    pub(crate) fn handler<H: Handler>(&self, inner: H) -> Scripted<InboxRouted<Recorded<H>>> {
         Scripted {
-            inner: Recorded {
-                store: self.shared.store.clone(),
-                inner,
+            inner: InboxRouted {
+                inner: Recorded {
+                    store: self.shared.store.clone(),
+                    inner,
+                },
+                inboxes: self.shared.inboxes.clone(),
             },
             script: self.shared.script.clone(),
         }
@@ -184,7 +204,13 @@ impl Service {
                 "/api/v1/rules",
                 get(ours::rules).post(ours::add_rules).delete(ours::delete_rules),
             )
+            .route(
+                "/api/v1/rules/{id}",
+                get(ours::rule).patch(ours::patch_rule).delete(ours::delete_rule),
+            )
             .route("/api/v1/wait", get(ours::wait))
+            .route("/api/v1/inboxes", post(inboxes::create))
+            .route("/api/v1/inboxes/{id}", get(inboxes::show).delete(inboxes::delete))
             .route("/api/v1/rejected", get(ours::rejected))
             .route("/api/v1/events", get(ours::events))
             .route("/api/v1/chaos", get(chaos::get_chaos).put(chaos::set_chaos))

@@ -23,7 +23,7 @@ use super::search::Search;
 use super::text::rfc3339;
 use super::Shared;
 use crate::rule_text::{parse_duration, spell, RuleKind};
-use crate::testing::StoreEvent;
+use crate::testing::{answers_only_recipients, Script, StoreEvent};
 use crate::RejectedMessage;
 use crate::{Action, LinkSource, Trigger};
 
@@ -38,9 +38,8 @@ fn text_response(text: String) -> Response {
 /// "times": 1}`), so a rule posted comes back equal, with its counters
 /// (`Hits`, `TimesLeft`). A rule only the Rust API can make (a predicate,
 /// raw bytes) is `{"rule": "respond(on::..., ...)"}` instead.
-fn rules_json(shared: &Shared) -> Value {
-    let rules: Vec<Value> = shared
-        .script
+pub(crate) fn rules_json(script: &Script) -> Value {
+    let rules: Vec<Value> = script
         .list()
         .into_iter()
         .map(|rule| {
@@ -55,6 +54,7 @@ fn rules_json(shared: &Shared) -> Value {
             if let Some(times) = rule.times {
                 json["times"] = json!(times);
             }
+            json["ID"] = json!(rule.id);
             json["Hits"] = json!(rule.hits);
             json["TimesLeft"] = json!(rule.times.map(|times| times.saturating_sub(rule.hits)));
             json
@@ -64,7 +64,7 @@ fn rules_json(shared: &Shared) -> Value {
 }
 
 pub(crate) async fn rules(State(shared): State<Arc<Shared>>) -> Response {
-    json_response(&rules_json(&shared))
+    json_response(&rules_json(&shared.script))
 }
 
 /// The names of the rule kinds, for error messages.
@@ -81,7 +81,7 @@ fn parse_rule(value: &Value) -> Result<(Trigger, Action, Option<usize>), ApiErro
     })?;
     let mut found = None;
     for (key, value) in object {
-        if key == "times" {
+        if key == "times" || key == "inbox" {
             continue;
         }
         // The command line's flags, by the same names: reply, delay,
@@ -127,27 +127,119 @@ pub(crate) async fn add_rules(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult {
-    let rules = match read_body(&headers, body).await? {
-        Payload::Json(Value::Array(items)) => items.iter().map(parse_rule).collect::<Result<Vec<_>, _>>()?,
-        Payload::Json(value) => vec![parse_rule(&value)?],
+    let sent = match read_body(&headers, body).await? {
+        Payload::Json(Value::Array(items)) => items,
+        Payload::Json(value) => vec![value],
         Payload::Empty | Payload::Form(_) => return Err(ApiError::bad_request(
             "want a JSON rule, e.g. {\"reply\": \"RCPT TO:x@example.com=550 No such user\", \"times\": 1}",
         )),
     };
+    let rules = sent.iter().map(parse_rule).collect::<Result<Vec<_>, _>>()?;
+    // `"inbox": "box1"`: the rules answer only that inbox's recipients.
+    let script = match inbox_of(&sent)? {
+        None => shared.script.clone(),
+        Some(id) => {
+            let inbox = shared.inboxes.get(&id).ok_or_else(|| {
+                ApiError::not_found(format!("no inbox {id:?} (POST /api/v1/inboxes makes one)"))
+            })?;
+            if let Some((trigger, _, _)) = rules
+                .iter()
+                .find(|(trigger, _, _)| !answers_only_recipients(trigger))
+            {
+                return Err(ApiError::bad_request(format!(
+                    "an inbox's rule answers only its own recipients, and {trigger} comes before any recipient"
+                )));
+            }
+            inbox.script.clone()
+        }
+    };
+    let mut added = Vec::new();
     for (trigger, response, times) in rules {
-        let rule = shared.script.add(trigger, response);
+        let rule = script.add(trigger, response);
+        added.push(rule.id());
         if let Some(times) = times {
             let _ = rule.times(times);
         }
     }
-    let mut response = json_response(&rules_json(&shared));
+    let mut json = rules_json(&script);
+    json["Added"] = json!(added);
+    let mut response = json_response(&json);
     *response.status_mut() = StatusCode::CREATED;
     Ok(response)
 }
 
+/// The inbox the rules of one `POST` name (all the same one, or none).
+fn inbox_of(rules: &[Value]) -> Result<Option<String>, ApiError> {
+    let mut named = rules.iter().map(|rule| match rule.get("inbox") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(id)) => Ok(Some(id.clone())),
+        Some(_) => Err(ApiError::bad_request(
+            "`inbox` must be a string: an ID from POST /api/v1/inboxes",
+        )),
+    });
+    let first = named.next().transpose()?.flatten();
+    for other in named {
+        if other? != first {
+            return Err(ApiError::bad_request(
+                "the rules of one request name one inbox (or none)",
+            ));
+        }
+    }
+    Ok(first)
+}
+
+/// The rule numbered `id`, the service's or an inbox's.
+fn rule_by_id(shared: &Shared, id: &str) -> Result<crate::RuleHandle, ApiError> {
+    let missing = || ApiError::not_found(format!("no rule {id:?}"));
+    let id: u64 = id.parse().map_err(|_| missing())?;
+    shared
+        .script
+        .rule(id)
+        .or_else(|| {
+            shared
+                .inboxes
+                .all()
+                .iter()
+                .find_map(|inbox| inbox.script.rule(id))
+        })
+        .ok_or_else(missing)
+}
+
+/// `GET /api/v1/rules/{ID}`: `{"ID", "Hits", "TimesLeft"}`; `PATCH` with
+/// `{"times": N}` sets how often it may still fire in all (ours: how
+/// `RemoteServer`'s `.times(n)` reaches a rule already added).
+pub(crate) async fn rule(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult {
+    let rule = rule_by_id(&shared, &id)?;
+    Ok(json_response(&json!({ "ID": rule.id(), "Hits": rule.hits() })))
+}
+
+pub(crate) async fn patch_rule(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let rule = rule_by_id(&shared, &id)?;
+    let times = match read_body(&headers, body).await? {
+        Payload::Json(value) => value.get("times").and_then(Value::as_u64),
+        _ => None,
+    };
+    let times = times
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| ApiError::bad_request("want {\"times\": N}"))?;
+    let rule = rule.times(times);
+    Ok(json_response(&json!({ "ID": rule.id(), "Hits": rule.hits() })))
+}
+
+/// `DELETE /api/v1/rules/{ID}`: that rule alone is removed.
+pub(crate) async fn delete_rule(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult {
+    rule_by_id(&shared, &id)?.remove();
+    Ok(json_response(&json!({ "ID": id })))
+}
+
 pub(crate) async fn delete_rules(State(shared): State<Arc<Shared>>) -> Response {
     shared.script.clear();
-    json_response(&rules_json(&shared))
+    json_response(&rules_json(&shared.script))
 }
 
 /// `GET /api/v1/wait?count=N&timeout=5s[&query=...]`: answers as

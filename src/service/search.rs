@@ -1,7 +1,7 @@
 //! Mailpit's search syntax (its "search filters"), the part a test uses:
 //! plain words and `"quoted phrases"` anywhere in the message, `to:`,
 //! `from:`, `cc:`, `bcc:`, `reply-to:`, `addressed:`, `subject:`,
-//! `message-id:`, `tag:`, `is:read`, `is:unread`, `is:tagged`,
+//! `message-id:`, `tag:`, `inbox:` (ours: mail to an inbox's addresses), `is:read`, `is:unread`, `is:tagged`,
 //! `has:attachment`, `has:inline`, `larger:` and `smaller:` (`10K`, `1.5MB`),
 //! `before:` and `after:` (`YYYY-MM-DD`), each negated by a leading `-` or
 //! `!`. All terms must hold; matching ignores case.
@@ -12,7 +12,7 @@ use std::time::UNIX_EPOCH;
 
 use super::mailpit::{Address, Parsed};
 use super::text::{days_from_civil, days_in_month, html_to_text};
-use crate::testing::MessageMeta;
+use crate::testing::{inbox_id, MessageMeta};
 use crate::ReceivedMessage;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +27,8 @@ enum Kind {
     Subject(String),
     MessageId(String),
     Tag(String),
+    /// Ours: a recipient of the envelope is an address of this inbox.
+    Inbox(String),
     Read(bool),
     Tagged,
     Attachment,
@@ -158,6 +160,7 @@ impl Search {
                         "subject" => Kind::Subject(value),
                         "message-id" => Kind::MessageId(value.trim_matches(['<', '>']).to_string()),
                         "tag" => Kind::Tag(value),
+                        "inbox" => Kind::Inbox(value),
                         "is" => match value.as_str() {
                             "read" => Kind::Read(true),
                             "unread" => Kind::Read(false),
@@ -215,6 +218,11 @@ impl Search {
                 Kind::Subject(v) => parsed.subject.to_lowercase().contains(v.as_str()),
                 Kind::MessageId(v) => parsed.message_id(meta).to_lowercase() == *v,
                 Kind::Tag(v) => meta.tags.iter().any(|tag| tag.to_lowercase() == *v),
+                Kind::Inbox(v) => message
+                    .envelope
+                    .rcpt_to
+                    .iter()
+                    .any(|r| inbox_id(r).is_some_and(|id| id.eq_ignore_ascii_case(v))),
                 Kind::Read(read) => meta.read == *read,
                 Kind::Tagged => !meta.tags.is_empty(),
                 Kind::Attachment => parsed.attachment_count() > 0,

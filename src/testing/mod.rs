@@ -11,28 +11,43 @@
 //!   the sessions' transcripts;
 //! - `scripting`: triggers, actions and the rules that answer instead of the
 //!   server;
-//! - `waiting`: blocking and async waits, and the assertions that wait;
+//! - `waiting`: reading the records, blocking and async waits, and the
+//!   assertions that wait (written once for the server and an inbox);
+//! - `inboxes`: one test's share of a server ([`Inbox`]);
 //! - `inspecting`: a received message's parsed views, links, lint, snapshot
 //!   and assertions;
 //! - `reporting`: failure reports, diffs and the artifacts a failed test
 //!   keeps.
 
+mod inboxes;
 mod inspecting;
 mod recording;
+#[cfg(feature = "remote")]
+mod remote;
 mod reporting;
 mod scripting;
 mod starting;
 mod waiting;
 
+pub use inboxes::Inbox;
 pub use inspecting::{Attachment, Link, LinkSource, ReceivedMessage, Violation, MASKED_HEADERS};
 pub use recording::{Direction, MessageData, RefusedRecipient, RejectedMessage, Transcript, TranscriptLine};
+#[cfg(feature = "remote")]
+pub use remote::{RemoteInbox, RemoteRule, RemoteServer, URL_ENV};
 pub use scripting::{on, Action, RuleHandle, Trigger};
 pub use starting::{Builder, TestSmtpServer, TIMEOUT_ENV};
 
 // What the service and the command line build on (not part of the API).
 #[cfg(feature = "http")]
-pub(crate) use recording::{MessageMeta, Recorded, Records, Store, StoreEvent};
+pub(crate) use inboxes::{
+    registry::{answers_only_recipients, inbox_id, InboxParts, Inboxes},
+    routing::InboxRouted,
+};
 #[cfg(feature = "http")]
-pub(crate) use scripting::{ActionKind, Script, Scripted, SeededChance, TriggerKind};
+pub(crate) use recording::{MessageMeta, Recorded, Records, Store, StoreEvent};
+#[cfg(any(feature = "http", feature = "remote"))]
+pub(crate) use scripting::{ActionKind, TriggerKind};
+#[cfg(feature = "http")]
+pub(crate) use scripting::{Script, Scripted, SeededChance};
 #[cfg(feature = "http")]
 pub(crate) use starting::runtime;

@@ -236,7 +236,8 @@ impl Store {
         self.notify.notify_waiters();
     }
 
-    #[cfg(test)]
+    /// Records a message made elsewhere: an inbox's copy of one the server
+    /// recorded.
     pub(crate) fn push_message(&self, message: ReceivedMessage) {
         self.push_message_of(message, None);
     }
@@ -444,5 +445,6 @@ fn x_tags(data: &[u8]) -> Vec<String> {
     tags
 }
 
+mod inbox_copies;
 #[cfg(test)]
 mod tests;

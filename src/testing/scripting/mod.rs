@@ -9,7 +9,7 @@ pub(crate) mod rules;
 pub(crate) mod trigger;
 
 pub use action::Action;
-#[cfg(feature = "http")]
+#[cfg(any(feature = "http", feature = "remote"))]
 pub(crate) use action::ActionKind;
 #[cfg(feature = "http")]
 pub(crate) use chaos::SeededChance;
@@ -17,5 +17,5 @@ pub use rules::RuleHandle;
 #[cfg(feature = "http")]
 pub(crate) use rules::{Script, Scripted};
 pub use trigger::Trigger;
-#[cfg(feature = "http")]
+#[cfg(any(feature = "http", feature = "remote"))]
 pub(crate) use trigger::TriggerKind;

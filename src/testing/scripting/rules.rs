@@ -5,12 +5,13 @@ use std::fmt;
 use std::future::Future;
 use std::ops::{Bound, RangeBounds};
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::handler::Handler;
 use crate::protocol::{Decision, LinkFault, Message, Reply, Session, SessionInfo};
 
+mod answer;
 mod deliveries;
 #[cfg(test)]
 mod tests;
@@ -23,6 +24,9 @@ use super::trigger::{Trigger, TriggerKind};
 
 /// One scripted rule: a trigger, an action, and its counters.
 struct Rule {
+    /// Unique in the process: how an HTTP client names the rule.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    id: u64,
     trigger: Trigger,
     action: Action,
     /// Where the test added it, for the report of an unmet expectation.
@@ -104,6 +108,12 @@ impl RuleHandle {
         self
     }
 
+    /// The rule's number, unique in the process (the service's `ID`).
+    #[cfg(feature = "http")]
+    pub(crate) fn id(&self) -> u64 {
+        self.rule.id
+    }
+
     /// How many times the rule fired so far.
     pub fn hits(&self) -> usize {
         self.rule.hits.load(Ordering::SeqCst)
@@ -135,6 +145,7 @@ impl fmt::Debug for RuleHandle {
 /// One rule as [`Script::list`] shows it.
 #[cfg(feature = "http")]
 pub(crate) struct RuleListing {
+    pub(crate) id: u64,
     pub(crate) trigger: Trigger,
     pub(crate) action: Action,
     pub(crate) hits: usize,
@@ -188,7 +199,9 @@ impl Script {
 
     #[track_caller]
     fn add_rule(&self, trigger: Trigger, action: Action, chance: Option<SeededChance>) -> RuleHandle {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let rule = Arc::new(Rule {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             trigger,
             action,
             added_at: Location::caller(),
@@ -216,6 +229,7 @@ impl Script {
             .map(|rule| {
                 let times = rule.times.load(Ordering::SeqCst);
                 RuleListing {
+                    id: rule.id,
                     trigger: rule.trigger.clone(),
                     action: rule.action.clone(),
                     hits: rule.hits.load(Ordering::SeqCst),
@@ -224,6 +238,16 @@ impl Script {
                 }
             })
             .collect()
+    }
+
+    /// The rule in force numbered `id` (see [`RuleHandle::id`]).
+    #[cfg(feature = "http")]
+    pub(crate) fn rule(&self, id: u64) -> Option<RuleHandle> {
+        let rules = self.rules.read().unwrap_or_else(|p| p.into_inner());
+        rules
+            .iter()
+            .find(|rule| rule.id == id && !rule.removed.load(Ordering::SeqCst))
+            .map(|rule| RuleHandle { rule: rule.clone() })
     }
 
     /// Removes every rule: the server behaves normally again.
@@ -358,63 +382,9 @@ impl<H: Handler> Scripted<H> {
     /// normal one.
     async fn scripted(&self, session: &Session, question: &Question) -> Decision {
         // Not awaited unless no rule answers (or the rule proceeds).
-        let normal = self.inner.decide(session, question);
-        match question {
-            Question::Connect => {
-                self.script
-                    .decide(|t| matches!(t, TriggerKind::Connect), normal)
-                    .await
-            }
-            Question::Command(command) => {
-                let matches = |t: &TriggerKind| match t {
-                    TriggerKind::Command(verb) => *verb == command.name(),
-                    TriggerKind::CommandMatching(predicate) => predicate(command),
-                    _ => false,
-                };
-                self.script.decide(matches, normal).await
-            }
-            Question::Helo { .. } => {
-                self.script
-                    .decide(|t| matches!(t, TriggerKind::Helo), normal)
-                    .await
-            }
-            Question::Mail { address, .. } => {
-                let matches = |t: &TriggerKind| match t {
-                    TriggerKind::MailFrom(rule) => {
-                        rule.as_deref().is_none_or(|rule| same_address(rule, address))
-                    }
-                    _ => false,
-                };
-                self.script.decide(matches, normal).await
-            }
-            Question::Rcpt { address, .. } => {
-                let matches = |t: &TriggerKind| match t {
-                    TriggerKind::RcptTo(rule) => {
-                        rule.as_deref().is_none_or(|rule| same_address(rule, address))
-                    }
-                    _ => false,
-                };
-                self.script.decide(matches, normal).await
-            }
-            Question::Data => {
-                self.script
-                    .decide(|t| matches!(t, TriggerKind::Data), normal)
-                    .await
-            }
-            Question::Auth(_) => {
-                self.script
-                    .decide(|t| matches!(t, TriggerKind::Auth), normal)
-                    .await
-            }
-            Question::Message(message) => {
-                let matches = |t: &TriggerKind| match t {
-                    TriggerKind::Message(predicate) => predicate.as_ref().is_none_or(|p| p(message)),
-                    _ => false,
-                };
-                let decision = self.script.decide(matches, normal).await;
-                self.script.deliveries(message, decision).await
-            }
-        }
+        self.script
+            .answer(question, self.inner.decide(session, question))
+            .await
     }
 
     /// Tells the script's listener what `decision` refused: a recipient,

@@ -13,6 +13,8 @@ use super::runtime::runtime;
 use super::tls_choice::TlsChoice;
 use crate::protocol::Config;
 use crate::server::{ServerSettings, SmtpServer};
+use crate::testing::inboxes::registry::Inboxes;
+use crate::testing::inboxes::routing::InboxRouted;
 #[allow(unused_imports)] // for the docs
 use crate::testing::inspecting::message::ReceivedMessage;
 use crate::testing::recording::auth_policy::AuthPolicy;
@@ -74,8 +76,18 @@ pub struct Builder {
 /// Starts an HTTP API over a fixture's store and rules on a free port of
 /// the address given; returns its address and its stop signal.
 #[cfg(feature = "http")]
-pub(crate) type HttpStarter =
-    fn(IpAddr, Arc<Store>, Arc<Script>) -> io::Result<(SocketAddr, oneshot::Sender<()>)>;
+pub(crate) type HttpStarter = fn(
+    IpAddr,
+    SocketAddr,
+    Arc<Store>,
+    Arc<Script>,
+    Arc<Inboxes>,
+) -> io::Result<(SocketAddr, oneshot::Sender<()>)>;
+
+/// The wait timeout unless a builder sets one: 5 s, or `SMTP_FIXTURE_TIMEOUT`.
+pub(crate) fn default_wait_timeout() -> Duration {
+    timeout_from_env().unwrap_or(DEFAULT_WAIT)
+}
 
 impl Default for Builder {
     fn default() -> Self {
@@ -87,7 +99,7 @@ impl Default for Builder {
                 shutdown_grace: Duration::from_millis(200),
                 ..ServerSettings::default()
             },
-            wait_timeout: timeout_from_env().unwrap_or(DEFAULT_WAIT),
+            wait_timeout: default_wait_timeout(),
             ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
             #[cfg(feature = "tls")]
@@ -272,9 +284,13 @@ impl Builder {
     /// Starts the server, or says why it could not.
     pub fn try_start(self) -> io::Result<TestSmtpServer> {
         let store = Arc::new(Store::default());
-        let script = Arc::new(Script::reporting_to(store.clone()));
+        let inboxes = Arc::new(Inboxes::new(store.clone(), usize::MAX));
+        let script = Arc::new(Script::reporting_to(inboxes.clone()));
         let handler = Scripted {
-            inner: Recorder::new(store.clone(), self.auth),
+            inner: InboxRouted {
+                inner: Recorder::new(store.clone(), self.auth),
+                inboxes: inboxes.clone(),
+            },
             script: script.clone(),
         };
         let mut server = SmtpServer::new(self.config, handler)
@@ -313,7 +329,13 @@ impl Builder {
         });
         #[cfg(feature = "http")]
         let http = match self.http_api {
-            Some(start) => Some(start(self.ip, store.clone(), script.clone())?),
+            Some(start) => Some(start(
+                self.ip,
+                addr,
+                store.clone(),
+                script.clone(),
+                inboxes.clone(),
+            )?),
             None => None,
         };
         Ok(TestSmtpServer {
@@ -322,6 +344,7 @@ impl Builder {
             addr,
             store,
             script,
+            inboxes,
             wait_timeout: self.wait_timeout,
             stop: Some(stop),
             stopped: Mutex::new(stopped),

@@ -1,18 +1,14 @@
 //! `TestSmtpServer`: start, wait, inspect, stop.
 
 use std::fmt;
-use std::io;
 use std::net::SocketAddr;
-use std::panic::Location;
-use std::path::PathBuf;
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use crate::testing::inspecting::message::ReceivedMessage;
-use crate::testing::recording::store::{RefusedRecipient, RejectedMessage, Store};
-use crate::testing::recording::transcript::Transcript;
+use crate::testing::inboxes::registry::Inboxes;
+use crate::testing::recording::store::Store;
 use crate::testing::reporting::{artifacts, report};
 use crate::testing::scripting::action::Action;
 use crate::testing::scripting::rules::{RuleHandle, Script};
@@ -43,8 +39,10 @@ pub const TIMEOUT_ENV: &str = "SMTP_FIXTURE_TIMEOUT";
 /// The fixture is `Send + Sync`: a test binary can share one server in a
 /// `static` (it starts on first use and is never dropped), and a task on a
 /// multi-thread runtime can wait on it. Sharing gives no isolation by
-/// itself, because the tests of a binary run in parallel. Either each test
-/// looks only at its own messages (by recipient, with
+/// itself, because the tests of a binary run in parallel. The simplest way
+/// is an [`Inbox`](crate::Inbox) per test ([`inbox`](Self::inbox)):
+/// addresses, messages, waits and rules of its own, checked when it drops.
+/// Otherwise each test looks only at its own messages (by recipient, with
 /// [`wait_for_message_to`](Self::wait_for_message_to)), or the tests that
 /// use the server take turns, each starting with [`clear`](Self::clear) and
 /// [`clear_rules`](Self::clear_rules), as here. A `static` is never dropped,
@@ -111,6 +109,8 @@ pub struct TestSmtpServer {
     pub(crate) addr: SocketAddr,
     pub(crate) store: Arc<Store>,
     pub(crate) script: Arc<Script>,
+    /// The inboxes handed out ([`inbox`](Self::inbox)).
+    pub(crate) inboxes: Arc<Inboxes>,
     pub(crate) wait_timeout: Duration,
     pub(crate) stop: Option<oneshot::Sender<()>>,
     /// Behind a mutex only so that the fixture is `Sync` (a `Receiver` is
@@ -175,11 +175,6 @@ impl TestSmtpServer {
         self.http_addr().map(|addr| format!("http://{addr}"))
     }
 
-    /// How long waits last before failing.
-    pub fn wait_timeout(&self) -> Duration {
-        self.wait_timeout
-    }
-
     /// Scripts a reply: when `trigger` happens, carry out `action` (a
     /// [`Reply`](crate::Reply), or an [`Action`] such as a disconnect)
     /// instead of the normal reply. Rules are checked in the order added;
@@ -200,111 +195,6 @@ impl TestSmtpServer {
     #[track_caller]
     pub fn respond(&self, trigger: Trigger, action: impl Into<Action>) -> RuleHandle {
         self.script.add(trigger, action)
-    }
-
-    /// The messages accepted so far, in order. A snapshot that copies no
-    /// body: its [`data`](ReceivedMessage::data) shares the fixture's
-    /// buffers.
-    pub fn messages(&self) -> Vec<ReceivedMessage> {
-        self.store.lock().messages.iter().cloned().collect()
-    }
-
-    /// Messages that got a refusal as their final reply (from a scripted
-    /// reply or handler), in order. Like [`messages`](Self::messages), the
-    /// snapshot shares the bodies.
-    pub fn rejected(&self) -> Vec<RejectedMessage> {
-        self.store.lock().rejected.iter().cloned().collect()
-    }
-
-    /// Recipients refused at `RCPT TO` by a scripted rule (or the handler),
-    /// in order: they are in no envelope. Refusals the server makes itself
-    /// (bad syntax, the recipient limit) are only in the transcripts. In
-    /// LMTP also the recipients refused by their own final reply after the
-    /// message ([`RefusedRecipient::after_data`]): the message recorded for
-    /// the others does not name them.
-    pub fn refused_recipients(&self) -> Vec<RefusedRecipient> {
-        self.store.lock().refused_recipients.iter().cloned().collect()
-    }
-
-    /// The transcript of every session so far (also open ones), oldest first.
-    pub fn transcripts(&self) -> Vec<Transcript> {
-        self.store.transcripts()
-    }
-
-    /// The transcript of the session a message arrived on.
-    pub fn transcript_of(&self, message: &ReceivedMessage) -> Option<Transcript> {
-        self.store.transcript(message.session_id).map(|t| t.snapshot())
-    }
-
-    /// Forgets the messages, the refusals and the transcripts of finished
-    /// sessions: between tests that share one server (see [sharing
-    /// one server](Self#one-server-for-many-tests)). Rules stay: see
-    /// [`clear_rules`](Self::clear_rules).
-    pub fn clear(&self) {
-        self.store.clear();
-    }
-
-    /// Removes every rule: the server behaves normally again, and no
-    /// expectation of a removed rule is checked any more.
-    pub fn clear_rules(&self) {
-        self.script.clear();
-    }
-
-    /// Checks the rules' expectations (`.expect(n)`) now, as dropping the
-    /// server does: for a server that is never dropped (a `static`).
-    ///
-    /// ```should_panic
-    /// use smtp_fixture::{on, Reply, TestSmtpServer};
-    ///
-    /// let server = TestSmtpServer::builder().keep_artifacts(false).start();
-    /// server.respond(on::message(), Reply::new(451, "4.3.0 Later")).expect(1);
-    /// server.verify(); // panics: the rule never fired
-    /// ```
-    ///
-    /// # Panics
-    ///
-    /// When a rule fired a number of times outside what it expects, naming
-    /// the rule, where it was added, and the report of the sessions.
-    #[track_caller]
-    pub fn verify(&self) {
-        if let Some(problem) = self.unmet_expectations() {
-            self.fail(&problem);
-        }
-    }
-
-    /// What [`verify`](Self::verify) and dropping report, if anything.
-    fn unmet_expectations(&self) -> Option<String> {
-        let unmet = self.script.unmet_expectations();
-        (!unmet.is_empty()).then(|| format!("scripted reply expectations not met:\n  {}", unmet.join("\n  ")))
-    }
-
-    /// Fails the test with `problem` and the report of what arrived.
-    #[track_caller]
-    pub(crate) fn fail(&self, problem: &str) -> ! {
-        panic!("{}", report::failure(&self.store, problem))
-    }
-
-    /// [`fail`](Self::fail) for a blocking wait that timed out: on a
-    /// current-thread tokio runtime, says why nothing could arrive and
-    /// names the async twin to use instead.
-    #[track_caller]
-    pub(crate) fn fail_blocked(&self, problem: &str, async_twin: &str) -> ! {
-        match report::blocked_runtime_hint(async_twin) {
-            Some(hint) => self.fail(&format!("{problem}\n{hint}")),
-            None => self.fail(problem),
-        }
-    }
-
-    /// [`fail`](Self::fail) from inside a future, reported at `caller`,
-    /// the test's line that made the future.
-    pub(crate) fn fail_at(&self, caller: &'static Location<'static>, problem: &str) -> ! {
-        report::panic_at(caller, report::failure(&self.store, problem))
-    }
-
-    /// Writes every message (`NNN.eml`) and transcript (`transcripts.txt`)
-    /// to a new directory that is kept, and returns its path.
-    pub fn save_artifacts(&self) -> io::Result<PathBuf> {
-        artifacts::save(&self.store)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Starting a fixture: its options ([`Builder`]), the running
 //! [`TestSmtpServer`], and the runtime every fixture shares.
 
-mod builder;
+pub(crate) mod builder;
 pub(crate) mod fixture;
 pub(crate) mod runtime;
 mod security_options;
