@@ -367,19 +367,24 @@ fn a_rule_posted_comes_back_equal() {
     ]);
     let added = send_json(http, "POST", "/api/v1/rules", &posted.to_string());
     assert_eq!(added.status, 201, "{}", added.text());
+    // Each rule comes back with its ID and counters beside what was posted.
+    let as_posted = |listed: &serde_json::Value| -> Vec<serde_json::Value> {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|rule| {
+                let mut rule = rule.clone();
+                let object = rule.as_object_mut().unwrap();
+                for added in ["ID", "Hits", "TimesLeft"] {
+                    assert!(object.remove(added).is_some(), "{added} in {listed}");
+                }
+                rule
+            })
+            .collect()
+    };
     let listed = get(http, "/api/v1/rules").json()["rules"].clone();
-    let without_counters: Vec<serde_json::Value> = listed
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|rule| {
-            let mut rule = rule.clone();
-            let object = rule.as_object_mut().unwrap();
-            object.remove("Hits");
-            object.remove("TimesLeft");
-            rule
-        })
-        .collect();
+    let without_counters = as_posted(&listed);
     assert_eq!(serde_json::Value::from(without_counters.clone()), posted);
     request(http, "DELETE", "/api/v1/rules", "text/plain", b"");
     let again = send_json(
@@ -389,7 +394,8 @@ fn a_rule_posted_comes_back_equal() {
         &serde_json::Value::from(without_counters).to_string(),
     );
     assert_eq!(again.status, 201, "{}", again.text());
-    assert_eq!(get(http, "/api/v1/rules").json()["rules"], listed);
+    let listed_again = get(http, "/api/v1/rules").json()["rules"].clone();
+    assert_eq!(as_posted(&listed_again), as_posted(&listed));
 }
 
 #[test]
@@ -425,8 +431,8 @@ fn rules_over_http_script_the_smtp_side() {
     assert_eq!(
         rules["rules"],
         serde_json::json!([
-            {"reply": "RCPT TO:bounce@example.com=550 5.1.1 No such user", "Hits": 1, "TimesLeft": null},
-            {"reply": "MESSAGE=451 4.3.0 Try again later", "times": 1, "Hits": 1, "TimesLeft": 0},
+            {"ID": 1, "reply": "RCPT TO:bounce@example.com=550 5.1.1 No such user", "Hits": 1, "TimesLeft": null},
+            {"ID": 2, "reply": "MESSAGE=451 4.3.0 Try again later", "times": 1, "Hits": 1, "TimesLeft": 0},
         ])
     );
 
