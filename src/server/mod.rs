@@ -14,12 +14,16 @@ mod stream;
 mod tls;
 #[cfg(feature = "tls")]
 mod tls_faults;
+#[cfg(feature = "tls")]
+mod tls_provider;
 mod watchdog;
 
 #[cfg(feature = "tls")]
 pub use tls::{TlsConfig, TlsError};
+#[cfg(feature = "tls-generate")]
+pub use tls_faults::Validity;
 #[cfg(feature = "tls")]
-pub use tls_faults::{TlsFaults, TlsVersion, Validity};
+pub use tls_faults::{TlsFaults, TlsVersion};
 
 use std::future::Future;
 use std::io;

@@ -7,8 +7,6 @@ use std::collections::BTreeMap;
 
 use mail_parser::{Address as ParsedAddress, MessageParser, MessagePart, MimeHeaders, PartType};
 use serde::Serialize;
-use sha1::Sha1;
-use sha2::{Digest, Sha256};
 
 use super::text::{html_to_text, rfc3339};
 use crate::testing::message::ReceivedMessage;
@@ -193,8 +191,8 @@ fn hex(bytes: &[u8]) -> String {
 fn checksums(data: &[u8]) -> Checksums {
     Checksums {
         md5: hex(&md5::compute(data).0),
-        sha1: hex(&Sha1::digest(data)),
-        sha256: hex(&Sha256::digest(data)),
+        sha1: hex(&hmac_sha1_compact::Hash::hash(data)),
+        sha256: hex(&hmac_sha256::Hash::hash(data)),
     }
 }
 

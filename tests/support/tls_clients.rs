@@ -142,7 +142,7 @@ pub fn python_send(port: u16, ca_pem: &str, mode: &str, options: &[&str]) -> Str
 
 /// A fresh self-signed certificate for `localhost` written to `dir` as
 /// `cert.pem` and `key.pem`: their paths, and the certificate's PEM.
-#[cfg(feature = "tls")]
+#[cfg(feature = "tls-generate")]
 pub fn self_signed_files(dir: &std::path::Path) -> (String, String, String) {
     let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("a certificate");
     let cert = dir.join("cert.pem");
