@@ -32,9 +32,11 @@
 #   rounds, in a rotating order, and the table shows medians (and each
 #   round's figures); the "added" columns are medians of each round's own
 #   ratio to the app alone. The load average before and after is printed.
-# * The fixture is a path dependency here, but a crate from the registry is
-#   built without incremental compilation: CARGO_INCREMENTAL=0 for every build
-#   makes the path dependency cost what the published crate would.
+# * The fixture is what a user downloads: `cargo package` of the work tree,
+#   unpacked once (so editing the tree during a run changes nothing), used
+#   as a path dependency. A crate from the registry is built without
+#   incremental compilation: CARGO_INCREMENTAL=0 for every build makes the
+#   path dependency cost what the published crate would.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -50,6 +52,11 @@ mkdir -p "$WORK"
 trap 'rm -rf "$WORK"' EXIT
 
 log() { printf '== %s\n' "$*" >&2; }
+
+log "packaging smtp-fixture"
+(cd "$ROOT" && cargo package --allow-dirty --no-verify --quiet --target-dir "$WORK/package-target" 2>/dev/null)
+tar -xzf "$WORK"/package-target/package/smtp-fixture-*.crate -C "$WORK"
+FIXTURE=$(echo "$WORK"/smtp-fixture-*/)
 
 make_app() {
     local flavour=$1 kind=$2 dir="$WORK/app-$1-$2" lettre
@@ -73,8 +80,8 @@ lettre = $lettre
 tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
 EOF
     case $kind in
-        default) printf '\n[dev-dependencies]\nsmtp-fixture = { path = "%s" }\n' "$ROOT" >>"$dir/Cargo.toml" ;;
-        no-tls) printf '\n[dev-dependencies]\nsmtp-fixture = { path = "%s", default-features = false }\n' "$ROOT" >>"$dir/Cargo.toml" ;;
+        default) printf '\n[dev-dependencies]\nsmtp-fixture = { path = "%s" }\n' "$FIXTURE" >>"$dir/Cargo.toml" ;;
+        no-tls) printf '\n[dev-dependencies]\nsmtp-fixture = { path = "%s", default-features = false }\n' "$FIXTURE" >>"$dir/Cargo.toml" ;;
     esac
     cat >"$dir/src/lib.rs" <<'EOF'
 //! The part of an app that mails.

@@ -178,6 +178,7 @@ const UNTRUSTED_SERVER_KEY: &str = include_str!("certificates/untrusted-server-k
 
 /// A server certificate with `faults`' certificate faults: a shipped one
 /// unless a date or a name needs one made now.
+#[cfg_attr(not(feature = "tls-generate"), allow(clippy::unnecessary_wraps))]
 pub(crate) fn issue(faults: &TlsFaults) -> Result<Issued, TlsError> {
     #[cfg(feature = "tls-generate")]
     if faults.needs_own_certificate() {

@@ -19,6 +19,10 @@ use rustls::crypto::CryptoProvider;
 use super::TlsError;
 
 /// The provider for a new server or client configuration.
+#[cfg_attr(
+    any(feature = "tls-ring", feature = "tls-aws-lc"),
+    allow(clippy::unnecessary_wraps)
+)]
 pub(crate) fn provider() -> Result<Arc<CryptoProvider>, TlsError> {
     if let Some(installed) = CryptoProvider::get_default() {
         return Ok(Arc::clone(installed));
