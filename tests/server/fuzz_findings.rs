@@ -1,0 +1,269 @@
+//! The defects a coverage-guided fuzzing campaign and a live abuse run
+//! found, each reproduced over a real socket as it was reported.
+
+#[cfg(any(feature = "cli", feature = "tls"))]
+use std::io::Read;
+#[cfg(feature = "cli")]
+use std::process::{Command, Stdio};
+use std::thread::sleep;
+use std::time::Duration;
+
+use base64::Engine;
+use smtp_fixture::TestSmtpServer;
+#[cfg(feature = "cli")]
+use support::Binary;
+use support::Client;
+
+use crate::support;
+
+/// Long enough that the server reads the rest of the message straight into
+/// it (the in-place path starts after 64 KiB).
+fn large_body() -> Vec<u8> {
+    let line = [b"x".repeat(78).as_slice(), b"\r\n"].concat();
+    line.repeat(100_000 / line.len() + 1)
+}
+
+fn start_data(client: &mut Client) {
+    assert_eq!(client.code("MAIL FROM:<ann@example.com>"), 250);
+    assert_eq!(client.code("RCPT TO:<bob@example.com>"), 250);
+    assert_eq!(client.code("DATA"), 354);
+}
+
+#[test]
+fn a_terminator_split_after_its_cr_ends_a_large_message() {
+    let server = TestSmtpServer::start();
+    let mut client = Client::greeted(server.addr());
+    assert_eq!(client.code("EHLO client.test"), 250);
+
+    // The CR arrives alone at the end of a read, the rest of the
+    // terminator later: the server used to take the CR as content, miss
+    // the terminator, and read the next commands as message text.
+    start_data(&mut client);
+    client.send(&large_body());
+    client.send(b"end\r");
+    sleep(Duration::from_millis(300));
+    client.send(b"\n.\r\n");
+    assert!(
+        client.reply().starts_with("250"),
+        "the split terminator ended the message"
+    );
+
+    // The same split before a stuffed dot: the dot must still be removed.
+    start_data(&mut client);
+    client.send(&large_body());
+    client.send(b"end\r");
+    sleep(Duration::from_millis(300));
+    client.send(b"\n..dotline\r\n.\r\n");
+    assert!(client.reply().starts_with("250"));
+    assert_eq!(client.code("NOOP"), 250, "the session reads commands again");
+
+    let messages = server.wait_for_messages(2);
+    assert!(
+        messages[0].data.ends_with(b"xx\r\nend\r\n"),
+        "first message's end"
+    );
+    assert!(
+        messages[1].data.ends_with(b"xx\r\nend\r\n.dotline\r\n"),
+        "second message's end: {:?}",
+        String::from_utf8_lossy(&messages[1].data[messages[1].data.len() - 20..])
+    );
+}
+
+/// A client at the AUTH LOGIN prompt, with the user name's challenge read.
+fn at_auth_prompt(server: &TestSmtpServer) -> Client {
+    let mut client = Client::greeted(server.addr());
+    assert_eq!(client.code("EHLO client.test"), 250);
+    assert_eq!(client.code("AUTH LOGIN"), 334);
+    client
+}
+
+#[test]
+fn an_over_long_auth_response_ends_the_exchange_however_it_arrives() {
+    let server = TestSmtpServer::builder().auth_any().start();
+    let response = "A".repeat(100_000);
+
+    // In pieces: the server drops the line as it comes.
+    let mut client = at_auth_prompt(&server);
+    for piece in response.as_bytes().chunks(10_000) {
+        client.send(piece);
+        sleep(Duration::from_millis(10));
+    }
+    assert_eq!(client.code(""), 500, "the over-long response is refused");
+    assert_eq!(client.code("NOOP"), 250, "and the next line is a command again");
+
+    // In one piece: the same reply and the same end.
+    let mut client = at_auth_prompt(&server);
+    assert_eq!(client.code(&response), 500);
+    assert_eq!(client.code("NOOP"), 250);
+}
+
+#[test]
+fn auth_command_lines_may_be_as_long_as_rfc_4954_allows() {
+    let server = TestSmtpServer::builder().auth_any().start();
+    let engine = base64::engine::general_purpose::STANDARD;
+
+    // An AUTH PLAIN of about 600 bytes with its initial response.
+    let plain = engine.encode(format!("\0ann\0{}", "p".repeat(430)));
+    let line = format!("AUTH PLAIN {plain}");
+    assert!(line.len() > 590, "{}", line.len());
+    let mut client = Client::greeted(server.addr());
+    assert_eq!(client.code("EHLO client.test"), 250);
+    assert_eq!(client.code(&line), 235, "{line}");
+
+    // An OAuth2 bearer token well over 512 bytes.
+    let token = "t".repeat(1100);
+    let xoauth2 = engine.encode(format!("user=ann\x01auth=Bearer {token}\x01\x01"));
+    let line = format!("AUTH XOAUTH2 {xoauth2}");
+    assert!(line.len() > 1500, "{}", line.len());
+    let mut client = Client::greeted(server.addr());
+    assert_eq!(client.code("EHLO client.test"), 250);
+    assert_eq!(client.code(&line), 235);
+
+    // Past 12 288 bytes it is too long, and the session goes on.
+    let mut client = Client::greeted(server.addr());
+    assert_eq!(client.code("EHLO client.test"), 250);
+    assert_eq!(client.code(&format!("AUTH PLAIN {}", "A".repeat(12_300))), 500);
+    assert_eq!(client.code("NOOP"), 250);
+}
+
+#[test]
+fn addresses_refused_by_rfc_5321_get_501_in_every_form() {
+    let server = TestSmtpServer::start();
+    let mut client = Client::greeted(server.addr());
+    assert_eq!(client.code("EHLO client.test"), 250);
+    for path in [
+        "<\"a\\\x0bb\"@example.com>",
+        "<\"a\\\x7fb\"@example.com>",
+        "\"a\\\x0bb\"@example.com",
+        "a@[>]",
+        "<a@[>]>",
+    ] {
+        assert_eq!(
+            client.code(&format!("MAIL FROM:{path}")),
+            501,
+            "MAIL FROM:{path:?}"
+        );
+    }
+    assert_eq!(
+        client.code("MAIL FROM:<\"a\\ b\"@example.com>"),
+        250,
+        "an escaped space is fine"
+    );
+    for path in ["<\"a\\\x0bb\"@example.com>", "a@[>]", "<a@[>]>"] {
+        assert_eq!(client.code(&format!("RCPT TO:{path}")), 501, "RCPT TO:{path:?}");
+    }
+}
+
+#[test]
+#[cfg(feature = "cli")]
+fn a_declared_size_reserves_no_memory() {
+    // Each session declares 64 MiB. The server used to reserve that much
+    // for each at DATA and, under a 2 GiB address space limit, abort the
+    // whole process after 31 sessions.
+    let server = Binary::start_with_memory_limit(2 << 30, &["-s", "67108864"], &[]);
+    let mut clients: Vec<Client> = (0..200)
+        .map(|_| {
+            let mut client = Client::greeted(server.addr());
+            assert_eq!(client.code("EHLO client.test"), 250);
+            assert_eq!(client.code("MAIL FROM:<ann@example.com> SIZE=67108864"), 250);
+            assert_eq!(client.code("RCPT TO:<bob@example.com>"), 250);
+            assert_eq!(client.code("DATA"), 354);
+            client
+        })
+        .collect();
+    for client in &mut clients {
+        client.send(b"Subject: small\r\n\r\nsmall after all\r\n.\r\n");
+        assert!(client.reply().starts_with("250"));
+    }
+}
+
+#[test]
+#[cfg(feature = "cli")]
+fn an_absurd_size_limit_is_refused_when_the_server_starts() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smtp-fixture"))
+        .args(["-s", "18446744073709551615", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let status = (0..100).find_map(|_| {
+        sleep(Duration::from_millis(100));
+        child.try_wait().expect("its status")
+    });
+    let Some(status) = status else {
+        let _ = child.kill();
+        panic!("the server started with a data_size_limit of 2^64 - 1");
+    };
+    assert!(!status.success(), "it must not start");
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("its stderr")
+        .read_to_string(&mut stderr)
+        .expect("read stderr");
+    assert!(
+        stderr.contains("data_size_limit") && stderr.contains("too large"),
+        "{stderr}"
+    );
+
+    // The largest limit allowed works: no arithmetic on it wraps.
+    let server = TestSmtpServer::builder()
+        .data_size_limit(isize::MAX as usize)
+        .start();
+    let mut client = Client::greeted(server.addr());
+    let reply = client.send_message(
+        "ann@example.com",
+        "bob@example.com",
+        b"Subject: tiny\r\n\r\nhi\r\n.\r\n",
+    );
+    assert!(reply.starts_with("250"), "{reply}");
+}
+
+/// Reads until the server closes the connection; panics if it is still
+/// open after `wait`.
+#[cfg(feature = "tls")]
+fn assert_closed_within(client: &mut Client, wait: Duration) {
+    client
+        .writer
+        .set_read_timeout(Some(wait))
+        .expect("a read timeout");
+    let mut buffer = [0u8; 4096];
+    loop {
+        match client.writer.read(&mut buffer) {
+            Ok(0) => return,
+            Ok(_) => {} // what it still had to say; read on until it closes
+            Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => return,
+            Err(error) => panic!("the server still held the connection after {wait:?}: {error}"),
+        }
+    }
+}
+
+/// The header of a TLS handshake record that announces 16 KiB, which never
+/// come.
+#[cfg(feature = "tls")]
+const STALLED_HANDSHAKE: &[u8] = b"\x16\x03\x01\x40\x00";
+
+#[test]
+#[cfg(feature = "tls")]
+fn a_stalled_tls_handshake_is_cut_off_before_the_idle_timeout() {
+    let server = TestSmtpServer::builder()
+        .starttls()
+        .idle_timeout(Duration::from_secs(120))
+        .tls_handshake_timeout(Duration::from_millis(300))
+        .start();
+    let mut client = Client::greeted(server.addr());
+    assert_eq!(client.code("EHLO client.test"), 250);
+    assert_eq!(client.code("STARTTLS"), 220);
+    client.send(STALLED_HANDSHAKE);
+    assert_closed_within(&mut client, Duration::from_secs(10));
+
+    let server = TestSmtpServer::builder()
+        .implicit_tls()
+        .idle_timeout(Duration::from_secs(120))
+        .tls_handshake_timeout(Duration::from_millis(300))
+        .start();
+    let mut client = Client::connect(server.addr());
+    client.send(STALLED_HANDSHAKE);
+    assert_closed_within(&mut client, Duration::from_secs(10));
+}
