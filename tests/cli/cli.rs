@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::support;
 
@@ -95,14 +95,9 @@ impl Running {
             .status()
             .expect("run kill");
         assert!(killed.success(), "kill -TERM failed");
-        let deadline = Instant::now() + TIMEOUT;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                break status;
-            }
-            assert!(Instant::now() < deadline, "smtp-fixture did not stop on SIGTERM");
-            thread::sleep(Duration::from_millis(20));
-        };
+        let status = support::eventually_within(TIMEOUT, "smtp-fixture stops on SIGTERM", || {
+            self.child.try_wait().expect("wait")
+        });
         (status, drain(&self.stdout), drain(&self.stderr))
     }
 
@@ -356,8 +351,7 @@ fn the_debug_log_has_one_entry_per_line_and_each_line_once() {
     };
     // A body line that arrives in two reads.
     transaction(&mut client);
-    client.writer.write_all(b"AAAA").expect("send");
-    thread::sleep(Duration::from_millis(300));
+    client.send_apart(b"AAAA");
     client.writer.write_all(b"BBBB\r\n.\r\n").expect("send");
     assert!(client.reply_lines()[0].starts_with("250"));
     assert_eq!(client.code_and_lines("RSET").0, 250);
@@ -370,7 +364,9 @@ fn the_debug_log_has_one_entry_per_line_and_each_line_once() {
     client.writer.write_all(&burst).expect("send");
     assert!(client.reply_lines()[0].starts_with("250"));
     assert!(client.reply_lines()[0].starts_with("221"));
-    thread::sleep(Duration::from_millis(100));
+    // The server closes the connection once the session has ended (and
+    // logged its last line).
+    assert_eq!(client.rest(), "", "the session ended");
 
     let (_, _, stderr) = server.terminate();
     let entries = |text: &str| stderr.iter().filter(|l| l.ends_with(text)).count();

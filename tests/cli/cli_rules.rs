@@ -89,22 +89,33 @@ fn a_stdout_nobody_reads_holds_up_only_the_session_that_prints() {
     // never read, the pipe fills and printing blocks.
     let server = Binary::start(&[], &[]);
     let addr = server.addr();
+    // The filler's second message is read whole, and its printing blocks
+    // on the full pipe, before another client is tried.
+    let (blocked, is_blocked) = std::sync::mpsc::channel();
     let filler = std::thread::spawn(move || {
         let mut client = Client::connect(addr);
         client.reply();
         client.command("HELO filler");
-        let body = format!("Subject: big\r\n\r\n{}\r\n.", "x".repeat(60_000));
-        for _ in 0..4 {
+        let body = format!("Subject: big\r\n\r\n{}\r\n.\r\n", "x".repeat(60_000));
+        for round in 0..4 {
             client.command("MAIL FROM:<a@example.com>");
             client.command("RCPT TO:<b@example.com>");
             client.command("DATA");
-            if client.try_command(&body).is_none() {
+            if client.writer.write_all(body.as_bytes()).is_err() {
+                return;
+            }
+            if round == 1 {
+                support::wait_until_read(&client.writer);
+                let _ = blocked.send(());
+            }
+            if client.try_reply().is_none() {
                 return;
             }
         }
     });
-    // Give the filler time to fill the pipe, then another client is served.
-    std::thread::sleep(Duration::from_millis(500));
+    is_blocked
+        .recv_timeout(support::scaled(Duration::from_secs(20)))
+        .expect("the filler's second message was read");
     let mut other = Client::greeted(addr);
     assert_eq!(other.command("NOOP"), "250 OK\r\n");
     drop(server);

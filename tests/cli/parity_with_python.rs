@@ -20,7 +20,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::support;
 
@@ -70,26 +70,17 @@ fn reference(flags: &[&str]) -> Server {
         child,
         addr: SocketAddr::from(([127, 0, 0, 1], port)),
     };
-    let deadline = Instant::now() + STARTUP_TIMEOUT;
-    // Bounded by the deadline; each round waits at most ~0.3 s.
-    loop {
+    let what = format!("python3 -m smtpd {flags:?} listens on {}", server.addr);
+    support::eventually_within(STARTUP_TIMEOUT, &what, || {
         if let Ok(Some(status)) = server.child.try_wait() {
             panic!("python3 -m smtpd {flags:?} exited at start: {status}");
         }
-        if let Ok(stream) = TcpStream::connect_timeout(&server.addr, Duration::from_millis(250)) {
-            // Read the greeting, so the server is serving, not just bound.
-            let mut client = Client::from_stream(stream);
-            if matches!(client.read_reply(REPLY_TIMEOUT), Got::Reply(_)) {
-                return server;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "python3 -m smtpd {flags:?} did not listen on {}",
-            server.addr
-        );
-        thread::sleep(Duration::from_millis(25));
-    }
+        let stream = TcpStream::connect_timeout(&server.addr, Duration::from_millis(250)).ok()?;
+        // Read the greeting, so the server is serving, not just bound.
+        let mut client = Client::from_stream(stream);
+        support::holds(matches!(client.read_reply(REPLY_TIMEOUT), Got::Reply(_)))
+    });
+    server
 }
 
 /// Starts our binary with `flags` on a port of its choosing; its stdout is

@@ -12,8 +12,7 @@
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::thread::sleep;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use mta::{Mta, Scenario, Submission};
 use smtp_fixture::{ReceivedMessage, TestSmtpServer};
@@ -126,24 +125,20 @@ postlog unix-dgram n - n - 1 postlogd
     /// Polls its smtpd port (bounded), failing with the log if Postfix
     /// exits or does not listen.
     fn wait_until_listening(&mut self) {
-        let deadline = Instant::now() + mta::DELIVERY_TIMEOUT;
-        loop {
+        let what = format!("Postfix listens on {}", self.addr);
+        support::eventually_within(mta::DELIVERY_TIMEOUT, &what, || {
             if TcpStream::connect(self.addr).is_ok() {
-                return;
+                return Some(());
             }
             let exited = self
                 .master
                 .as_mut()
                 .and_then(|master| master.try_wait().ok().flatten());
-            if exited.is_some() || Instant::now() >= deadline {
-                panic!(
-                    "Postfix did not listen on {} ({exited:?}):\n{}",
-                    self.addr,
-                    self.log()
-                );
+            if exited.is_some() {
+                panic!("Postfix exited ({exited:?}):\n{}", self.log());
             }
-            sleep(Duration::from_millis(50));
-        }
+            None
+        });
     }
 
     fn command(&self, program: &str) -> Command {

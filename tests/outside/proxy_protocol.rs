@@ -184,12 +184,10 @@ fn a_header_split_across_writes() {
     ];
     for header in headers {
         let mut client = Client::connect(server.addr());
-        // A byte per write (with TCP_NODELAY), pausing so that each is a
-        // read of its own on the server; the greeting only comes after the
-        // last.
+        // A byte per write, each read by the server before the next is
+        // sent; the greeting only comes after the last.
         for byte in &header {
-            client.send(std::slice::from_ref(byte));
-            std::thread::sleep(Duration::from_millis(2));
+            client.send_apart(std::slice::from_ref(byte));
         }
         assert!(client.reply().starts_with("220 "));
         deliver(&mut client, "bob@example.com");
@@ -447,20 +445,13 @@ impl HaProxy {
     /// Connects until HAProxy accepts (a bounded wait); the probe's
     /// connection ends at once (the fixture notes a close after a header).
     fn wait_until_listening(&mut self) {
-        for _ in 0..400 {
+        let what = format!("haproxy listens on {}", self.addr);
+        support::eventually_within(Duration::from_secs(10), &what, || {
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!("haproxy exited ({status}):\n{}", self.log());
             }
-            if TcpStream::connect(self.addr).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        panic!(
-            "haproxy did not listen on {} within 10 s:\n{}",
-            self.addr,
-            self.log()
-        );
+            support::holds(TcpStream::connect(self.addr).is_ok())
+        });
     }
 
     fn log(&self) -> String {

@@ -4,7 +4,6 @@
 //! closes it.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use smtp_fixture::TestSmtpServer;
 #[cfg(feature = "cli")]
@@ -212,9 +211,12 @@ fn run_cases(addr: SocketAddr) -> Vec<String> {
         let mut failed = None;
         'steps: for step in &case.steps {
             for write in &step.writes {
-                client.send(write);
-                // Separate writes should arrive as separate segments.
-                std::thread::sleep(Duration::from_millis(if step.writes.len() > 1 { 5 } else { 0 }));
+                // Separate writes reach the server in separate reads.
+                if step.writes.len() > 1 {
+                    client.send_apart(write);
+                } else {
+                    client.send(write);
+                }
             }
             for &code in &step.codes {
                 match client.try_reply() {

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::support;
 use smtp_fixture::testing::{Script, Scripted};
 use smtp_fixture::{Config, Decision, Envelope, Handler, Message, Reply, SessionInfo, SmtpServer};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -123,16 +124,10 @@ async fn on_close_runs_once_per_session_also_when_shutdown_cancels_it() {
         assert!(command(&mut stuck, line).await.starts_with("250"), "{line}");
     }
     stuck.get_mut().write_all(b"DATA\r\n").await.unwrap();
-    for _ in 0..500 {
-        if handler.inner.at_data.load(Ordering::SeqCst) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(
-        handler.inner.at_data.load(Ordering::SeqCst),
-        "the session is in on_data"
-    );
+    support::eventually_async("the session is in on_data", || async {
+        support::holds(handler.inner.at_data.load(Ordering::SeqCst))
+    })
+    .await;
 
     stop.send(()).unwrap();
     running.await.unwrap().unwrap();

@@ -9,7 +9,7 @@ use std::net::{SocketAddr, TcpListener as StdListener};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use lettre::address::Envelope as LettreEnvelope;
 use lettre::{SmtpTransport, Transport};
@@ -85,16 +85,11 @@ impl<H> Drop for Running<H> {
     }
 }
 
-/// Polls `check` until it holds, failing after `BOUND`.
+/// Polls `check` until it holds: the suite's one polling loop, for at most
+/// `BOUND` (scaled by SMTP_FIXTURE_TIMEOUT).
+#[track_caller]
 fn eventually(what: &str, check: impl Fn() -> bool) {
-    let deadline = Instant::now() + BOUND;
-    while Instant::now() < deadline {
-        if check() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("still not true after {BOUND:?}: {what}");
+    support::eventually_within(BOUND, what, || support::holds(check()));
 }
 
 fn all_sessions_closed(server: &TestSmtpServer) -> bool {

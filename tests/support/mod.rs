@@ -71,6 +71,15 @@ impl Client {
         }
     }
 
+    /// Sends `piece` in one write and returns once the server has read all
+    /// of it (see [`wait_until_read`]): whatever is sent next reaches the
+    /// server in a later read. How a test cuts a stream into the reads a
+    /// server sees, without sleeping and hoping.
+    pub fn send_apart(&mut self, piece: &[u8]) {
+        self.writer.write_all(piece).expect("send");
+        wait_until_read(&self.writer);
+    }
+
     /// Connects and reads the greeting, which must be a 220.
     pub fn greeted(addr: SocketAddr) -> Client {
         let mut client = Client::connect(addr);
@@ -440,6 +449,139 @@ pub fn python_ok<S: AsRef<std::ffi::OsStr>>(script: &str, args: &[S]) -> String 
     let run = python(script, args);
     assert!(run.success, "the Python script failed:\n{}", run.output());
     run.stdout
+}
+
+/// Waits until the peer of `stream` (a server on loopback, in this
+/// process or another) has read every byte sent on it so far: the client's
+/// send queue is empty (all acknowledged) and the server's receive queue is
+/// empty (all read by the server), as Linux's /proc/net/tcp and tcp6 show
+/// them. Panics after [`patience`]; with no /proc/net/tcp it cannot tell,
+/// and says so once per call on standard error after a fallback pause.
+pub fn wait_until_read(stream: &TcpStream) {
+    let local = stream.local_addr().expect("the local address");
+    let peer = stream.peer_addr().expect("the peer address");
+    if std::fs::metadata("/proc/net/tcp").is_err() {
+        skip("no /proc/net/tcp: a split read is likely but not checked");
+        std::thread::sleep(Duration::from_millis(300));
+        return;
+    }
+    eventually("the server read everything sent so far", || {
+        let sent = queues(local, peer)?.0;
+        let unread = queues(peer, local)?.1;
+        holds(sent == 0 && unread == 0)
+    });
+}
+
+/// The (send, receive) queue lengths of the TCP socket from `local` to
+/// `remote`, from /proc/net/tcp{,6}; `None` if it is not listed.
+fn queues(local: SocketAddr, remote: SocketAddr) -> Option<(u64, u64)> {
+    let table = if local.is_ipv4() {
+        "/proc/net/tcp"
+    } else {
+        "/proc/net/tcp6"
+    };
+    let text = std::fs::read_to_string(table).ok()?;
+    let (want_local, want_remote) = (proc_address(local), proc_address(remote));
+    text.lines().skip(1).find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields.len() < 5 || fields[1] != want_local || fields[2] != want_remote {
+            return None;
+        }
+        let (tx, rx) = fields[4].split_once(':')?;
+        Some((
+            u64::from_str_radix(tx, 16).ok()?,
+            u64::from_str_radix(rx, 16).ok()?,
+        ))
+    })
+}
+
+/// An address as /proc/net/tcp writes it: the address's bytes as 32-bit
+/// words in the machine's order, in hex, then the port in hex.
+fn proc_address(addr: SocketAddr) -> String {
+    let words = |bytes: &[u8]| -> String {
+        bytes
+            .chunks(4)
+            .map(|word| format!("{:08X}", u32::from_ne_bytes(word.try_into().expect("4 bytes"))))
+            .collect()
+    };
+    let address = match addr.ip() {
+        std::net::IpAddr::V4(ip) => words(&ip.octets()),
+        std::net::IpAddr::V6(ip) => words(&ip.octets()),
+    };
+    format!("{address}:{:04X}", addr.port())
+}
+
+/// How long a test waits for something that should happen soon: the
+/// fixture's default wait, 5 s, or `SMTP_FIXTURE_TIMEOUT`'s seconds (as the
+/// fixture reads it) on a slow machine.
+pub fn patience() -> Duration {
+    let from_env = std::env::var("SMTP_FIXTURE_TIMEOUT")
+        .ok()
+        .and_then(|value| value.trim().trim_end_matches('s').parse::<f64>().ok())
+        .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok());
+    from_env.unwrap_or(Duration::from_secs(5))
+}
+
+/// `limit`, stretched as [`patience`] stretches the default 5 s (never
+/// shortened): a wait that needs more than the default, e.g. a real MTA's
+/// delivery, keeps its margin on a slow machine.
+pub fn scaled(limit: Duration) -> Duration {
+    limit.mul_f64((patience().as_secs_f64() / 5.0).max(1.0))
+}
+
+/// Polls `check` until it gives `Some`, for at most [`patience`]; then
+/// panics saying what never happened. The one polling loop of the suite:
+/// a test waits for what it needs, never sleeps and hopes.
+#[track_caller]
+pub fn eventually<T>(what: &str, check: impl FnMut() -> Option<T>) -> T {
+    eventually_within(Duration::from_secs(5), what, check)
+}
+
+/// [`eventually`] with a longer limit than the default 5 s, [`scaled`].
+#[track_caller]
+pub fn eventually_within<T>(limit: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let limit = scaled(limit);
+    let deadline = std::time::Instant::now() + limit;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: not within {limit:?} (SMTP_FIXTURE_TIMEOUT scales it)"
+        );
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+/// [`eventually`] for async tests: the check is awaited, and the pauses
+/// between tries do not block the runtime.
+pub async fn eventually_async<T, F>(what: &str, mut check: impl FnMut() -> F) -> T
+where
+    F: std::future::Future<Output = Option<T>>,
+{
+    let limit = patience();
+    let deadline = std::time::Instant::now() + limit;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: not within {limit:?} (SMTP_FIXTURE_TIMEOUT scales it)"
+        );
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+/// Whether `condition` holds, as [`eventually`]'s check: `Some(())` or
+/// `None`.
+pub fn holds(condition: bool) -> Option<()> {
+    condition.then_some(())
 }
 
 /// Says that the running test is skipped, and why: `SKIPPED <test>: <why>`,
