@@ -452,63 +452,69 @@ pub fn python_ok<S: AsRef<std::ffi::OsStr>>(script: &str, args: &[S]) -> String 
 }
 
 /// Waits until the peer of `stream` (a server on loopback, in this
-/// process or another) has read every byte sent on it so far: the client's
-/// send queue is empty (all acknowledged) and the server's receive queue is
-/// empty (all read by the server), as Linux's /proc/net/tcp and tcp6 show
-/// them. Panics after [`patience`]; with no /proc/net/tcp it cannot tell,
-/// and says so once per call on standard error after a fallback pause.
+/// process or another) has received and read every byte sent on it so far
+/// (or has closed the connection): its socket has received as many bytes
+/// as this one sent, and has none left unread, as `ss` (iproute2) reports
+/// both sockets. Acknowledgements are not waited for (a server that has
+/// replied once delays its ACKs). Panics after [`patience`]; without `ss`
+/// it cannot tell, says so, and pauses instead.
 pub fn wait_until_read(stream: &TcpStream) {
     let local = stream.local_addr().expect("the local address");
-    let peer = stream.peer_addr().expect("the peer address");
-    if std::fs::metadata("/proc/net/tcp").is_err() {
-        skip("no /proc/net/tcp: a split read is likely but not checked");
+    let Ok(peer) = stream.peer_addr() else {
+        return; // closed: nothing more reaches the server
+    };
+    if read_by_server(local, peer).is_none() {
+        skip("`ss` (iproute2) is missing: a split read is likely but not checked");
         std::thread::sleep(Duration::from_millis(300));
         return;
     }
-    eventually("the server read everything sent so far", || {
-        let sent = queues(local, peer)?.0;
-        let unread = queues(peer, local)?.1;
-        holds(sent == 0 && unread == 0)
+    eventually("the server received and read everything sent so far", || {
+        read_by_server(local, peer)?.then_some(())
     });
 }
 
-/// The (send, receive) queue lengths of the TCP socket from `local` to
-/// `remote`, from /proc/net/tcp{,6}; `None` if it is not listed.
-fn queues(local: SocketAddr, remote: SocketAddr) -> Option<(u64, u64)> {
-    let table = if local.is_ipv4() {
-        "/proc/net/tcp"
-    } else {
-        "/proc/net/tcp6"
+/// Whether the server end of the connection from `client` to `server` has
+/// received and read all the client sent, or is closing or gone, by
+/// `ss -tni`; `None` if `ss` cannot be run.
+fn read_by_server(client: SocketAddr, server: SocketAddr) -> Option<bool> {
+    let filter = format!(
+        "( sport = :{a} and dport = :{b} ) or ( sport = :{b} and dport = :{a} )",
+        a = client.port(),
+        b = server.port()
+    );
+    let output = Command::new("ss").args(["-tanH", "-i", &filter]).output().ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let counter = |info: &str, name: &str| -> u64 {
+        info.split_whitespace()
+            .find_map(|field| field.strip_prefix(name)?.parse().ok())
+            .unwrap_or(0)
     };
-    let text = std::fs::read_to_string(table).ok()?;
-    let (want_local, want_remote) = (proc_address(local), proc_address(remote));
-    text.lines().skip(1).find_map(|line| {
+    let (mut client_sent, mut server_side) = (0, None);
+    let mut lines = text.lines();
+    // Each socket: "STATE RECV-Q SEND-Q LOCAL PEER", then a line of counters.
+    while let Some(line) = lines.next() {
         let fields: Vec<&str> = line.split_whitespace().collect();
-        if fields.len() < 5 || fields[1] != want_local || fields[2] != want_remote {
-            return None;
+        let info = lines.next().unwrap_or_default();
+        let [state, unread, _, from, to, ..] = fields[..] else {
+            continue;
+        };
+        if from == client.to_string() && to == server.to_string() {
+            client_sent = counter(info, "bytes_sent:");
+        } else if from == server.to_string() && to == client.to_string() {
+            server_side = Some((
+                state == "ESTAB",
+                counter(info, "bytes_received:"),
+                unread.parse().unwrap_or(0),
+            ));
         }
-        let (tx, rx) = fields[4].split_once(':')?;
-        Some((
-            u64::from_str_radix(tx, 16).ok()?,
-            u64::from_str_radix(rx, 16).ok()?,
-        ))
+    }
+    Some(match server_side {
+        None | Some((false, _, _)) => true,
+        Some((true, received, unread)) => unread == 0 && received >= client_sent,
     })
-}
-
-/// An address as /proc/net/tcp writes it: the address's bytes as 32-bit
-/// words in the machine's order, in hex, then the port in hex.
-fn proc_address(addr: SocketAddr) -> String {
-    let words = |bytes: &[u8]| -> String {
-        bytes
-            .chunks(4)
-            .map(|word| format!("{:08X}", u32::from_ne_bytes(word.try_into().expect("4 bytes"))))
-            .collect()
-    };
-    let address = match addr.ip() {
-        std::net::IpAddr::V4(ip) => words(&ip.octets()),
-        std::net::IpAddr::V6(ip) => words(&ip.octets()),
-    };
-    format!("{address}:{:04X}", addr.port())
 }
 
 /// How long a test waits for something that should happen soon: the
