@@ -454,9 +454,9 @@ pub fn python_ok<S: AsRef<std::ffi::OsStr>>(script: &str, args: &[S]) -> String 
 /// Waits until the peer of `stream` (a server on loopback, in this
 /// process or another) has received and read every byte sent on it so far
 /// (or has closed the connection): its socket has received as many bytes
-/// as this one sent, and has none left unread, as `ss` (iproute2) reports
-/// both sockets. Acknowledgements are not waited for (a server that has
-/// replied once delays its ACKs). Panics after [`patience`]; without `ss`
+/// as were written to this one, and has none left unread, as `ss`
+/// (iproute2) reports both sockets. Acknowledgements are not waited for (a
+/// server that has replied once delays its ACKs). Panics after [`patience`]; without `ss`
 /// it cannot tell, says so, and pauses instead.
 pub fn wait_until_read(stream: &TcpStream) {
     let local = stream.local_addr().expect("the local address");
@@ -468,9 +468,11 @@ pub fn wait_until_read(stream: &TcpStream) {
         std::thread::sleep(Duration::from_millis(300));
         return;
     }
-    eventually("the server received and read everything sent so far", || {
-        read_by_server(local, peer)?.then_some(())
-    });
+    eventually_within(
+        Duration::from_secs(20),
+        "the server received and read everything sent so far",
+        || read_by_server(local, peer)?.then_some(()),
+    );
 }
 
 /// Whether the server end of the connection from `client` to `server` has
@@ -498,11 +500,15 @@ fn read_by_server(client: SocketAddr, server: SocketAddr) -> Option<bool> {
     while let Some(line) = lines.next() {
         let fields: Vec<&str> = line.split_whitespace().collect();
         let info = lines.next().unwrap_or_default();
-        let [state, unread, _, from, to, ..] = fields[..] else {
+        let [state, unread, _queued, from, to, ..] = fields[..] else {
             continue;
         };
         if from == client.to_string() && to == server.to_string() {
-            client_sent = counter(info, "bytes_sent:");
+            // Every byte written: acknowledged (less the SYN's one) or
+            // still queued. Not bytes_sent, which counts retransmissions
+            // and leaves out what is not sent yet.
+            let queued: u64 = fields[2].parse().unwrap_or(0);
+            client_sent = counter(info, "bytes_acked:").saturating_sub(1) + queued;
         } else if from == server.to_string() && to == client.to_string() {
             server_side = Some((
                 state == "ESTAB",
