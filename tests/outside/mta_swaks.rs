@@ -12,6 +12,7 @@ use smtp_fixture::{on, Reply, TestSmtpServer};
 use tempfile::TempDir;
 
 use crate::mta;
+#[cfg(feature = "cli")]
 use crate::support;
 
 /// swaks sends its `--data` with `\r\n.\r\n` after it, so the file holds

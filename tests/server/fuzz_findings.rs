@@ -5,6 +5,7 @@
 use std::io::Read;
 #[cfg(feature = "cli")]
 use std::process::{Command, Stdio};
+#[cfg(any(feature = "cli", feature = "tls"))]
 use std::time::Duration;
 
 use base64::Engine;
