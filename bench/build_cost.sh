@@ -1,39 +1,48 @@
 #!/usr/bin/env bash
-# What the fixture costs a user's build: a scratch app that already sends mail
-# with lettre (tokio + rustls), with one test file, built clean three ways:
+# What the fixture costs a user's build: a scratch web app (axum) that sends
+# mail with lettre, with one test file, in two flavours:
+#
+#   rustls    lettre with tokio1-rustls-tls (rustls with ring)
+#   native    lettre's default features (native-tls, OpenSSL) + tokio1-native-tls
+#
+# each built clean three ways:
 #
 #   without   the app alone
-#   default   + smtp-fixture as a dev-dependency, default features (tls)
+#   default   + smtp-fixture as a dev-dependency, default features
 #   no-tls    + smtp-fixture as a dev-dependency, default-features = false
 #
 # For each: the crates `cargo test --no-run` compiles (its "Compiling" lines,
 # the app itself not counted, so smtp-fixture counts as one of the crates it
-# adds) and the wall time of that clean build.
+# adds), the wall time and the CPU time (user + system of cargo and every
+# compiler it ran) of that clean build, and whether compiling smtp-fixture
+# printed a warning (the app resolves the newest versions, e.g. of rustls:
+# a deprecation our own lockfile hides shows here).
 #
-#   bench/build_cost.sh              # 3 rounds
-#   ROUNDS=1 bench/build_cost.sh     # quicker
-#   TIMINGS=1 bench/build_cost.sh    # also keep cargo's --timings report of
-#                                    # the last round of each build
+#   bench/build_cost.sh                   # 3 rounds, both flavours
+#   ROUNDS=1 bench/build_cost.sh          # quicker
+#   FLAVOURS=rustls bench/build_cost.sh   # one flavour
+#   TIMINGS=1 bench/build_cost.sh         # also keep cargo's --timings report of
+#                                         # the last round of each build
 #
 # Why it is built this way:
 # * Shared nothing: every build has a fresh CARGO_TARGET_DIR (under the
 #   repository's target/, removed at the end). Only the download cache is
 #   shared, and everything is fetched before the first timed build.
-# * The machine is shared and noisy: the three builds run in paired rounds,
-#   in a rotating order, and the table shows medians (and each round's
-#   figures); `uptime` before and after says how loaded the machine was.
-# * The fixture is a path dependency here, but a crate from the registry is
-#   built without incremental compilation: CARGO_INCREMENTAL=0 for every build
-#   makes the path dependency cost what the published crate would.
-# * The app is what a tokio program that mails needs: lettre with builder,
-#   smtp-transport, hostname, tokio1 and tokio1-rustls-tls (rustls with ring
-#   and webpki-roots), and tokio with macros and rt-multi-thread (for
-#   `#[tokio::main]` and `#[tokio::test]`).
+# * The machine is shared and noisy: the builds of a flavour run in paired
+#   rounds, in a rotating order, and the table shows medians (and each
+#   round's figures); the "added" columns are medians of each round's own
+#   ratio to the app alone. The load average before and after is printed.
+# * The fixture is what a user downloads: `cargo package` of the work tree,
+#   unpacked once (so editing the tree during a run changes nothing), used
+#   as a path dependency. A crate from the registry is built without
+#   incremental compilation: CARGO_INCREMENTAL=0 for every build makes the
+#   path dependency cost what the published crate would.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ROUNDS="${ROUNDS:-3}"
 TIMINGS="${TIMINGS:-0}"
+read -r -a FLAVOURS <<<"${FLAVOURS:-rustls native}"
 WORK="$ROOT/target/build-cost"
 KINDS=(without default no-tls)
 
@@ -44,9 +53,18 @@ trap 'rm -rf "$WORK"' EXIT
 
 log() { printf '== %s\n' "$*" >&2; }
 
+log "packaging smtp-fixture"
+(cd "$ROOT" && cargo package --allow-dirty --no-verify --quiet --target-dir "$WORK/package-target" 2>/dev/null)
+tar -xzf "$WORK"/package-target/package/smtp-fixture-*.crate -C "$WORK"
+FIXTURE=$(echo "$WORK"/smtp-fixture-*/)
+
 make_app() {
-    local kind=$1 dir="$WORK/app-$1"
+    local flavour=$1 kind=$2 dir="$WORK/app-$1-$2" lettre
     mkdir -p "$dir/src" "$dir/tests"
+    case $flavour in
+        rustls) lettre='{ version = "0.11.23", default-features = false, features = ["builder", "smtp-transport", "hostname", "tokio1", "tokio1-rustls-tls"] }' ;;
+        native) lettre='{ version = "0.11.23", features = ["tokio1", "tokio1-native-tls"] }' ;;
+    esac
     cat >"$dir/Cargo.toml" <<EOF
 [package]
 name = "mailing-app"
@@ -57,12 +75,13 @@ publish = false
 [workspace]
 
 [dependencies]
-lettre = { version = "0.11.23", default-features = false, features = ["builder", "smtp-transport", "hostname", "tokio1", "tokio1-rustls-tls"] }
+axum = "0.8"
+lettre = $lettre
 tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
 EOF
     case $kind in
-        default) printf '\n[dev-dependencies]\nsmtp-fixture = { path = "%s" }\n' "$ROOT" >>"$dir/Cargo.toml" ;;
-        no-tls) printf '\n[dev-dependencies]\nsmtp-fixture = { path = "%s", default-features = false }\n' "$ROOT" >>"$dir/Cargo.toml" ;;
+        default) printf '\n[dev-dependencies]\nsmtp-fixture = { path = "%s" }\n' "$FIXTURE" >>"$dir/Cargo.toml" ;;
+        no-tls) printf '\n[dev-dependencies]\nsmtp-fixture = { path = "%s", default-features = false }\n' "$FIXTURE" >>"$dir/Cargo.toml" ;;
     esac
     cat >"$dir/src/lib.rs" <<'EOF'
 //! The part of an app that mails.
@@ -81,6 +100,11 @@ pub fn welcome(to: &str) -> Message {
 pub async fn send_welcome(host: &str, port: u16, to: &str) -> Result<(), lettre::transport::smtp::Error> {
     let mailer = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).port(port).build();
     mailer.send(welcome(to)).await.map(|_| ())
+}
+
+/// The web side: a sign-up form that mails.
+pub fn app() -> axum::Router {
+    axum::Router::new().route("/signup", axum::routing::post(|| async { "ok" }))
 }
 EOF
     if [[ $kind == without ]]; then
@@ -107,54 +131,62 @@ EOF
     fi
 }
 
-for kind in "${KINDS[@]}"; do
-    make_app "$kind"
-    log "fetching for $kind"
-    (cd "$WORK/app-$kind" && cargo fetch -q)
+for flavour in "${FLAVOURS[@]}"; do
+    for kind in "${KINDS[@]}"; do
+        make_app "$flavour" "$kind"
+        log "fetching for $flavour $kind"
+        # No lockfile: the newest versions, as a new app gets them.
+        (cd "$WORK/app-$flavour-$kind" && cargo generate-lockfile -q && cargo fetch -q)
+    done
 done
 
-# One clean build; prints "CRATES WALL_SECONDS CPU_SECONDS" (CPU: user +
-# system of cargo and every compiler it ran).
+# One clean build of app $1 (flavour-kind); prints "CRATES WALL_SECONDS
+# CPU_SECONDS WARNINGS" (CPU: user + system of cargo and every compiler it
+# ran; WARNINGS: warnings compiling smtp-fixture).
 build() {
-    local kind=$1 round=$2 dir="$WORK/app-$1" target="$WORK/target-$1"
+    local app=$1 round=$2 dir="$WORK/app-$1" target="$WORK/target-$1"
     local extra=()
     [[ $TIMINGS == 1 && $round == "$ROUNDS" ]] && extra=(--timings)
     rm -rf "$target"
     local start end
     start=$(date +%s.%N)
-    /usr/bin/time -f '%U %S' -o "$WORK/cpu-$kind" \
+    /usr/bin/time -f '%U %S' -o "$WORK/cpu-$app" \
         env -C "$dir" CARGO_TARGET_DIR="$target" CARGO_INCREMENTAL=0 \
-        cargo test --no-run --offline --color never "${extra[@]}" 2>"$WORK/log-$kind"
+        cargo test --no-run --offline --color never "${extra[@]}" 2>"$WORK/log-$app"
     end=$(date +%s.%N)
     if [[ $TIMINGS == 1 && $round == "$ROUNDS" ]]; then
         mkdir -p "$ROOT/target/build-cost-timings"
-        cp "$target"/cargo-timings/cargo-timing.html "$ROOT/target/build-cost-timings/$kind.html"
+        cp "$target"/cargo-timings/cargo-timing.html "$ROOT/target/build-cost-timings/$app.html"
     fi
-    local crates
-    crates=$(grep -E '^\s*Compiling ' "$WORK/log-$kind" | awk '{print $2, $3}' | grep -v '^mailing-app ' | sort -u | wc -l)
-    grep -E '^\s*Compiling ' "$WORK/log-$kind" | awk '{print $2, $3}' | grep -v '^mailing-app ' | sort -u >"$WORK/crates-$kind"
+    grep -E '^\s*Compiling ' "$WORK/log-$app" | awk '{print $2, $3}' | grep -v '^mailing-app ' | sort -u >"$WORK/crates-$app"
+    local warnings
+    warnings=$(grep -cE '^warning: `smtp-fixture`|^warning: use of deprecated' "$WORK/log-$app" || true)
     rm -rf "$target"
-    echo "$crates $(echo "$end - $start" | bc) $(awk '{print $1 + $2}' "$WORK/cpu-$kind")"
+    echo "$(wc -l <"$WORK/crates-$app") $(echo "$end - $start" | bc) $(awk '{print $1 + $2}' "$WORK/cpu-$app") $warnings"
 }
 
-declare -A SECONDS_OF CPU_OF CRATES_OF
-LOAD_BEFORE=$(uptime)
+declare -A SECONDS_OF CPU_OF CRATES_OF WARNINGS_OF
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((round = 1; round <= ROUNDS; round++)); do
-    # Rotate the order: each kind runs first, second and third in turn.
-    order=()
-    for ((i = 0; i < ${#KINDS[@]}; i++)); do
-        order+=("${KINDS[$(((i + round - 1) % ${#KINDS[@]}))]}")
-    done
-    for kind in "${order[@]}"; do
-        log "round $round: $kind ($(cut -d, -f3- /proc/loadavg 2>/dev/null || uptime))"
-        read -r crates secs cpu < <(build "$kind" "$round")
-        CRATES_OF[$kind]=$crates
-        SECONDS_OF[$kind]="${SECONDS_OF[$kind]:-} $secs"
-        CPU_OF[$kind]="${CPU_OF[$kind]:-} $cpu"
-        log "round $round: $kind: $crates crates, $secs s wall, $cpu s CPU"
+    for flavour in "${FLAVOURS[@]}"; do
+        # Rotate the order: each kind runs first, second and third in turn.
+        order=()
+        for ((i = 0; i < ${#KINDS[@]}; i++)); do
+            order+=("${KINDS[$(((i + round - 1) % ${#KINDS[@]}))]}")
+        done
+        for kind in "${order[@]}"; do
+            app="$flavour-$kind"
+            log "round $round: $app (load $(cut -d' ' -f1-3 /proc/loadavg))"
+            read -r crates secs cpu warnings < <(build "$app" "$round")
+            CRATES_OF[$app]=$crates
+            WARNINGS_OF[$app]=$warnings
+            SECONDS_OF[$app]="${SECONDS_OF[$app]:-} $secs"
+            CPU_OF[$app]="${CPU_OF[$app]:-} $cpu"
+            log "round $round: $app: $crates crates, $secs s wall, $cpu s CPU, $warnings smtp-fixture warnings"
+        done
     done
 done
-LOAD_AFTER=$(uptime)
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 # What the fixture adds, in per cent: the median over the rounds of each
@@ -165,35 +197,43 @@ added_percent() {
         awk '{print ($1 - $2) * 100 / $2}' | tr '\n' ' ' | median
 }
 each() { for s in $1; do printf '%.0f ' "$s"; done | sed 's/ $//'; }
-base_crates=${CRATES_OF[without]}
 
 echo
-echo "Clean \`cargo test --no-run\` of a lettre (tokio + rustls) app with one test file, $(date -u '+%Y-%m-%d %H:%M') UTC, $ROUNDS rounds: median (each round)."
-echo "\"Added\": the median of the rounds' own ratios to the app alone."
+echo "Clean \`cargo test --no-run\` of an axum + lettre app with one test file, $(date -u '+%Y-%m-%d %H:%M') UTC, $ROUNDS rounds: median (each round)."
+echo "\"Added\": the median of the rounds' own ratios to the app alone. Load average (2 cores): before $LOAD_BEFORE, after $LOAD_AFTER."
 echo
-echo "| build | crates compiled | added by the fixture | wall time | added | CPU time (user + system) | added |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
-for kind in "${KINDS[@]}"; do
-    secs=$(echo "${SECONDS_OF[$kind]}" | median)
-    cpu=$(echo "${CPU_OF[$kind]}" | median)
-    case $kind in
-        without) label="the app alone" ;;
-        default) label="+ smtp-fixture (default features)" ;;
-        no-tls) label="+ smtp-fixture, \`default-features = false\`" ;;
+echo "| app | build | crates compiled | added by the fixture | wall time | added | CPU time (user + system) | added | smtp-fixture warnings |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+for flavour in "${FLAVOURS[@]}"; do
+    base="$flavour-without"
+    case $flavour in
+        rustls) app_label="lettre + rustls (ring)" ;;
+        native) app_label="lettre defaults (native-tls)" ;;
     esac
-    if [[ $kind == without ]]; then
-        printf '| %s | %d | | %.0f s (%s) | | %.0f s (%s) | |\n' "$label" "${CRATES_OF[$kind]}" \
-            "$secs" "$(each "${SECONDS_OF[$kind]}")" "$cpu" "$(each "${CPU_OF[$kind]}")"
-    else
-        printf '| %s | %d | %+d | %.0f s (%s) | %+.0f %% | %.0f s (%s) | %+.0f %% |\n' "$label" "${CRATES_OF[$kind]}" \
-            $((CRATES_OF[$kind] - base_crates)) \
-            "$secs" "$(each "${SECONDS_OF[$kind]}")" "$(added_percent "${SECONDS_OF[$kind]}" "${SECONDS_OF[without]}")" \
-            "$cpu" "$(each "${CPU_OF[$kind]}")" "$(added_percent "${CPU_OF[$kind]}" "${CPU_OF[without]}")"
-    fi
+    for kind in "${KINDS[@]}"; do
+        app="$flavour-$kind"
+        secs=$(echo "${SECONDS_OF[$app]}" | median)
+        cpu=$(echo "${CPU_OF[$app]}" | median)
+        case $kind in
+            without) label="the app alone" ;;
+            default) label="+ smtp-fixture (default features)" ;;
+            no-tls) label="+ smtp-fixture, \`default-features = false\`" ;;
+        esac
+        if [[ $kind == without ]]; then
+            printf '| %s | %s | %d | | %.0f s (%s) | | %.0f s (%s) | | |\n' "$app_label" "$label" "${CRATES_OF[$app]}" \
+                "$secs" "$(each "${SECONDS_OF[$app]}")" "$cpu" "$(each "${CPU_OF[$app]}")"
+        else
+            printf '| %s | %s | %d | **%+d** | %.0f s (%s) | %+.0f %% | %.0f s (%s) | **%+.0f %%** | %d |\n' "$app_label" "$label" "${CRATES_OF[$app]}" \
+                $((CRATES_OF[$app] - CRATES_OF[$base])) \
+                "$secs" "$(each "${SECONDS_OF[$app]}")" "$(added_percent "${SECONDS_OF[$app]}" "${SECONDS_OF[$base]}")" \
+                "$cpu" "$(each "${CPU_OF[$app]}")" "$(added_percent "${CPU_OF[$app]}" "${CPU_OF[$base]}")" \
+                "${WARNINGS_OF[$app]}"
+        fi
+    done
 done
-echo
-echo "Load: before: ${LOAD_BEFORE#*load average: }; after: ${LOAD_AFTER#*load average: } (load average, 2 cores)."
-for kind in default no-tls; do
-    echo
-    echo "Crates added with $kind: $(comm -13 "$WORK/crates-without" "$WORK/crates-$kind" | awk '{print $1}' | tr '\n' ' ')"
+for flavour in "${FLAVOURS[@]}"; do
+    for kind in default no-tls; do
+        echo
+        echo "Crates added to the $flavour app with $kind: $(comm -13 "$WORK/crates-$flavour-without" "$WORK/crates-$flavour-$kind" | awk '{print $1}' | tr '\n' ' ')"
+    done
 done

@@ -32,8 +32,11 @@ command -v valgrind >/dev/null || { echo "valgrind missing" >&2; exit 1; }
 
 # The binary is built alone: built in one command with an example, it would get
 # the dev-dependencies' features (tokio's test-util) that a user's
-# `cargo run --release --features cli` does not.
-(cd "$ROOT" && cargo build --release --features cli --bin smtp-fixture >&2 && cargo build --release --example fixture_sink >&2)
+# `cargo run --release --features cli` does not. Profile `profiling` is
+# release with line tables, so that callgrind's output names functions and
+# lines (plain release, what `cargo install` builds, has no debug info).
+(cd "$ROOT" && cargo build --profile profiling --features cli --bin smtp-fixture >&2 && cargo build --profile profiling --example fixture_sink >&2)
+mkdir -p "$TARGET/release"
 FLOOR_BIN="$TARGET/release/minimal_sink"
 gcc -O2 -Wall -o "$FLOOR_BIN" "$ROOT/bench/minimal_sink.c"
 
@@ -71,8 +74,8 @@ instructions() {
 }
 
 printf '| user-space instructions per message (callgrind, %s - %s messages) | kept connection | new connection per message |\n|---|---|---|\n' "$MANY" "$FEW"
-for entry in "smtp-fixture|$TARGET/release/smtp-fixture -c SmtpServer 127.0.0.1:{port}" \
-             "smtp-fixture (fixture: recorder + transcript)|$TARGET/release/examples/fixture_sink {port}" \
+for entry in "smtp-fixture|$TARGET/profiling/smtp-fixture -c SmtpServer 127.0.0.1:{port}" \
+             "smtp-fixture (fixture: recorder + transcript)|$TARGET/profiling/examples/fixture_sink {port}" \
              "smtp-sink|$SINK -u nobody 127.0.0.1:{port} 1024" \
              "minimal floor|$FLOOR_BIN 127.0.0.1 {port}"; do
     name="${entry%%|*}"

@@ -3,6 +3,15 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// rcgen makes keys with the crypto provider's library: it needs one.
+#[cfg(all(
+    feature = "tls-generate",
+    not(any(feature = "tls-ring", feature = "tls-aws-lc"))
+))]
+compile_error!(
+    "feature `tls-generate` needs `tls-ring` or `tls-aws-lc` (the default features have `tls-ring`)"
+);
+
 // The crate root is the test author's page: everything a test touches is
 // named here and nowhere else. The server library's names live in their
 // modules, one click away.

@@ -14,15 +14,19 @@ mod stream;
 mod tls;
 #[cfg(feature = "tls")]
 pub(crate) mod tls_faults;
+#[cfg(feature = "tls")]
+mod tls_provider;
 mod watchdog;
 
 #[cfg(feature = "tls")]
 pub use tls::{TlsConfig, TlsError};
 #[cfg(feature = "tls")]
+pub use tls_faults::TlsFaults;
+#[cfg(feature = "tls")]
 #[allow(unused_imports)] // the crate's own short path; the public one is at the root
 pub(crate) use tls_faults::TlsVersion;
-#[cfg(feature = "tls")]
-pub use tls_faults::{TlsFaults, Validity};
+#[cfg(feature = "tls-generate")]
+pub use tls_faults::Validity;
 
 use std::future::Future;
 use std::io;

@@ -1,5 +1,6 @@
-//! TLS for the server (feature `tls`): the certificate (self-signed, from a
-//! test CA, or supplied), the protocol versions, and the acceptor.
+//! TLS for the server (feature `tls`): the certificate (the shipped test
+//! CA's, made at run time, or supplied), the protocol versions, and the
+//! acceptor.
 
 use std::error::Error;
 use std::fmt;
@@ -14,13 +15,14 @@ use tokio_rustls::{LazyConfigAcceptor, TlsAcceptor};
 
 use super::stream::Stream;
 use super::tls_faults::{self, TlsFaults, TlsVersion};
+use super::tls_provider;
 use crate::protocol::TlsInfo;
 
 /// A server certificate with its key, ready to accept TLS connections.
 ///
 /// ```
-/// use smtp_fixture::server::TlsConfig;
-/// let tls = TlsConfig::self_signed().unwrap();
+/// use smtp_fixture::server::{TlsConfig, TlsFaults};
+/// let tls = TlsConfig::test_ca(&TlsFaults::default()).unwrap();
 /// assert!(tls.certificate_pem().starts_with("-----BEGIN CERTIFICATE-----"));
 /// ```
 #[derive(Clone)]
@@ -122,7 +124,10 @@ pub(crate) enum Handshake {
 
 impl TlsConfig {
     /// A fresh self-signed certificate for `localhost`, `127.0.0.1` and
-    /// `::1`.
+    /// `::1` (feature `tls-generate`; [`test_ca`](Self::test_ca) needs no
+    /// certificate made at run time).
+    #[cfg(feature = "tls-generate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls-generate")))]
     pub fn self_signed() -> Result<TlsConfig, TlsError> {
         let names = vec![
             "localhost".to_string(),
@@ -134,9 +139,13 @@ impl TlsConfig {
         TlsConfig::from_pem(&generated.cert.pem(), &generated.signing_key.serialize_pem())
     }
 
-    /// A fresh CA made for this server, and a certificate it issued for
-    /// `localhost`, `127.0.0.1` and `::1`, both but for `faults`: what the
-    /// fixture and `smtp-fixture --tls` use.
+    /// A test CA and a certificate it issued for `localhost`, `127.0.0.1`
+    /// and `::1`, both but for `faults`: what the fixture and
+    /// `smtp-fixture --tls` use. Without a fault that needs its own
+    /// certificate, these are the CA and certificate shipped in the crate
+    /// (valid 2025 to 2075; their keys are public, so nothing outside a
+    /// test may trust that CA); a date or name fault (feature
+    /// `tls-generate`) gets a fresh CA and certificate.
     /// [`certificate_pem`](Self::certificate_pem) is the CA's certificate,
     /// the root a client should trust; with
     /// [`untrusted`](TlsFaults::untrusted) the server's certificate comes
@@ -149,7 +158,7 @@ impl TlsConfig {
     /// assert!(tls.certificate_pem().starts_with("-----BEGIN CERTIFICATE-----"));
     /// ```
     pub fn test_ca(faults: &TlsFaults) -> Result<TlsConfig, TlsError> {
-        let issued = tls_faults::issue(faults).map_err(|e| TlsError::Generate(Box::new(e)))?;
+        let issued = tls_faults::issue(faults)?;
         let mut config = TlsConfig::from_pem(&issued.server_pem, &issued.server_key_pem)?;
         config.certificate_der = CertificateDer::from_pem_slice(issued.ca_pem.as_bytes())
             .map_err(|e| TlsError::Generate(format!("CA certificate PEM: {e}").into()))?
@@ -198,9 +207,9 @@ impl TlsConfig {
     /// `protocol_version` alert.
     ///
     /// ```
+    /// use smtp_fixture::server::{TlsConfig, TlsFaults};
     /// use smtp_fixture::TlsVersion;
-    /// use smtp_fixture::server::TlsConfig;
-    /// let tls = TlsConfig::self_signed().unwrap().with_versions(&[TlsVersion::Tls12]).unwrap();
+    /// let tls = TlsConfig::test_ca(&TlsFaults::default()).unwrap().with_versions(&[TlsVersion::Tls12]).unwrap();
     /// # drop(tls);
     /// ```
     pub fn with_versions(mut self, versions: &[TlsVersion]) -> Result<TlsConfig, TlsError> {
@@ -221,7 +230,7 @@ impl TlsConfig {
 
     /// The certificate a client should trust, as PEM: the chain given to
     /// [`from_pem`](Self::from_pem), the certificate of
-    /// [`self_signed`](Self::self_signed), or the CA of
+    /// `self_signed` (feature `tls-generate`), or the CA of
     /// [`test_ca`](Self::test_ca).
     pub fn certificate_pem(&self) -> &str {
         &self.certificate_pem
@@ -271,8 +280,7 @@ fn acceptor(
     identity: &(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>),
     versions: &[TlsVersion],
 ) -> Result<TlsAcceptor, TlsError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ServerConfig::builder_with_provider(provider);
+    let builder = rustls::ServerConfig::builder_with_provider(tls_provider::provider()?);
     let builder = if versions.is_empty() {
         builder.with_safe_default_protocol_versions()
     } else {
@@ -293,9 +301,13 @@ mod tests {
 
     #[test]
     fn pem_errors_say_which_part_is_wrong() {
-        let good = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-        let other = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-        let (cert, key) = (good.cert.pem(), good.signing_key.serialize_pem());
+        let trusted = tls_faults::issue(&TlsFaults::default()).unwrap();
+        let untrusted = tls_faults::issue(&TlsFaults {
+            untrusted: true,
+            ..TlsFaults::default()
+        })
+        .unwrap();
+        let (cert, key) = (trusted.server_pem, trusted.server_key_pem);
         assert!(TlsConfig::from_pem(&cert, &key).is_ok());
 
         let no_certificate = TlsConfig::from_pem("", &key).unwrap_err();
@@ -306,7 +318,7 @@ mod tests {
         let bad_key = TlsConfig::from_pem(&cert, "no key here").unwrap_err();
         assert!(matches!(bad_key, TlsError::KeyPem(_)), "{bad_key:?}");
         assert!(bad_key.to_string().starts_with("private key PEM: "), "{bad_key}");
-        let mismatched = TlsConfig::from_pem(&cert, &other.signing_key.serialize_pem()).unwrap_err();
+        let mismatched = TlsConfig::from_pem(&cert, &untrusted.server_key_pem).unwrap_err();
         assert!(matches!(mismatched, TlsError::Rejected(_)), "{mismatched:?}");
         let broken = cert.replace("MII", "M!I");
         let bad_certificate = TlsConfig::from_pem(&broken, &key).unwrap_err();

@@ -5,15 +5,23 @@
 //! Each certificate fault is only that fault: the certificate is issued by
 //! the CA a client is told to trust, for the names it connects to, with
 //! current dates, except for the one thing asked for.
+//!
+//! A healthy certificate and an untrusted one are shipped in the crate
+//! (src/server/certificates/, made by tools/test-certificates.sh); the date
+//! and name faults are made at run time (feature `tls-generate`).
 
 use std::fmt;
 use std::str::FromStr;
+#[cfg(feature = "tls-generate")]
 use std::time::{Duration, SystemTime};
 
+#[cfg(feature = "tls-generate")]
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
 };
+
+use super::TlsError;
 
 /// A TLS protocol version a server can be limited to, with
 /// [`TlsConfig::with_versions`](super::TlsConfig::with_versions) or the
@@ -74,9 +82,10 @@ impl FromStr for TlsVersion {
     }
 }
 
-/// The dates of a server certificate.
+/// The dates of a server certificate (feature `tls-generate`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+#[cfg(feature = "tls-generate")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls-generate")))]
 pub enum Validity {
     /// Valid now.
     #[default]
@@ -92,25 +101,29 @@ pub enum Validity {
 /// builder methods (`tls_certificate_expired()`, ...) set it.
 ///
 /// ```
+/// use smtp_fixture::server::{TlsConfig, TlsFaults};
 /// use smtp_fixture::TlsVersion;
-/// use smtp_fixture::server::{TlsConfig, TlsFaults, Validity};
 ///
 /// let mut faults = TlsFaults::default();
-/// faults.validity = Validity::Expired;
+/// faults.untrusted = true;
 /// faults.versions = vec![TlsVersion::Tls12];
 /// let tls = TlsConfig::test_ca(&faults).unwrap();
-/// // What a client should trust: the test CA, which issued the expired certificate.
+/// // What a client should trust: the test CA, which did not issue the server's certificate.
 /// assert!(tls.certificate_pem().starts_with("-----BEGIN CERTIFICATE-----"));
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub struct TlsFaults {
-    /// The server certificate's dates.
+    /// The server certificate's dates (feature `tls-generate`).
+    #[cfg(feature = "tls-generate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls-generate")))]
     pub validity: Validity,
     /// The certificate names only this host (a hostname mismatch for a
     /// client that connects to `localhost`); `None`: `localhost`,
-    /// `127.0.0.1` and `::1`.
+    /// `127.0.0.1` and `::1` (feature `tls-generate`).
+    #[cfg(feature = "tls-generate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls-generate")))]
     pub certificate_for: Option<String>,
     /// The certificate is issued by another CA than the one a client is
     /// given to trust.
@@ -125,7 +138,20 @@ pub struct TlsFaults {
 impl TlsFaults {
     /// Whether the certificate itself is faulty (not only the handshake).
     pub(crate) fn touches_certificate(&self) -> bool {
-        self.validity != Validity::Current || self.certificate_for.is_some() || self.untrusted
+        self.needs_own_certificate() || self.untrusted
+    }
+
+    /// Whether the certificate must be made at run time (a date or a name
+    /// the shipped ones do not have).
+    #[cfg(feature = "tls-generate")]
+    fn needs_own_certificate(&self) -> bool {
+        self.validity != Validity::Current || self.certificate_for.is_some()
+    }
+
+    #[cfg(not(feature = "tls-generate"))]
+    #[allow(clippy::unused_self)]
+    fn needs_own_certificate(&self) -> bool {
+        false
     }
 }
 
@@ -141,10 +167,43 @@ pub(crate) struct Issued {
     pub(crate) server_key_pem: String,
 }
 
+/// The shipped test CA, and the certificate it issued for `localhost`,
+/// `127.0.0.1` and `::1`.
+const TEST_CA: &str = include_str!("certificates/test-ca.pem");
+const SERVER: &str = include_str!("certificates/server.pem");
+const SERVER_KEY: &str = include_str!("certificates/server-key.pem");
+/// The same from a CA that no client is given.
+const UNTRUSTED_CA: &str = include_str!("certificates/untrusted-ca.pem");
+const UNTRUSTED_SERVER: &str = include_str!("certificates/untrusted-server.pem");
+const UNTRUSTED_SERVER_KEY: &str = include_str!("certificates/untrusted-server-key.pem");
+
+/// A server certificate with `faults`' certificate faults: a shipped one
+/// unless a date or a name needs one made now.
+#[cfg_attr(not(feature = "tls-generate"), allow(clippy::unnecessary_wraps))]
+pub(crate) fn issue(faults: &TlsFaults) -> Result<Issued, TlsError> {
+    #[cfg(feature = "tls-generate")]
+    if faults.needs_own_certificate() {
+        return generate(faults).map_err(|e| TlsError::Generate(Box::new(e)));
+    }
+    let (issuer_pem, server_pem, server_key_pem) = if faults.untrusted {
+        (UNTRUSTED_CA, UNTRUSTED_SERVER, UNTRUSTED_SERVER_KEY)
+    } else {
+        (TEST_CA, SERVER, SERVER_KEY)
+    };
+    Ok(Issued {
+        ca_pem: TEST_CA.to_string(),
+        issuer_pem: issuer_pem.to_string(),
+        server_pem: server_pem.to_string(),
+        server_key_pem: server_key_pem.to_string(),
+    })
+}
+
+#[cfg(feature = "tls-generate")]
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// A fresh CA and a server certificate, with `faults`' certificate faults.
-pub(crate) fn issue(faults: &TlsFaults) -> Result<Issued, rcgen::Error> {
+#[cfg(feature = "tls-generate")]
+fn generate(faults: &TlsFaults) -> Result<Issued, rcgen::Error> {
     let (ca_pem, trusted) = certificate_authority("smtp-fixture test CA")?;
     let (issuer_pem, issuer) = if faults.untrusted {
         certificate_authority("smtp-fixture untrusted CA")?
@@ -190,6 +249,7 @@ pub(crate) fn issue(faults: &TlsFaults) -> Result<Issued, rcgen::Error> {
 }
 
 /// A self-signed CA certificate (PEM) and the issuer it signs with.
+#[cfg(feature = "tls-generate")]
 fn certificate_authority(name: &str) -> Result<(String, Issuer<'static, KeyPair>), rcgen::Error> {
     let mut params = CertificateParams::new(Vec::<String>::new())?;
     params.distinguished_name = rcgen::DistinguishedName::new();
@@ -204,6 +264,7 @@ fn certificate_authority(name: &str) -> Result<(String, Issuer<'static, KeyPair>
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+    use std::time::{Duration, SystemTime};
 
     use rustls::client::danger::ServerCertVerifier;
     use rustls::pki_types::pem::PemObject;
@@ -219,12 +280,12 @@ mod tests {
         roots
             .add(CertificateDer::from_pem_slice(root.as_bytes()).expect("root PEM"))
             .expect("a root");
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let provider = super::super::tls_provider::provider().expect("a crypto provider");
         let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
             .build()
             .expect("a verifier");
         let server = CertificateDer::from_pem_slice(issued.server_pem.as_bytes()).expect("server PEM");
-        let shift = DAY * days.unsigned_abs();
+        let shift = Duration::from_secs(24 * 60 * 60) * days.unsigned_abs();
         let at = if days < 0 {
             SystemTime::now() - shift
         } else {
@@ -254,43 +315,62 @@ mod tests {
     /// trusted).
     #[test]
     fn each_certificate_fault_is_only_that_fault() {
-        let expired = TlsFaults {
-            validity: Validity::Expired,
-            ..TlsFaults::default()
-        };
-        let not_yet_valid = TlsFaults {
-            validity: Validity::NotYetValid,
-            ..TlsFaults::default()
-        };
-        let other_name = TlsFaults {
-            certificate_for: Some("other.example".to_string()),
-            ..TlsFaults::default()
-        };
         let untrusted = TlsFaults {
             untrusted: true,
             ..TlsFaults::default()
         };
-        type Case<'a> = (&'a TlsFaults, bool, &'a str, i32, &'a str);
         let healthy = TlsFaults::default();
         // (faults, trust the issuer rather than the CA given, name, days from now, outcome)
-        let table: [Case; 14] = [
-            (&healthy, false, "localhost", 0, "ok"),
-            (&healthy, false, "127.0.0.1", 0, "ok"),
-            (&healthy, false, "::1", 0, "ok"),
-            (&healthy, false, "other.example", 0, "wrong name"),
-            (&expired, false, "localhost", 0, "expired"),
-            (&expired, false, "localhost", -2, "ok"),
-            (&expired, false, "127.0.0.1", -2, "ok"),
-            (&not_yet_valid, false, "localhost", 0, "not yet valid"),
-            (&not_yet_valid, false, "localhost", 2, "ok"),
-            (&other_name, false, "localhost", 0, "wrong name"),
-            (&other_name, false, "other.example", 0, "ok"),
-            (&untrusted, false, "localhost", 0, "unknown issuer"),
-            (&untrusted, true, "localhost", 0, "ok"),
-            (&untrusted, true, "127.0.0.1", 0, "ok"),
+        #[cfg_attr(not(feature = "tls-generate"), allow(unused_mut))]
+        let mut table: Vec<(TlsFaults, bool, &str, i32, &str)> = vec![
+            (healthy.clone(), false, "localhost", 0, "ok"),
+            (healthy.clone(), false, "127.0.0.1", 0, "ok"),
+            (healthy.clone(), false, "::1", 0, "ok"),
+            (healthy.clone(), false, "other.example", 0, "wrong name"),
+            // The shipped certificates: valid for decades.
+            (healthy.clone(), false, "localhost", 365 * 40, "ok"),
+            (untrusted.clone(), false, "localhost", 0, "unknown issuer"),
+            (untrusted.clone(), true, "localhost", 0, "ok"),
+            (untrusted.clone(), true, "127.0.0.1", 0, "ok"),
         ];
+        #[cfg(feature = "tls-generate")]
+        {
+            let expired = TlsFaults {
+                validity: Validity::Expired,
+                ..TlsFaults::default()
+            };
+            let not_yet_valid = TlsFaults {
+                validity: Validity::NotYetValid,
+                ..TlsFaults::default()
+            };
+            let other_name = TlsFaults {
+                certificate_for: Some("other.example".to_string()),
+                ..TlsFaults::default()
+            };
+            let expired_untrusted = TlsFaults {
+                untrusted: true,
+                ..expired.clone()
+            };
+            table.extend([
+                (expired.clone(), false, "localhost", 0, "expired"),
+                (expired.clone(), false, "localhost", -2, "ok"),
+                (expired, false, "127.0.0.1", -2, "ok"),
+                (not_yet_valid.clone(), false, "localhost", 0, "not yet valid"),
+                (not_yet_valid, false, "localhost", 2, "ok"),
+                (other_name.clone(), false, "localhost", 0, "wrong name"),
+                (other_name, false, "other.example", 0, "ok"),
+                (
+                    expired_untrusted.clone(),
+                    false,
+                    "localhost",
+                    -2,
+                    "unknown issuer",
+                ),
+                (expired_untrusted, true, "localhost", -2, "ok"),
+            ]);
+        }
         for (faults, trust_issuer, name, days, expected) in table {
-            let issued = issue(faults).expect("issued");
+            let issued = issue(&faults).expect("issued");
             let root = if trust_issuer {
                 &issued.issuer_pem
             } else {
@@ -331,12 +411,15 @@ mod tests {
         faults.versions = vec![TlsVersion::Tls13];
         faults.abort_handshake = true;
         assert!(!faults.touches_certificate());
-        for change in [
-            |f: &mut TlsFaults| f.validity = Validity::Expired,
+        #[cfg_attr(not(feature = "tls-generate"), allow(unused_mut))]
+        let mut changes: Vec<fn(&mut TlsFaults)> = vec![|f: &mut TlsFaults| f.untrusted = true];
+        #[cfg(feature = "tls-generate")]
+        changes.extend([
+            (|f: &mut TlsFaults| f.validity = Validity::Expired) as fn(&mut TlsFaults),
             |f: &mut TlsFaults| f.validity = Validity::NotYetValid,
             |f: &mut TlsFaults| f.certificate_for = Some("other.example".into()),
-            |f: &mut TlsFaults| f.untrusted = true,
-        ] {
+        ]);
+        for change in changes {
             let mut faults = TlsFaults::default();
             change(&mut faults);
             assert!(faults.touches_certificate(), "{faults:?}");

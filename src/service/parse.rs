@@ -3,8 +3,6 @@
 //! lists, with Mailpit's part numbering).
 
 use mail_parser::{Address as ParsedAddress, MessageParser, MessagePart, MimeHeaders, PartType};
-use sha1::Sha1;
-use sha2::{Digest, Sha256};
 
 use super::mailpit_parts::{Address, Attachment, Checksums, ListUnsubscribe};
 use super::text::{html_to_lines, html_to_text, unfold};
@@ -68,8 +66,8 @@ fn hex(bytes: &[u8]) -> String {
 fn checksums(data: &[u8]) -> Checksums {
     Checksums {
         md5: hex(&md5::compute(data).0),
-        sha1: hex(&Sha1::digest(data)),
-        sha256: hex(&Sha256::digest(data)),
+        sha1: hex(&hmac_sha1_compact::Hash::hash(data)),
+        sha256: hex(&hmac_sha256::Hash::hash(data)),
     }
 }
 

@@ -71,6 +71,15 @@ impl Client {
         }
     }
 
+    /// Sends `piece` in one write and returns once the server has read all
+    /// of it (see [`wait_until_read`]): whatever is sent next reaches the
+    /// server in a later read. How a test cuts a stream into the reads a
+    /// server sees, without sleeping and hoping.
+    pub fn send_apart(&mut self, piece: &[u8]) {
+        self.writer.write_all(piece).expect("send");
+        wait_until_read(&self.writer);
+    }
+
     /// Connects and reads the greeting, which must be a 220.
     pub fn greeted(addr: SocketAddr) -> Client {
         let mut client = Client::connect(addr);
@@ -440,6 +449,151 @@ pub fn python_ok<S: AsRef<std::ffi::OsStr>>(script: &str, args: &[S]) -> String 
     let run = python(script, args);
     assert!(run.success, "the Python script failed:\n{}", run.output());
     run.stdout
+}
+
+/// Waits until the peer of `stream` (a server on loopback, in this
+/// process or another) has received and read every byte sent on it so far
+/// (or has closed the connection): its socket has received as many bytes
+/// as were written to this one, and has none left unread, as `ss`
+/// (iproute2) reports both sockets. Acknowledgements are not waited for (a
+/// server that has replied once delays its ACKs). Panics after [`patience`]; without `ss`
+/// it cannot tell, says so, and pauses instead.
+pub fn wait_until_read(stream: &TcpStream) {
+    let local = stream.local_addr().expect("the local address");
+    let Ok(peer) = stream.peer_addr() else {
+        return; // closed: nothing more reaches the server
+    };
+    if read_by_server(local, peer).is_none() {
+        skip("`ss` (iproute2) is missing: a split read is likely but not checked");
+        std::thread::sleep(Duration::from_millis(300));
+        return;
+    }
+    eventually_within(
+        Duration::from_secs(20),
+        "the server received and read everything sent so far",
+        || read_by_server(local, peer)?.then_some(()),
+    );
+}
+
+/// Whether the server end of the connection from `client` to `server` has
+/// received and read all the client sent, or is closing or gone, by
+/// `ss -tni`; `None` if `ss` cannot be run.
+fn read_by_server(client: SocketAddr, server: SocketAddr) -> Option<bool> {
+    let filter = format!(
+        "( sport = :{a} and dport = :{b} ) or ( sport = :{b} and dport = :{a} )",
+        a = client.port(),
+        b = server.port()
+    );
+    let output = Command::new("ss").args(["-tanH", "-i", &filter]).output().ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let counter = |info: &str, name: &str| -> u64 {
+        info.split_whitespace()
+            .find_map(|field| field.strip_prefix(name)?.parse().ok())
+            .unwrap_or(0)
+    };
+    let (mut client_sent, mut server_side) = (0, None);
+    let mut lines = text.lines();
+    // Each socket: "STATE RECV-Q SEND-Q LOCAL PEER", then a line of counters.
+    while let Some(line) = lines.next() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let info = lines.next().unwrap_or_default();
+        let [state, unread, _queued, from, to, ..] = fields[..] else {
+            continue;
+        };
+        if from == client.to_string() && to == server.to_string() {
+            // Every byte written: acknowledged (less the SYN's one) or
+            // still queued. Not bytes_sent, which counts retransmissions
+            // and leaves out what is not sent yet.
+            let queued: u64 = fields[2].parse().unwrap_or(0);
+            client_sent = counter(info, "bytes_acked:").saturating_sub(1) + queued;
+        } else if from == server.to_string() && to == client.to_string() {
+            server_side = Some((
+                state == "ESTAB",
+                counter(info, "bytes_received:"),
+                unread.parse().unwrap_or(0),
+            ));
+        }
+    }
+    Some(match server_side {
+        None | Some((false, _, _)) => true,
+        Some((true, received, unread)) => unread == 0 && received >= client_sent,
+    })
+}
+
+/// How long a test waits for something that should happen soon: the
+/// fixture's default wait, 5 s, or `SMTP_FIXTURE_TIMEOUT`'s seconds (as the
+/// fixture reads it) on a slow machine.
+pub fn patience() -> Duration {
+    let from_env = std::env::var("SMTP_FIXTURE_TIMEOUT")
+        .ok()
+        .and_then(|value| value.trim().trim_end_matches('s').parse::<f64>().ok())
+        .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok());
+    from_env.unwrap_or(Duration::from_secs(5))
+}
+
+/// `limit`, stretched as [`patience`] stretches the default 5 s (never
+/// shortened): a wait that needs more than the default, e.g. a real MTA's
+/// delivery, keeps its margin on a slow machine.
+pub fn scaled(limit: Duration) -> Duration {
+    limit.mul_f64((patience().as_secs_f64() / 5.0).max(1.0))
+}
+
+/// Polls `check` until it gives `Some`, for at most [`patience`]; then
+/// panics saying what never happened. The one polling loop of the suite:
+/// a test waits for what it needs, never sleeps and hopes.
+#[track_caller]
+pub fn eventually<T>(what: &str, check: impl FnMut() -> Option<T>) -> T {
+    eventually_within(Duration::from_secs(5), what, check)
+}
+
+/// [`eventually`] with a longer limit than the default 5 s, [`scaled`].
+#[track_caller]
+pub fn eventually_within<T>(limit: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let limit = scaled(limit);
+    let deadline = std::time::Instant::now() + limit;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: not within {limit:?} (SMTP_FIXTURE_TIMEOUT scales it)"
+        );
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+/// [`eventually`] for async tests: the check is awaited, and the pauses
+/// between tries do not block the runtime.
+pub async fn eventually_async<T, F>(what: &str, mut check: impl FnMut() -> F) -> T
+where
+    F: std::future::Future<Output = Option<T>>,
+{
+    let limit = patience();
+    let deadline = std::time::Instant::now() + limit;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: not within {limit:?} (SMTP_FIXTURE_TIMEOUT scales it)"
+        );
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+/// Whether `condition` holds, as [`eventually`]'s check: `Some(())` or
+/// `None`.
+pub fn holds(condition: bool) -> Option<()> {
+    condition.then_some(())
 }
 
 /// Says that the running test is skipped, and why: `SKIPPED <test>: <why>`,

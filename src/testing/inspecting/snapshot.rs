@@ -3,7 +3,6 @@
 use std::fmt::Write;
 
 use mail_parser::{ContentType, Header, HeaderValue, MessagePart, MimeHeaders, PartType};
-use sha2::{Digest, Sha256};
 
 use super::message::{addresses_text, ReceivedMessage};
 
@@ -235,7 +234,7 @@ fn render_attachment(out: &mut String, part: &MessagePart<'_>, path: &str) {
         .map(|ct| content_type_text(ct, Shown::Attachment))
         .unwrap_or_else(|| "application/octet-stream".to_string());
     let data = part.contents();
-    let hash: String = Sha256::digest(data)
+    let hash: String = hmac_sha256::Hash::hash(data)
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect();

@@ -9,8 +9,10 @@ use super::builder::Builder;
 #[cfg(feature = "tls")]
 use super::tls_choice::TlsChoice;
 use crate::protocol::auth::{Credentials, Mechanism};
+#[cfg(feature = "tls-generate")]
+use crate::server::Validity;
 #[cfg(feature = "tls")]
-use crate::server::{TlsConfig, TlsVersion, Validity};
+use crate::server::{TlsConfig, TlsVersion};
 use crate::testing::recording::auth_policy::AuthPolicy;
 
 impl Builder {
@@ -64,7 +66,7 @@ impl Builder {
     /// OpenSSL (Python `ssl`) with `certificate has expired`.
     ///
     /// ```
-    /// # #[cfg(feature = "tls")] {
+    /// # #[cfg(feature = "tls-generate")] {
     /// use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
     /// use lettre::{Message, SmtpTransport, Transport};
     /// use smtp_fixture::TestSmtpServer;
@@ -86,8 +88,8 @@ impl Builder {
     /// assert!(server.messages().is_empty());
     /// # }
     /// ```
-    #[cfg(feature = "tls")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    #[cfg(feature = "tls-generate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls-generate")))]
     pub fn tls_certificate_expired(mut self) -> Builder {
         self.tls_choice().faults.validity = Validity::Expired;
         self
@@ -97,8 +99,8 @@ impl Builder {
     /// sound). rustls reports `certificate not valid yet`, OpenSSL
     /// `certificate is not yet valid`. Implies `starttls()` unless
     /// `implicit_tls()` is chosen.
-    #[cfg(feature = "tls")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    #[cfg(feature = "tls-generate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls-generate")))]
     pub fn tls_certificate_not_yet_valid(mut self) -> Builder {
         self.tls_choice().faults.validity = Validity::NotYetValid;
         self
@@ -109,8 +111,8 @@ impl Builder {
     /// `certificate not valid for name "localhost"` (`NotValidForName`),
     /// OpenSSL `Hostname mismatch`. Implies `starttls()` unless
     /// `implicit_tls()` is chosen.
-    #[cfg(feature = "tls")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    #[cfg(feature = "tls-generate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls-generate")))]
     pub fn tls_certificate_for(mut self, name: &str) -> Builder {
         self.tls_choice().faults.certificate_for = Some(name.to_string());
         self
