@@ -384,9 +384,8 @@ fn render(item: &Item, lmtp: bool) -> Option<Sent> {
                 Tail::LastLowerCase => (" last".into(), Some(true)),
                 Tail::Word(word) => {
                     let word = one_line(word);
-                    // Only a word after one space that is not LAST keeps
-                    // the line valid-looking yet wrong; anything else
-                    // (LAST itself, spaces) is what the grammar says.
+                    // Whether the line is still valid (an empty word, `LAST`)
+                    // is the reference grammar's to say.
                     let tail = format!(" {word}");
                     let valid = match crate::reference::bdat_line(format!("BDAT 1{tail}").as_bytes()) {
                         Some((_, last, true)) => Some(last),
