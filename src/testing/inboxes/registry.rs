@@ -7,7 +7,8 @@ use std::sync::{Arc, RwLock};
 
 use crate::protocol::{Message, SessionInfo};
 use crate::testing::inspecting::message::ReceivedMessage;
-use crate::testing::recording::store::{RejectedMessage, Store};
+use crate::testing::recording::refusals::RejectedMessage;
+use crate::testing::recording::store::Store;
 use crate::testing::scripting::rules::{Refusals, Script};
 use crate::testing::scripting::trigger::{Trigger, TriggerKind};
 

@@ -5,11 +5,12 @@
 pub(crate) mod auth_policy;
 pub(crate) mod message_data;
 pub(crate) mod recorder;
+pub(crate) mod refusals;
 pub(crate) mod store;
 pub(crate) mod transcript;
 
 pub use message_data::MessageData;
-pub use store::{RefusedRecipient, RejectedMessage};
+pub use refusals::{RefusedRecipient, RejectedMessage};
 pub use transcript::{Direction, Transcript, TranscriptLine};
 #[cfg(feature = "http")]
 pub(crate) use {

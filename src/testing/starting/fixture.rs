@@ -257,7 +257,7 @@ mod tests {
     use super::TestSmtpServer;
     use crate::protocol::Envelope;
     use crate::testing::inspecting::message::ReceivedMessage;
-    use crate::testing::recording::store::RejectedMessage;
+    use crate::testing::recording::refusals::RejectedMessage;
 
     #[test]
     fn snapshots_share_the_stored_bodies() {

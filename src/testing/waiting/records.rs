@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::testing::inboxes::Inbox;
 use crate::testing::inspecting::message::ReceivedMessage;
-use crate::testing::recording::store::{RefusedRecipient, RejectedMessage};
+use crate::testing::recording::refusals::{RefusedRecipient, RejectedMessage};
 use crate::testing::recording::transcript::Transcript;
 use crate::testing::reporting::{artifacts, report};
 use crate::testing::starting::fixture::TestSmtpServer;
