@@ -15,8 +15,9 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use libfuzzer_sys::fuzz_target;
 use smtp_fixture::fuzzing::{cram_md5_digest, AuthStep, Exchange, AUTH_LINE_LIMIT};
-use smtp_fixture::protocol::{Credentials, Mechanism, Question};
-use smtp_fixture::Config;
+use smtp_fixture::protocol::Config;
+use smtp_fixture::protocol::Question;
+use smtp_fixture::{Credentials, Mechanism};
 use smtp_fixture_fuzz::conversation::Conversation;
 
 #[derive(Arbitrary, Debug)]

@@ -26,8 +26,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use arbitrary::Arbitrary;
+use smtp_fixture::protocol::Config;
 use smtp_fixture::protocol::{Decision, LinkFault, Question, Session, State, Step, Verb};
-use smtp_fixture::{Config, Reply};
+use smtp_fixture::Reply;
 
 use crate::wire::check_reply;
 

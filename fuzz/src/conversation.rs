@@ -5,8 +5,9 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use smtp_fixture::protocol::Config;
 use smtp_fixture::protocol::{Decision, Question, Session, Step};
-use smtp_fixture::{Config, Reply};
+use smtp_fixture::Reply;
 
 use crate::wire::check_reply;
 

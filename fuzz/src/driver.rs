@@ -26,8 +26,9 @@
 use std::net::SocketAddr;
 
 use smtp_fixture::fuzzing::AUTH_LINE_LIMIT;
-use smtp_fixture::protocol::{Decision, Message, Question, Session, State, Step, TlsInfo, Verb};
+use smtp_fixture::protocol::{Decision, Message, Question, Session, State, Step, Verb};
 use smtp_fixture::Reply;
+use smtp_fixture::TlsInfo;
 
 use crate::reference::{bdat_line, decode_data, ReferenceData};
 use crate::session_input::{Read, SessionInput};

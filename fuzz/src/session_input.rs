@@ -20,8 +20,10 @@
 use std::sync::Arc;
 
 use smtp_fixture::fuzzing::DATA_SIZE_DEFAULT;
-use smtp_fixture::protocol::{Decision, Mechanism};
-use smtp_fixture::{Config, Reply};
+use smtp_fixture::protocol::Config;
+use smtp_fixture::protocol::Decision;
+use smtp_fixture::Mechanism;
+use smtp_fixture::Reply;
 
 /// Ends a segment of the stream.
 pub const SEGMENT_END: u8 = 0xFD;

@@ -84,6 +84,7 @@ pub(crate) fn serve_for_fixture(
 }
 
 /// Messages a service keeps unless told otherwise; beyond it the oldest go.
+#[cfg_attr(not(feature = "cli"), allow(dead_code))] // the command line's default
 pub(crate) const DEFAULT_MAX_MESSAGES: usize = 5_000;
 
 /// What every route reads: the store, the rules, and the shutdown signal.
@@ -127,6 +128,7 @@ impl std::fmt::Debug for Service {
     }
 }
 
+#[cfg_attr(not(feature = "cli"), allow(dead_code))] // the command line's way in
 impl Service {
     /// A service with an empty store that keeps at most `max_messages`
     /// messages (the oldest are dropped first; at least 1).
