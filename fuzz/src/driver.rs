@@ -293,6 +293,12 @@ impl<'a> Driver<'a> {
                 other => panic!("a state the driver does not know: {other:?}"),
             }
             self.handle(step);
+            if self.data.is_none() && self.session.state() == State::Data {
+                // A BDAT line answered without a question (a line with a NUL
+                // or a non-UTF-8 word after its size): its chunk is read and
+                // dropped all the same.
+                self.chunk_started(false);
+            }
         }
     }
 

@@ -58,23 +58,25 @@ pub fn decode_data(stream: &[u8]) -> Option<ReferenceData> {
 /// when a chunk follows: the size could be read; `valid` when the rest of
 /// the line is well formed too (else the chunk is read and refused).
 pub fn bdat_line(line: &[u8]) -> Option<(u64, bool, bool)> {
-    let line = std::str::from_utf8(line).ok()?;
-    let (verb, arg) = line.split_once(' ')?;
-    if !verb.eq_ignore_ascii_case("BDAT") {
+    // Bytes, not text: a line whose size is followed by a NUL or a
+    // non-UTF-8 word still announces its chunk (RFC 3030, 2).
+    let space = line.iter().position(|&b| b == b' ')?;
+    let (verb, arg) = (&line[..space], &line[space + 1..]);
+    if !verb.eq_ignore_ascii_case(b"BDAT") {
         return None;
     }
-    let arg = arg.trim();
-    let (size, rest) = match arg.split_once(' ') {
-        Some((size, rest)) => (size, Some(rest)),
+    let arg = arg.trim_ascii();
+    let (size, rest) = match arg.iter().position(|&b| b == b' ') {
+        Some(i) => (&arg[..i], Some(&arg[i + 1..])),
         None => (arg, None),
     };
-    if size.is_empty() || size.bytes().any(|b| !b.is_ascii_digit()) {
+    if size.is_empty() || !size.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let size: u64 = size.parse().ok()?;
+    let size: u64 = std::str::from_utf8(size).ok()?.parse().ok()?;
     Some(match rest {
         None => (size, false, true),
-        Some(rest) if rest.eq_ignore_ascii_case("LAST") => (size, true, true),
+        Some(rest) if rest.eq_ignore_ascii_case(b"LAST") => (size, true, true),
         Some(_) => (size, false, false),
     })
 }
