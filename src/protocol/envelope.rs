@@ -120,7 +120,7 @@ pub struct AuthInfo {
 }
 
 /// A message the client finished sending, handed to
-/// [`Handler::process_message`](crate::handler::Handler::process_message).
+/// `Handler::process_message`.
 ///
 /// `data` is the message exactly as sent: CRLF line endings, dot-stuffing
 /// removed, the CRLF before the final dot kept (the reference joins lines

@@ -139,7 +139,7 @@ pub const fn data_not_utf8() -> Reply {
     Reply::from_static(554, "Error: message data is not valid UTF-8")
 }
 /// `535 5.7.8 Authentication credentials invalid`: what the default
-/// [`Handler::on_auth`](crate::handler::Handler::on_auth) answers.
+/// `Handler::on_auth` answers.
 pub const fn auth_invalid() -> Reply {
     Reply::from_static(535, "5.7.8 Authentication credentials invalid")
 }

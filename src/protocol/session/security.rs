@@ -22,7 +22,7 @@ impl Session {
     }
 
     /// Offers STARTTLS (RFC 3207): for a caller that can run the TLS
-    /// handshake when [`Step::StartTls`] comes. [`SmtpServer`](crate::server::SmtpServer)
+    /// handshake when [`Step::StartTls`] comes. `SmtpServer`
     /// does when it has a certificate.
     #[must_use]
     pub fn offer_starttls(mut self) -> Session {
