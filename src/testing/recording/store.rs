@@ -179,6 +179,15 @@ impl Store {
         crate::lock::lock(&self.records)
     }
 
+    /// A session's transcript was marked closed: wakes the waiters. The
+    /// mark is made under the transcript's own lock; taking the records'
+    /// lock after it keeps `changed`'s promise (a waiter that checked before
+    /// this counted itself first, one that checks after sees the mark).
+    pub(crate) fn session_closed(&self) {
+        drop(self.lock());
+        self.changed();
+    }
+
     fn changed(&self) {
         // A waiter counts itself under the records' lock before it checks
         // them, and the change was made under that lock before this: either

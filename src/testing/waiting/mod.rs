@@ -5,4 +5,5 @@
 
 pub(crate) mod recipients;
 mod records;
+mod sessions;
 mod waits;
