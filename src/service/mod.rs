@@ -32,6 +32,7 @@ mod probes;
 mod request;
 mod search;
 mod text;
+mod thumb;
 mod view;
 mod web;
 
@@ -194,6 +195,7 @@ impl Service {
             .route("/api/v1/message/{id}/headers", get(api::message_headers))
             .route("/api/v1/message/{id}/raw", get(api::raw))
             .route("/api/v1/message/{id}/part/{part}", get(api::part))
+            .route("/api/v1/message/{id}/part/{part}/thumb", get(thumb::thumbnail))
             .route("/api/v1/message/{id}/links", get(ours::links))
             .route("/api/v1/message/{id}/envelope", get(ours::envelope))
             .route("/api/v1/message/{id}/snapshot", get(ours::snapshot))

@@ -16,7 +16,7 @@ use crate::support;
 
 /// The binary in service mode (`-c SmtpServer`: nothing printed per
 /// message), and its HTTP address.
-fn service(extra: &[&str]) -> (Binary, SocketAddr) {
+pub(crate) fn service(extra: &[&str]) -> (Binary, SocketAddr) {
     let mut before = vec!["-c", "SmtpServer", "--http", "127.0.0.1:0"];
     before.extend_from_slice(extra);
     let mut binary = Binary::start(&before, &[]);
@@ -31,7 +31,7 @@ fn service(extra: &[&str]) -> (Binary, SocketAddr) {
     (binary, addr)
 }
 
-const ORDER: &str = "From: Shop <shop@example.com>\r\n\
+pub(crate) const ORDER: &str = "From: Shop <shop@example.com>\r\n\
     To: Ann <ann@example.com>\r\n\
     Cc: Bob <bob@example.com>\r\n\
     Subject: Your order 42\r\n\
@@ -54,7 +54,7 @@ const ORDER: &str = "From: Shop <shop@example.com>\r\n\
 
 /// Sends `data` from shop@ to `to` over one SMTP session; returns the
 /// final reply.
-fn send(smtp: SocketAddr, to: &[&str], data: &str) -> String {
+pub(crate) fn send(smtp: SocketAddr, to: &[&str], data: &str) -> String {
     let mut client = Client::greeted(smtp);
     assert_eq!(client.code("EHLO client.test"), 250);
     assert_eq!(client.code("MAIL FROM:<shop@example.com>"), 250);

@@ -1,0 +1,101 @@
+//! Service mode's reading aids over real sockets: Mailpit's attachment
+//! thumbnails (`/part/{PartID}/thumb`), its HTML check (`/html-check`) and
+//! plus-address tags, against `smtp-fixture --http` started as a process.
+
+use std::io::Cursor;
+
+use base64::Engine;
+use image::{Rgb, RgbImage};
+use pretty_assertions::assert_eq;
+
+use crate::http::get;
+use crate::service::{send, service, ORDER};
+
+/// A 600x200 PNG: blue, with a red band over the middle half (x 150..450).
+fn banded_png() -> Vec<u8> {
+    let image = RgbImage::from_fn(600, 200, |x, _| {
+        if (150..450).contains(&x) {
+            Rgb([255, 0, 0])
+        } else {
+            Rgb([0, 0, 255])
+        }
+    });
+    let mut png = Vec::new();
+    image
+        .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    png
+}
+
+fn with_image(png: &[u8]) -> String {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(png);
+    let lines: Vec<&str> = encoded
+        .as_bytes()
+        .chunks(76)
+        .map(|line| std::str::from_utf8(line).unwrap())
+        .collect();
+    format!(
+        "From: shop@example.com\r\nTo: ann@example.com\r\nSubject: photo\r\n\
+         Content-Type: multipart/mixed; boundary=b\r\n\r\n\
+         --b\r\nContent-Type: text/plain\r\n\r\nSee the photo.\r\n\
+         --b\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=band.png\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
+        lines.join("\r\n")
+    )
+}
+
+fn is_red(pixel: Rgb<u8>) -> bool {
+    let [red, green, blue] = pixel.0;
+    red > 200 && green < 60 && blue < 60
+}
+
+#[test]
+fn thumbnails_cover_and_crop_images_and_are_blank_for_other_parts() {
+    let (binary, http) = service(&[]);
+    assert!(send(binary.addr(), &["ann@example.com"], &with_image(&banded_png())).starts_with("250"));
+    assert!(send(binary.addr(), &["ann@example.com"], ORDER).starts_with("250"));
+    let photo = get(http, "/api/v1/message/1").json();
+    let part = photo["Attachments"][0]["PartID"].as_str().unwrap().to_string();
+
+    let thumb = get(http, &format!("/api/v1/message/1/part/{part}/thumb"));
+    assert_eq!(
+        (
+            thumb.status,
+            thumb.header("content-type"),
+            thumb.header("content-disposition")
+        ),
+        (200, Some("image/jpeg"), Some("filename=\"band.png\""))
+    );
+    let image = image::load_from_memory_with_format(&thumb.body, image::ImageFormat::Jpeg)
+        .expect("a JPEG")
+        .to_rgb8();
+    assert_eq!(image.dimensions(), (180, 120));
+    // Scaled to 360x120 to cover the frame, then its centre 180 columns
+    // kept: the red band only (scaled to fit, blue would show at the sides).
+    for (x, y) in [(3, 3), (176, 3), (90, 60), (3, 116), (176, 116)] {
+        assert!(
+            is_red(*image.get_pixel(x, y)),
+            "({x}, {y}) is {:?}",
+            image.get_pixel(x, y)
+        );
+    }
+
+    let pdf = get(http, "/api/v1/message/2").json()["Attachments"][0]["PartID"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let blank = get(http, &format!("/api/v1/message/2/part/{pdf}/thumb"));
+    assert_eq!(
+        (blank.status, blank.header("content-type")),
+        (200, Some("image/jpeg"))
+    );
+    let blank = image::load_from_memory(&blank.body).expect("a JPEG").to_rgb8();
+    assert_eq!(blank.dimensions(), (180, 120));
+    assert!(blank.pixels().all(|p| p.0.iter().all(|&c| c > 245)), "white");
+
+    for path in ["/api/v1/message/9/part/1/thumb", "/api/v1/message/1/part/7/thumb"] {
+        let missing = get(http, path);
+        assert_eq!(missing.status, 404, "{path}: {}", missing.text());
+        assert!(missing.json()["Error"].is_string());
+    }
+}
