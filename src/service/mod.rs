@@ -31,6 +31,7 @@ mod parse;
 mod probes;
 mod request;
 mod search;
+mod tags;
 mod text;
 mod thumb;
 mod view;
@@ -52,6 +53,7 @@ use axum::Router;
 use tokio::sync::watch;
 
 pub(crate) use crate::testing::Recorded;
+pub(crate) use tags::TagSources;
 
 use crate::handler::Handler;
 use crate::testing::Store;
@@ -71,7 +73,7 @@ pub(crate) fn serve_for_fixture(
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     let (stop, stop_requested) = tokio::sync::oneshot::channel::<()>();
-    let service = Service::over(store, script, inboxes);
+    let service = Service::over(store, script, inboxes, TagSources::default());
     service.smtp_listens_on(smtp);
     crate::testing::runtime().spawn(async move {
         if let Ok(listener) = tokio::net::TcpListener::from_std(listener) {
@@ -132,16 +134,24 @@ impl std::fmt::Debug for Service {
 #[cfg_attr(not(feature = "cli"), allow(dead_code))] // the command line's way in
 impl Service {
     /// A service with an empty store that keeps at most `max_messages`
-    /// messages (the oldest are dropped first; at least 1).
-    pub(crate) fn new(max_messages: usize) -> Service {
+    /// messages (the oldest are dropped first; at least 1), tagging them
+    /// from `tags`.
+    pub(crate) fn new(max_messages: usize, tags: TagSources) -> Service {
         let store = Arc::new(Store::bounded(max_messages));
         let inboxes = Arc::new(Inboxes::new(store.clone(), max_messages));
         let script = Arc::new(Script::reporting_to(inboxes.clone()));
-        Service::over(store, script, inboxes)
+        Service::over(store, script, inboxes, tags)
     }
 
-    /// A service over a fixture's store, rules and inboxes.
-    pub(crate) fn over(store: Arc<Store>, script: Arc<Script>, inboxes: Arc<Inboxes>) -> Service {
+    /// A service over a fixture's store, rules and inboxes; the messages
+    /// stored from now on are tagged from `tags`.
+    pub(crate) fn over(
+        store: Arc<Store>,
+        script: Arc<Script>,
+        inboxes: Arc<Inboxes>,
+        tags: TagSources,
+    ) -> Service {
+        store.tag_with(tags.tagger());
         Service {
             shared: Arc::new(Shared {
                 store,

@@ -99,3 +99,30 @@ fn thumbnails_cover_and_crop_images_and_are_blank_for_other_parts() {
         assert!(missing.json()["Error"].is_string());
     }
 }
+
+const PLUS_ADDRESSED: &str = "From: Shop <shop+billing@example.com>\r\n\
+    To: Ann <ann+news@example.com>\r\n\
+    X-Tags: urgent\r\n\
+    Subject: plus\r\n\r\nx\r\n";
+
+#[test]
+fn plus_addresses_tag_the_message_unless_disabled() {
+    let (binary, http) = service(&[]);
+    // The second recipient is envelope-only (Bcc): Mailpit reads it too.
+    let to = ["ann+news@example.com", "bob+orders+2026@example.com"];
+    assert!(send(binary.addr(), &to, PLUS_ADDRESSED).starts_with("250"));
+    let message = get(http, "/api/v1/message/latest").json();
+    assert_eq!(
+        message["Tags"],
+        serde_json::json!(["2026", "billing", "news", "orders", "urgent"])
+    );
+    let tagged = get(http, "/api/v1/search?query=tag:news").json();
+    assert_eq!(tagged["messages_count"], 1);
+
+    let (binary, http) = service(&["--tags-disable", "plus-addresses"]);
+    assert!(send(binary.addr(), &to, PLUS_ADDRESSED).starts_with("250"));
+    assert_eq!(get(http, "/api/v1/tags").json(), serde_json::json!(["urgent"]));
+    let (binary, http) = service(&["--tags-disable", "x-tags,plus-addresses"]);
+    assert!(send(binary.addr(), &to, PLUS_ADDRESSED).starts_with("250"));
+    assert_eq!(get(http, "/api/v1/tags").json(), serde_json::json!([]));
+}
