@@ -71,6 +71,9 @@ pub(crate) async fn info(State(shared): State<Arc<Shared>>) -> Response {
         "Version": concat!("smtp-fixture ", env!("CARGO_PKG_VERSION")),
         // Ours: where to send mail (`RemoteServer::host()`/`port()`).
         "SMTPAddress": shared.smtp.get().map(ToString::to_string),
+        // Ours: long polls waiting for more messages, so a test can send
+        // once its wait is in place.
+        "Waiting": shared.waiting.load(std::sync::atomic::Ordering::SeqCst),
         "LatestVersion": "disabled",
         "Database": "memory",
         "DatabaseSize": size,

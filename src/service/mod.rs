@@ -102,6 +102,9 @@ pub(crate) struct Shared {
     pub(crate) started: Instant,
     /// Mailpit's chaos triggers, carried out as rules of `script`.
     pub(crate) chaos: chaos::Chaos,
+    /// Long polls (`/api/v1/wait`) that found too few messages and are
+    /// waiting for more (`/api/v1/info`'s `Waiting`, ours).
+    pub(crate) waiting: std::sync::atomic::AtomicUsize,
     /// Becomes `true` when the service stops, ending event streams and
     /// long polls so that the shutdown does not wait for them.
     pub(crate) closing: watch::Sender<bool>,
@@ -160,6 +163,7 @@ impl Service {
                 smtp: std::sync::OnceLock::new(),
                 started: Instant::now(),
                 chaos: chaos::Chaos::new(),
+                waiting: std::sync::atomic::AtomicUsize::new(0),
                 closing: watch::channel(false).0,
             }),
         }

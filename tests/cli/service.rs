@@ -9,7 +9,7 @@ use std::time::Duration;
 use http::{get, request, send_json, EventStream};
 use pretty_assertions::assert_eq;
 use serde_json::Value;
-use support::{Binary, Client};
+use support::{eventually, holds, Binary, Client};
 
 use crate::http;
 use crate::support;
@@ -459,15 +459,16 @@ fn rules_over_http_script_the_smtp_side() {
 fn wait_returns_when_the_messages_arrive_and_408_after_its_timeout() {
     let (binary, http) = service(&[]);
     let smtp = binary.addr();
-    let sender = thread::spawn(move || {
-        thread::sleep(Duration::from_millis(300));
-        send(smtp, &["ann@example.com"], "Subject: late\r\n\r\nx\r\n");
-        send(smtp, &["bob@example.com"], "Subject: later\r\n\r\nx\r\n");
-    });
-    let waited = get(http, "/api/v1/wait?count=1&timeout=10s&query=to:bob");
+    let waiter = thread::spawn(move || get(http, "/api/v1/wait?count=1&timeout=60s&query=to:bob"));
+    // The mail goes once the wait has looked, found nothing, and waits.
+    let waiting = || get(http, "/api/v1/info").json()["Waiting"].clone();
+    eventually("the wait is in place", || holds(waiting() == 1));
+    send(smtp, &["ann@example.com"], "Subject: late\r\n\r\nx\r\n");
+    send(smtp, &["bob@example.com"], "Subject: later\r\n\r\nx\r\n");
+    let waited = waiter.join().unwrap();
     assert_eq!(waited.status, 200, "{}", waited.text());
     assert_eq!(waited.json()["messages"][0]["Subject"], "later");
-    sender.join().unwrap();
+    assert_eq!(waiting(), 0, "an answered wait is no longer counted");
     let all = get(http, "/api/v1/wait?count=2&timeout=1s").json();
     assert_eq!(all["total"], 2);
 
