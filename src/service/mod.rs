@@ -23,6 +23,7 @@
 mod api;
 mod chaos;
 mod fixture;
+mod html_check;
 mod inboxes;
 mod mailpit;
 mod mailpit_parts;
@@ -210,6 +211,7 @@ impl Service {
             .route("/api/v1/message/{id}/raw", get(api::raw))
             .route("/api/v1/message/{id}/part/{part}", get(api::part))
             .route("/api/v1/message/{id}/part/{part}/thumb", get(thumb::thumbnail))
+            .route("/api/v1/message/{id}/html-check", get(html_check::html_check))
             .route("/api/v1/message/{id}/links", get(ours::links))
             .route("/api/v1/message/{id}/envelope", get(ours::envelope))
             .route("/api/v1/message/{id}/snapshot", get(ours::snapshot))

@@ -126,3 +126,103 @@ fn plus_addresses_tag_the_message_unless_disabled() {
     assert!(send(binary.addr(), &to, PLUS_ADDRESSED).starts_with("250"));
     assert_eq!(get(http, "/api/v1/tags").json(), serde_json::json!([]));
 }
+
+const NEWSLETTER: &str = "From: shop@example.com\r\nTo: ann@example.com\r\nSubject: news\r\n\
+    Content-Type: text/html; charset=utf-8\r\n\r\n\
+    <!DOCTYPE html><html><head><style>\r\n\
+    .box { display: flex; border-radius: 4px }\r\n\
+    a:hover { color: red }\r\n\
+    @media (max-width: 600px) { .box { display: block } }\r\n\
+    </style></head><body>\r\n\
+    <div class=\"box\" style=\"display:flex; width: 10rem\"><p>Hello</p></div>\r\n\
+    <svg width=\"10\" height=\"10\"><circle r=\"4\"/></svg>\r\n\
+    <video src=\"https://shop.test/a.mp4\"></video>\r\n\
+    <img src=\"https://shop.test/logo.webp\" alt=\"\">\r\n\
+    </body></html>\r\n";
+
+fn percent(value: &serde_json::Value) -> f64 {
+    let value = value.as_f64().unwrap_or_else(|| panic!("a number: {value}"));
+    assert!((0.0..=100.0).contains(&value), "{value} is not a percentage");
+    value
+}
+
+#[test]
+fn the_html_check_names_the_features_used_with_caniemails_support() {
+    let (binary, http) = service(&[]);
+    assert!(send(binary.addr(), &["ann@example.com"], NEWSLETTER).starts_with("250"));
+    assert!(send(binary.addr(), &["ann@example.com"], ORDER).starts_with("250"));
+
+    let checked = get(http, "/api/v1/message/1/html-check");
+    assert_eq!(checked.status, 200, "{}", checked.text());
+    let checked = checked.json();
+    let slugs: Vec<&str> = checked["Warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["Slug"].as_str().unwrap())
+        .collect();
+    for slug in [
+        "html-body",
+        "html-style",
+        "html-svg",
+        "html-video",
+        "image-webp",
+        "css-display",
+        "css-display-flex",
+        "css-border-radius",
+        "css-width",
+        "css-unit-rem",
+        "css-at-media",
+        "css-pseudo-class-hover",
+    ] {
+        assert!(slugs.contains(&slug), "{slug} not in {slugs:?}");
+    }
+    assert!(!slugs.contains(&"html-script") && !slugs.contains(&"css-position"));
+
+    let flex = checked["Warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["Slug"] == "css-display-flex")
+        .unwrap();
+    assert_eq!(flex["Category"], "css");
+    assert!(flex["URL"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://www.caniemail.com/"));
+    // The inline style and the `.box` rule (a rule counts once here).
+    assert_eq!(flex["Score"]["Found"], 2);
+    let score = &flex["Score"];
+    let sum = percent(&score["Supported"]) + percent(&score["Partial"]) + percent(&score["Unsupported"]);
+    assert!((sum - 100.0).abs() < 0.01, "{score}");
+    let outlook = flex["Results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["Family"] == "outlook" && r["Platform"] == "windows")
+        .expect("Outlook on Windows is in caniemail's flex data");
+    assert!(outlook["Name"].as_str().unwrap().starts_with("Outlook Windows ("));
+    assert_eq!(outlook["Support"], "no");
+
+    let total = &checked["Total"];
+    let sum = percent(&total["Supported"]) + percent(&total["Partial"]) + percent(&total["Unsupported"]);
+    assert!((sum - 100.0).abs() < 0.01, "{total}");
+    assert!(
+        percent(&total["Unsupported"]) > 0.0,
+        "flex and svg fail somewhere: {total}"
+    );
+    // body, style, div, p, svg, circle, video, img
+    assert_eq!(total["Nodes"], 8);
+    assert!(total["Tests"].as_u64().unwrap() > 150, "{total}");
+    assert!(checked["Platforms"]["windows"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!("Outlook")));
+
+    let text_only = get(http, "/api/v1/message/2/html-check");
+    assert_eq!(
+        (text_only.status, text_only.json()["Error"].clone()),
+        (400, "message does not contain HTML".into())
+    );
+    assert_eq!(get(http, "/api/v1/message/9/html-check").status, 404);
+}

@@ -1,9 +1,9 @@
 // Mailpit's npm client (mailpit-api) against smtp-fixture --http: send with
 // Python's smtplib (send_mail.py), then list, read, search, fetch the raw
 // source and attachments, render the parts, tag, rename and delete tags,
-// take an attachment's thumbnail, mark unread, delete, and set chaos
-// triggers through the client's own methods: every call Mailpit answers
-// for a local catcher except htmlCheck (docs/service.md says why).
+// take an attachment's thumbnail, check the HTML, mark unread, delete, and
+// set chaos triggers through the client's own methods: every call Mailpit
+// answers for a local catcher.
 //
 // Usage: node node_check.mjs SMTP_PORT HTTP_URL
 import assert from "node:assert/strict";
@@ -78,6 +78,15 @@ assert.match(await mailpit.renderMessageText(invoice.ID), /^Your invoice is atta
 assert.match(await mailpit.renderMessageHTML(welcomeSummary.ID), /<p>Hello Ann, <a href="https:\/\/shop\.test\/confirm\?token=t1">/);
 await assert.rejects(mailpit.renderMessageHTML(invoice.ID), /404/, "a text-only message has no HTML view");
 ok("renderMessageText, renderMessageHTML");
+
+const check = await mailpit.htmlCheck(welcomeSummary.ID);
+assert.deepEqual(Object.keys(check).sort(), ["Platforms", "Total", "Warnings"]);
+assert.equal(check.Total.Nodes, 2, "<p> and <a>");
+assert.ok(check.Total.Tests > 150);
+assert.equal(check.Total.Supported + check.Total.Partial + check.Total.Unsupported, 100);
+assert.ok(check.Platforms.ios.includes("Apple Mail"));
+await assert.rejects(mailpit.htmlCheck(invoice.ID), /400/, "a text-only message has no HTML to check");
+ok("htmlCheck");
 
 const configuration = await mailpit.getConfiguration();
 assert.equal(configuration.ChaosEnabled, true);
