@@ -44,7 +44,7 @@ pub(crate) use inboxes::{
     routing::InboxRouted,
 };
 #[cfg(feature = "http")]
-pub(crate) use recording::{MessageMeta, Recorded, Records, Store, StoreEvent};
+pub(crate) use recording::{x_tags, MessageMeta, Recorded, Records, Store, StoreEvent, Tagger};
 #[cfg(any(feature = "http", feature = "remote"))]
 pub(crate) use scripting::{ActionKind, TriggerKind};
 #[cfg(feature = "http")]

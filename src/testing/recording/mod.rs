@@ -15,5 +15,5 @@ pub use transcript::{Direction, Transcript, TranscriptLine};
 #[cfg(feature = "http")]
 pub(crate) use {
     recorder::Recorded,
-    store::{MessageMeta, Records, Store, StoreEvent},
+    store::{x_tags, MessageMeta, Records, Store, StoreEvent, Tagger},
 };

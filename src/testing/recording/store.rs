@@ -99,7 +99,13 @@ pub(crate) struct Store {
     /// idle fixture's memory (48 KiB), and a fixture that nobody watches
     /// publishes nothing (asking the channel takes its lock).
     events: OnceLock<broadcast::Sender<StoreEvent>>,
+    /// How a message gets its tags as it is stored: service mode sets
+    /// Mailpit's sources (`X-Tags`, plus addresses); without it, `X-Tags`.
+    tagger: OnceLock<Tagger>,
 }
+
+/// The tags of a message about to be stored.
+pub(crate) type Tagger = Box<dyn Fn(&ReceivedMessage) -> Vec<String> + Send + Sync>;
 
 impl Default for Store {
     fn default() -> Store {
@@ -120,7 +126,15 @@ impl Store {
             notify: Notify::new(),
             limit: limit.max(1),
             events: OnceLock::new(),
+            tagger: OnceLock::new(),
         }
+    }
+
+    /// Tags each message stored from now on with `tagger` instead of its
+    /// `X-Tags` header; the first call wins.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))] // set by the service only
+    pub(crate) fn tag_with(&self, tagger: Tagger) {
+        let _ = self.tagger.set(tagger);
     }
 
     /// Changes from now on (for the service's event stream).
@@ -217,6 +231,11 @@ impl Store {
     /// Pushes `message`; with `session`, it gets that session's transcript
     /// (looked up under the same lock).
     fn push_message_of(&self, mut message: ReceivedMessage, session: Option<u64>) {
+        // Outside the lock: a tagger may parse the message.
+        let tags = match self.tagger.get() {
+            Some(tagger) => tagger(&message),
+            None => x_tags(&message.data),
+        };
         let (id, dropped) = {
             let mut records = self.lock();
             if let Some(session) = session {
@@ -226,7 +245,6 @@ impl Store {
             records.next_id = id;
             records.accepted += 1;
             records.accepted_bytes += message.data.len() as u64;
-            let tags = x_tags(&message.data);
             records.messages.push_back(message);
             records.meta.push_back(MessageMeta {
                 id,
@@ -377,7 +395,7 @@ impl Refusals for Store {
 
 /// The tags an `X-Tags: a, b` header gives (Mailpit tags a message so as
 /// it stores it): trimmed, sorted, each once. Reads only the header block.
-fn x_tags(data: &[u8]) -> Vec<String> {
+pub(crate) fn x_tags(data: &[u8]) -> Vec<String> {
     let mut tags: Vec<String> = Vec::new();
     let mut value: Option<String> = None;
     for line in data.split(|&b| b == b'\n') {
