@@ -2,6 +2,7 @@
 //! snapshot, and assertions.
 
 mod assertions;
+mod codes;
 mod decoded;
 mod links;
 mod lint;
