@@ -43,9 +43,9 @@ pub struct ReadmeDoctests;
 // The fixture: starting it, what it records, scripting it, what a failure
 // shows.
 pub use testing::{
-    on, Action, Attachment, Builder, Direction, Inbox, Link, LinkSource, MessageData, ReceivedMessage,
-    RefusedRecipient, RejectedMessage, RuleHandle, TestSmtpServer, Transcript, TranscriptLine, Trigger,
-    Violation, MASKED_HEADERS, TIMEOUT_ENV,
+    on, Action, Attachment, Builder, Direction, Finding, Inbox, Link, LinkSource, MessageData,
+    ReceivedMessage, RefusedRecipient, RejectedMessage, RuleHandle, TestSmtpServer, Transcript,
+    TranscriptLine, Trigger, Violation, GMAIL_CLIP_BYTES, MASKED_HEADERS, TIMEOUT_ENV,
 };
 
 // The same calls against a service-mode binary in another process.

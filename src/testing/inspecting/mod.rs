@@ -4,11 +4,13 @@
 mod assertions;
 mod codes;
 mod decoded;
+mod deliverability;
 mod links;
 mod lint;
 pub(crate) mod message;
 mod snapshot;
 
+pub use deliverability::{Finding, GMAIL_CLIP_BYTES};
 pub use links::{Link, LinkSource};
 pub use lint::Violation;
 pub use message::{Attachment, ReceivedMessage};
