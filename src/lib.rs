@@ -48,6 +48,11 @@ pub use testing::{
     TranscriptLine, Trigger, Violation, GMAIL_CLIP_BYTES, MASKED_HEADERS, TIMEOUT_ENV,
 };
 
+// Checking mail the way receivers will: DKIM, SPF and DMARC, offline.
+#[cfg(feature = "dkim")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dkim")))]
+pub use testing::{Authentication, DkimResult};
+
 // The same calls against a service-mode binary in another process.
 #[cfg(feature = "remote")]
 #[cfg_attr(docsrs, doc(cfg(feature = "remote")))]

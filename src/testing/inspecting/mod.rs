@@ -2,6 +2,8 @@
 //! snapshot, and assertions.
 
 mod assertions;
+#[cfg(feature = "dkim")]
+mod authentication;
 mod codes;
 mod decoded;
 mod deliverability;
@@ -10,6 +12,8 @@ mod lint;
 pub(crate) mod message;
 mod snapshot;
 
+#[cfg(feature = "dkim")]
+pub use authentication::{Authentication, DkimResult};
 pub use deliverability::{Finding, GMAIL_CLIP_BYTES};
 pub use links::{Link, LinkSource};
 pub use lint::Violation;

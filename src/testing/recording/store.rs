@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, Notify};
 
+use super::dns::DnsRecords;
 use super::refusals::{RefusedRecipient, RejectedMessage};
 use super::transcript::{SharedTranscript, Transcript};
 use crate::protocol::{Message, SessionInfo};
@@ -99,6 +100,8 @@ pub(crate) struct Store {
     /// idle fixture's memory (48 KiB), and a fixture that nobody watches
     /// publishes nothing (asking the channel takes its lock).
     events: OnceLock<broadcast::Sender<StoreEvent>>,
+    /// The test's DNS records, handed to each message recorded.
+    dns: DnsRecords,
 }
 
 impl Default for Store {
@@ -120,7 +123,14 @@ impl Store {
             notify: Notify::new(),
             limit: limit.max(1),
             events: OnceLock::new(),
+            dns: DnsRecords::default(),
         }
+    }
+
+    /// The store, handing `dns` to every message it records.
+    pub(crate) fn with_dns(mut self, dns: DnsRecords) -> Store {
+        self.dns = dns;
+        self
     }
 
     /// Changes from now on (for the service's event stream).
@@ -212,6 +222,7 @@ impl Store {
             let mut records = self.lock();
             if let Some(session) = session {
                 message.transcript = records.transcript_of(session).cloned().unwrap_or_default();
+                message.dns = self.dns.clone();
             }
             let id = records.next_id + 1;
             records.next_id = id;
