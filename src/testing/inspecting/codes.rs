@@ -15,6 +15,7 @@
 use html5gum::{DefaultEmitter, Token, Tokenizer};
 use mail_parser::PartType;
 
+use super::links::is_plain;
 use super::message::ReceivedMessage;
 
 /// Fewest and most digits a code has.
@@ -103,7 +104,7 @@ impl ReceivedMessage {
             }
             match &part.body {
                 PartType::Html(markup) => html.push(visible_text(markup)),
-                PartType::Text(text) => plain.push(text.to_string()),
+                PartType::Text(text) if is_plain(part) => plain.push(text.to_string()),
                 _ => {}
             }
         }

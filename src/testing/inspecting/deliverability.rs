@@ -9,6 +9,7 @@ use std::fmt;
 use html5gum::{DefaultEmitter, Token, Tokenizer};
 use mail_parser::PartType;
 
+use super::links::is_plain;
 use super::message::ReceivedMessage;
 
 /// Gmail clips a message whose HTML is over about 102 KB ("[Message
@@ -144,8 +145,15 @@ impl ReceivedMessage {
     /// ```
     pub fn deliverability_as_bulk(&self) -> Vec<Finding> {
         let mut findings = self.deliverability();
-        let unsubscribe = self.header("List-Unsubscribe");
-        let post = self.header("List-Unsubscribe-Post");
+        // As written: mail-parser's decoded form drops the angle brackets.
+        let raw = |name: &str| {
+            self.headers()
+                .into_iter()
+                .find(|(header, _)| header.eq_ignore_ascii_case(name))
+                .map(|(_, value)| value.split_whitespace().collect::<Vec<_>>().join(" "))
+        };
+        let unsubscribe = raw("List-Unsubscribe");
+        let post = raw("List-Unsubscribe-Post");
         let one_click = post
             .as_deref()
             .is_some_and(|post| post.trim().eq_ignore_ascii_case("List-Unsubscribe=One-Click"));
@@ -182,7 +190,7 @@ impl ReceivedMessage {
             }
             match &part.body {
                 PartType::Html(markup) => html.push(markup.to_string()),
-                PartType::Text(_) => has_text = true,
+                PartType::Text(_) if is_plain(part) => has_text = true,
                 _ => {}
             }
         }
