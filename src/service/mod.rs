@@ -21,6 +21,7 @@
 //! listed in `docs/service.md`.
 
 mod api;
+mod authentication;
 mod chaos;
 mod fixture;
 mod html_check;
@@ -216,6 +217,10 @@ impl Service {
             .route("/api/v1/message/{id}/envelope", get(ours::envelope))
             .route("/api/v1/message/{id}/snapshot", get(ours::snapshot))
             .route("/api/v1/message/{id}/lint", get(ours::lint))
+            .route(
+                "/api/v1/message/{id}/authentication",
+                get(authentication::authentication),
+            )
             .route("/api/v1/message/{id}/transcript", get(ours::transcript))
             .route("/api/v1/search", get(api::search).delete(api::delete_search))
             .route("/api/v1/tags", get(api::tags).put(api::set_tags))

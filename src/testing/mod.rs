@@ -30,7 +30,11 @@ mod starting;
 mod waiting;
 
 pub use inboxes::Inbox;
-pub use inspecting::{Attachment, Link, LinkSource, ReceivedMessage, Violation, MASKED_HEADERS};
+pub use inspecting::{
+    Attachment, Finding, Link, LinkSource, ReceivedMessage, Violation, GMAIL_CLIP_BYTES, MASKED_HEADERS,
+};
+#[cfg(feature = "dkim")]
+pub use inspecting::{Authentication, DkimResult};
 pub use recording::{Direction, MessageData, RefusedRecipient, RejectedMessage, Transcript, TranscriptLine};
 #[cfg(feature = "remote")]
 pub use remote::{RemoteInbox, RemoteRule, RemoteServer, URL_ENV};

@@ -6,6 +6,7 @@ use std::time::SystemTime;
 use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
 
 use crate::protocol::{AuthInfo, Envelope, Message, TlsInfo};
+use crate::testing::recording::dns::DnsRecords;
 use crate::testing::recording::message_data::MessageData;
 use crate::testing::recording::transcript::{SharedTranscript, Transcript};
 
@@ -50,6 +51,8 @@ pub struct ReceivedMessage {
     pub unstuffed_dot_lines: usize,
     /// The session's transcript, for failure reports.
     pub(crate) transcript: SharedTranscript,
+    /// The DNS records of the fixture that received it (feature `dkim`).
+    pub(crate) dns: DnsRecords,
 }
 
 /// An attachment of a received message.
@@ -83,6 +86,7 @@ impl ReceivedMessage {
             auth: message.session.auth,
             unstuffed_dot_lines: message.unstuffed_dot_lines,
             transcript,
+            dns: DnsRecords::default(),
         }
     }
 
@@ -117,6 +121,7 @@ impl ReceivedMessage {
             auth: None,
             unstuffed_dot_lines: 0,
             transcript: SharedTranscript::default(),
+            dns: DnsRecords::default(),
         }
     }
 

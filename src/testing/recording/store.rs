@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, Notify};
 
+use super::dns::DnsRecords;
 use super::refusals::{RefusedRecipient, RejectedMessage};
 use super::transcript::{SharedTranscript, Transcript};
 use crate::protocol::{Message, SessionInfo};
@@ -102,6 +103,8 @@ pub(crate) struct Store {
     /// How a message gets its tags as it is stored: service mode sets
     /// Mailpit's sources (`X-Tags`, plus addresses); without it, `X-Tags`.
     tagger: OnceLock<Tagger>,
+    /// The test's DNS records, handed to each message recorded.
+    dns: DnsRecords,
 }
 
 /// The tags of a message about to be stored.
@@ -127,6 +130,7 @@ impl Store {
             limit: limit.max(1),
             events: OnceLock::new(),
             tagger: OnceLock::new(),
+            dns: DnsRecords::default(),
         }
     }
 
@@ -135,6 +139,12 @@ impl Store {
     #[cfg_attr(not(feature = "http"), allow(dead_code))] // set by the service only
     pub(crate) fn tag_with(&self, tagger: Tagger) {
         let _ = self.tagger.set(tagger);
+    }
+
+    /// The store, handing `dns` to every message it records.
+    pub(crate) fn with_dns(mut self, dns: DnsRecords) -> Store {
+        self.dns = dns;
+        self
     }
 
     /// Changes from now on (for the service's event stream).
@@ -240,6 +250,7 @@ impl Store {
             let mut records = self.lock();
             if let Some(session) = session {
                 message.transcript = records.transcript_of(session).cloned().unwrap_or_default();
+                message.dns = self.dns.clone();
             }
             let id = records.next_id + 1;
             records.next_id = id;
