@@ -73,5 +73,8 @@ impl TestSmtpServer {
 }
 
 fn all_closed(records: &Records) -> bool {
-    records.transcripts.iter().all(|(_, transcript)| transcript.is_closed())
+    records
+        .transcripts
+        .iter()
+        .all(|(_, transcript)| transcript.is_closed())
 }
