@@ -43,7 +43,7 @@ pub struct ReadmeDoctests;
 // The fixture: starting it, what it records, scripting it, what a failure
 // shows.
 pub use testing::{
-    on, Action, Attachment, Builder, Direction, Inbox, Link, LinkSource, MessageData, ReceivedMessage,
+    on, Action, Attachment, Builder, Direction, Inbox, Link, LinkSource, MessageData, Quota, ReceivedMessage,
     RefusedRecipient, RejectedMessage, RuleHandle, TestSmtpServer, Transcript, TranscriptLine, Trigger,
     Violation, MASKED_HEADERS, TIMEOUT_ENV,
 };

@@ -247,6 +247,7 @@ pub(crate) fn spell(trigger: &Trigger, action: &Action) -> Option<(RuleKind, Str
             LinkFault::Reset => (RuleKind::Reset, None),
             LinkFault::StopReading => (RuleKind::StopReading, None),
             LinkFault::Silence => (RuleKind::Silence, None),
+            _ => return None,
         },
         _ => return None,
     };

@@ -34,7 +34,7 @@ pub use inspecting::{Attachment, Link, LinkSource, ReceivedMessage, Violation, M
 pub use recording::{Direction, MessageData, RefusedRecipient, RejectedMessage, Transcript, TranscriptLine};
 #[cfg(feature = "remote")]
 pub use remote::{RemoteInbox, RemoteRule, RemoteServer, URL_ENV};
-pub use scripting::{on, Action, RuleHandle, Trigger};
+pub use scripting::{on, Action, Quota, RuleHandle, Trigger};
 pub use starting::{Builder, TestSmtpServer, TIMEOUT_ENV};
 
 // What the service and the command line build on (not part of the API).

@@ -50,6 +50,8 @@ pub struct ReceivedMessage {
     pub unstuffed_dot_lines: usize,
     /// The session's transcript, for failure reports.
     pub(crate) transcript: SharedTranscript,
+    /// A message with the same identity and recipients was stored before.
+    pub(crate) duplicate: bool,
 }
 
 /// An attachment of a received message.
@@ -83,6 +85,7 @@ impl ReceivedMessage {
             auth: message.session.auth,
             unstuffed_dot_lines: message.unstuffed_dot_lines,
             transcript,
+            duplicate: false,
         }
     }
 
@@ -117,7 +120,24 @@ impl ReceivedMessage {
             auth: None,
             unstuffed_dot_lines: 0,
             transcript: SharedTranscript::default(),
+            duplicate: false,
         }
+    }
+
+    /// Whether this is a second (or later) arrival of a message stored
+    /// before: the same `Message-ID` (or, without one, the same bytes) to
+    /// the same recipients, as a sender sends it again when it believes a
+    /// delivery failed (see [`Action::lose_reply`](crate::Action::lose_reply)).
+    /// Only a fixture's store sets it; [`clear`](crate::TestSmtpServer::clear)
+    /// forgets what arrived before.
+    ///
+    /// ```
+    /// use smtp_fixture::{Envelope, ReceivedMessage};
+    /// let message = ReceivedMessage::new(Envelope::default(), b"Subject: hi\r\n\r\n".to_vec());
+    /// assert!(!message.is_duplicate());
+    /// ```
+    pub fn is_duplicate(&self) -> bool {
+        self.duplicate
     }
 
     pub(super) fn parsed(&self) -> Option<mail_parser::Message<'_>> {

@@ -3,6 +3,7 @@
 //! sessions' transcripts.
 
 pub(crate) mod auth_policy;
+pub(crate) mod duplicates;
 pub(crate) mod message_data;
 pub(crate) mod recorder;
 pub(crate) mod refusals;

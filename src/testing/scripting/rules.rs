@@ -6,7 +6,7 @@ use std::future::Future;
 use std::ops::{Bound, RangeBounds};
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use crate::handler::Handler;
 use crate::protocol::{Decision, LinkFault, Message, Reply, Session, SessionInfo};
@@ -20,6 +20,8 @@ use deliveries::report_final;
 
 use super::action::Action;
 use super::chaos::SeededChance;
+use super::clock::Clock;
+use super::memory::{Memory, Occasion};
 use super::trigger::{Trigger, TriggerKind};
 
 /// One scripted rule: a trigger, an action, and its counters.
@@ -38,8 +40,12 @@ struct Rule {
     /// Set by [`RuleHandle::remove`]: the rule no longer matches, and the
     /// script drops it when it next changes.
     removed: AtomicBool,
-    /// Fires on only some matches, by a seeded draw (service mode's chaos).
-    chance: Option<SeededChance>,
+    /// Fires on only some matches, by a seeded draw (`by_chance`, service
+    /// mode's chaos).
+    chance: OnceLock<SeededChance>,
+    /// For a rule that unfolds over time (a rate limit, a greylist, a
+    /// quota): what it remembers, and so whether it fires now.
+    memory: Option<Memory>,
 }
 
 impl Rule {
@@ -91,6 +97,26 @@ impl RuleHandle {
     /// Fire only `n` times; then the server behaves normally again.
     pub fn times(self, n: usize) -> RuleHandle {
         self.rule.times.store(n, Ordering::SeqCst);
+        self
+    }
+
+    /// Fire on only some of the matches, `percent` % of them, drawn from
+    /// `seed`: the same seed fails the same attempts in every run (the
+    /// n-th match of this rule fires or not by the seed and n alone, not by
+    /// other rules or the timing of connections). Matches the draw skips
+    /// get the normal reply. A rule's odds are set once; a second call
+    /// changes nothing.
+    ///
+    /// ```
+    /// use smtp_fixture::{on, Reply, TestSmtpServer};
+    ///
+    /// let server = TestSmtpServer::start();
+    /// // About a third of the messages get 451, the same ones in every run.
+    /// server.respond(on::message(), Reply::new(451, "4.3.0 Try again later")).by_chance(33, 42);
+    /// ```
+    pub fn by_chance(self, percent: u8, seed: u64) -> RuleHandle {
+        let stream = self.rule.trigger.to_string();
+        let _ = self.rule.chance.set(SeededChance::new(seed, &stream, percent));
         self
     }
 
@@ -173,6 +199,8 @@ pub(crate) struct Script {
     rules: RwLock<Vec<Arc<Rule>>>,
     any: AtomicBool,
     refusals: Option<Arc<dyn Refusals>>,
+    /// The time of rate limits, greylists and quotas.
+    clock: Clock,
 }
 
 impl Script {
@@ -181,6 +209,17 @@ impl Script {
             refusals: Some(refusals),
             ..Script::default()
         }
+    }
+
+    /// The same script, its rules reading `clock`.
+    pub(crate) fn with_clock(mut self, clock: Clock) -> Script {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock the rules read.
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// Adds a rule after the existing ones.
@@ -200,6 +239,12 @@ impl Script {
     #[track_caller]
     fn add_rule(&self, trigger: Trigger, action: Action, chance: Option<SeededChance>) -> RuleHandle {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let action = match trigger.kind {
+            TriggerKind::Connect => action.for_connect(),
+            _ => action,
+        };
+        let memory = Memory::for_action(&action.kind);
+        let chance = chance.map_or_else(OnceLock::new, OnceLock::from);
         let rule = Arc::new(Rule {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             trigger,
@@ -210,6 +255,7 @@ impl Script {
             expected: Mutex::new(None),
             removed: AtomicBool::new(false),
             chance,
+            memory,
         });
         let mut rules = self.rules.write().unwrap_or_else(|p| p.into_inner());
         rules.retain(|rule| !rule.removed.load(Ordering::SeqCst));
@@ -234,7 +280,7 @@ impl Script {
                     action: rule.action.clone(),
                     hits: rule.hits.load(Ordering::SeqCst),
                     times: (times != usize::MAX).then_some(times),
-                    chance: rule.chance.as_ref().map(ToString::to_string),
+                    chance: rule.chance.get().map(ToString::to_string),
                 }
             })
             .collect()
@@ -274,17 +320,23 @@ impl Script {
         self.any.load(Ordering::Relaxed)
     }
 
-    /// The action of the first rule that matches and has uses left.
-    fn first_match(&self, matches: impl Fn(&TriggerKind) -> bool) -> Option<Action> {
+    /// The action of the first rule that matches `occasion` and has uses
+    /// left (a rule with a memory matches when it refuses).
+    fn first_match(&self, matches: impl Fn(&TriggerKind) -> bool, occasion: &Occasion<'_>) -> Option<Action> {
         if !self.has_rules() {
             return None;
         }
         let rules = self.rules.read().unwrap_or_else(|p| p.into_inner());
+        let mut now = None;
         rules
             .iter()
             .find(|rule| {
                 matches(&rule.trigger.kind)
-                    && rule.chance.as_ref().is_none_or(SeededChance::fires)
+                    && !rule.removed.load(Ordering::SeqCst)
+                    && rule.chance.get().is_none_or(SeededChance::fires)
+                    && rule.memory.as_ref().is_none_or(|memory| {
+                        memory.fires(occasion, *now.get_or_insert_with(|| self.clock.now()))
+                    })
                     && rule.claim()
             })
             .map(|rule| rule.action.clone())
@@ -293,9 +345,10 @@ impl Script {
     async fn decide(
         &self,
         matches: impl Fn(&TriggerKind) -> bool,
+        occasion: &Occasion<'_>,
         normal: impl Future<Output = Decision>,
     ) -> Decision {
-        match self.first_match(matches) {
+        match self.first_match(matches, occasion) {
             None => normal.await,
             Some(action) => action.carry_out(normal).await,
         }
@@ -383,7 +436,7 @@ impl<H: Handler> Scripted<H> {
     async fn scripted(&self, session: &Session, question: &Question) -> Decision {
         // Not awaited unless no rule answers (or the rule proceeds).
         self.script
-            .answer(question, self.inner.decide(session, question))
+            .answer(session, question, self.inner.decide(session, question))
             .await
     }
 

@@ -20,7 +20,10 @@ use crate::testing::inspecting::message::ReceivedMessage;
 use crate::testing::recording::auth_policy::AuthPolicy;
 use crate::testing::recording::recorder::Recorder;
 use crate::testing::recording::store::Store;
+use crate::testing::scripting::action::Action;
+use crate::testing::scripting::clock::Clock;
 use crate::testing::scripting::rules::{Script, Scripted};
+use crate::testing::scripting::trigger::Trigger;
 
 /// How long `wait_for_*` wait unless told otherwise.
 const DEFAULT_WAIT: Duration = Duration::from_secs(5);
@@ -68,6 +71,10 @@ pub struct Builder {
     keep_artifacts: bool,
     /// With the PROXY protocol: the time a connection has for its header.
     proxy_header_timeout: Option<Duration>,
+    /// The clock of the rules: real, or manual with `manual_clock()`.
+    clock: Clock,
+    /// Greylist every recipient for this long (`greylist()`).
+    greylist: Option<Duration>,
     /// Starts the HTTP API beside the server (set by `http_api()`).
     #[cfg(feature = "http")]
     pub(crate) http_api: Option<HttpStarter>,
@@ -107,6 +114,8 @@ impl Default for Builder {
             auth: AuthPolicy::Off,
             keep_artifacts: true,
             proxy_header_timeout: None,
+            clock: Clock::real(),
+            greylist: None,
             #[cfg(feature = "http")]
             http_api: None,
         }
@@ -268,6 +277,52 @@ impl Builder {
         self
     }
 
+    /// A clock the test moves: the greylisting delays, rate-limit windows
+    /// and other rules that unfold over time stand still until
+    /// [`TestSmtpServer::advance`] moves them, so a test of a five-minute
+    /// delay takes milliseconds. Socket timeouts (idle, session, TLS
+    /// handshake) and [`Action::delay`](crate::Action::delay) keep real
+    /// time. Without it, the rules follow real time (plus whatever
+    /// `advance` adds).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use smtp_fixture::TestSmtpServer;
+    ///
+    /// let server = TestSmtpServer::builder()
+    ///     .manual_clock()
+    ///     .greylist(Duration::from_secs(300))
+    ///     .start();
+    /// // ... first attempt: 451 4.7.1 ...
+    /// server.advance(Duration::from_secs(5 * 60));
+    /// // ... the retry is accepted ...
+    /// ```
+    pub fn manual_clock(mut self) -> Builder {
+        self.clock = Clock::manual();
+        self
+    }
+
+    /// Greylisting, as postgrey does it: the first attempt of each
+    /// (client address, `MAIL FROM`, `RCPT TO`) triplet gets `451 4.7.1
+    /// Greylisted, try again later` at `RCPT TO`, and so does every retry
+    /// until `delay` has passed on the fixture's clock; then the triplet
+    /// is accepted and remembered (35 days). A rule in front of every
+    /// other: [`Action::greylist`](crate::Action::greylist) is the same for
+    /// some recipients, [`Inbox::greylist`](crate::Inbox::greylist) for one
+    /// inbox.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use smtp_fixture::TestSmtpServer;
+    ///
+    /// let server = TestSmtpServer::builder().manual_clock().greylist(Duration::from_secs(300)).start();
+    /// # let _ = server;
+    /// ```
+    pub fn greylist(mut self, delay: Duration) -> Builder {
+        self.greylist = Some(delay);
+        self
+    }
+
     /// Starts the server; the port listens when this returns.
     ///
     /// # Panics
@@ -284,8 +339,11 @@ impl Builder {
     /// Starts the server, or says why it could not.
     pub fn try_start(self) -> io::Result<TestSmtpServer> {
         let store = Arc::new(Store::default());
-        let inboxes = Arc::new(Inboxes::new(store.clone(), usize::MAX));
-        let script = Arc::new(Script::reporting_to(inboxes.clone()));
+        let inboxes = Arc::new(Inboxes::new(store.clone(), usize::MAX).with_clock(self.clock.clone()));
+        let script = Arc::new(Script::reporting_to(inboxes.clone()).with_clock(self.clock.clone()));
+        if let Some(delay) = self.greylist {
+            script.add(Trigger::rcpt_to(None), Action::greylist(delay));
+        }
         let handler = Scripted {
             inner: InboxRouted {
                 inner: Recorder::new(store.clone(), self.auth),
