@@ -52,6 +52,12 @@ pub(crate) enum ActionKind {
         quota: Quota,
         reply: Reply,
     },
+    /// The normal reply for the first `max` matches in one connection,
+    /// `reply` (a `421`: closing) for the rest.
+    PerConnection {
+        max: usize,
+        reply: Reply,
+    },
 }
 
 /// How much mail a recipient may receive, for [`Action::quota`].
@@ -264,12 +270,35 @@ impl Action {
         })
     }
 
-    /// For a [`rate_limit`](Self::rate_limit) or a
-    /// [`quota`](Self::quota): the reply sent once the limit is reached.
+    /// A cap per connection, as providers that close a busy connection:
+    /// the first `max` matches in one connection proceed normally, the next
+    /// gets `421 4.7.0 Too many messages in one connection, closing` and
+    /// the connection closes. With [`on::any_mail_from`](crate::on::any_mail_from),
+    /// at most `max` messages (transactions) per connection;
+    /// [`Builder::max_messages_per_connection`](crate::Builder::max_messages_per_connection)
+    /// adds that rule.
+    ///
+    /// ```
+    /// use smtp_fixture::{on, Action, TestSmtpServer};
+    ///
+    /// let server = TestSmtpServer::start();
+    /// server.respond(on::any_mail_from(), Action::per_connection(100));
+    /// ```
+    pub fn per_connection(max: usize) -> Action {
+        Action::plain(ActionKind::PerConnection {
+            max,
+            reply: Reply::new(421, "4.7.0 Too many messages in one connection, closing"),
+        })
+    }
+
+    /// For a [`rate_limit`](Self::rate_limit), a [`quota`](Self::quota) or
+    /// a [`per_connection`](Self::per_connection) cap: the reply sent once
+    /// the limit is reached (a `421` closes the connection after it).
     /// Other actions ignore it.
     pub fn with_reply(mut self, reply: Reply) -> Action {
-        if let ActionKind::RateLimit { reply: slot, .. } | ActionKind::Quota { reply: slot, .. } =
-            &mut self.kind
+        if let ActionKind::RateLimit { reply: slot, .. }
+        | ActionKind::Quota { reply: slot, .. }
+        | ActionKind::PerConnection { reply: slot, .. } = &mut self.kind
         {
             *slot = reply;
         }
@@ -295,9 +324,9 @@ impl Action {
             ActionKind::Proceed => Decision::Proceed,
             ActionKind::Disconnect => Decision::Disconnect(None),
             ActionKind::Raw(bytes) => Decision::Raw(bytes.clone()),
-            ActionKind::RateLimit { reply, .. } | ActionKind::Quota { reply, .. } => {
-                closing_if_421(reply.clone())
-            }
+            ActionKind::RateLimit { reply, .. }
+            | ActionKind::Quota { reply, .. }
+            | ActionKind::PerConnection { reply, .. } => closing_if_421(reply.clone()),
             ActionKind::Greylist { .. } => {
                 Decision::Reply(Reply::new(451, "4.7.1 Greylisted, try again later"))
             }
@@ -330,6 +359,9 @@ impl fmt::Display for Action {
                 write!(f, "at most {max} per {window:?}, then {:?}", reply.to_string())?;
             }
             (ActionKind::Greylist { delay }, _) => write!(f, "greylisting for {delay:?}")?,
+            (ActionKind::PerConnection { max, reply }, _) => {
+                write!(f, "at most {max} per connection, then {:?}", reply.to_string())?;
+            }
             (ActionKind::Quota { quota, reply }, _) => {
                 let limit = match quota {
                     Quota::Bytes(bytes) => format!("{bytes} bytes"),

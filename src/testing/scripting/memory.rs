@@ -3,7 +3,7 @@
 //! each recipient of a quota received. Times are read from the fixture's
 //! [`Clock`](super::clock::Clock), so a manual clock drives them all.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -24,6 +24,8 @@ const MAX_REMEMBERED: usize = 100_000;
 /// What a rule is deciding about: who sends what to whom, and when.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Occasion<'a> {
+    /// The session's number (unique within the server).
+    pub(crate) session: u64,
     /// The client's address (its IP only, as greylists key it).
     pub(crate) client: Option<IpAddr>,
     /// `MAIL FROM`, once given.
@@ -53,6 +55,12 @@ pub(crate) enum Memory {
         /// Per recipient (lower-cased): bytes or messages received.
         used: Mutex<HashMap<String, u64>>,
     },
+    PerConnection {
+        max: usize,
+        /// Matches admitted per session; only the newest sessions are kept
+        /// (their numbers rise).
+        admitted: Mutex<BTreeMap<u64, usize>>,
+    },
 }
 
 /// A greylisted triplet's history.
@@ -79,6 +87,10 @@ impl Memory {
             ActionKind::Quota { quota, .. } => Memory::Quota {
                 quota: *quota,
                 used: Mutex::default(),
+            },
+            ActionKind::PerConnection { max, .. } => Memory::PerConnection {
+                max: *max,
+                admitted: Mutex::default(),
             },
             _ => return None,
         })
@@ -134,6 +146,18 @@ impl Memory {
                         continue;
                     }
                     *used.entry(recipient).or_insert(0) += cost;
+                }
+                false
+            }
+            Memory::PerConnection { max, admitted } => {
+                let mut admitted = admitted.lock().unwrap_or_else(|p| p.into_inner());
+                let count = admitted.entry(occasion.session).or_insert(0);
+                if *count >= *max {
+                    return true;
+                }
+                *count += 1;
+                while admitted.len() > MAX_REMEMBERED {
+                    admitted.pop_first();
                 }
                 false
             }
@@ -231,7 +255,7 @@ mod tests {
             client: Some("127.0.0.1".parse().unwrap()),
             mail_from: Some("a@example.com"),
             recipients: vec!["b@example.com"],
-            size: 0,
+            ..Occasion::default()
         };
         let other = Occasion {
             recipients: vec!["c@example.com"],
@@ -254,6 +278,20 @@ mod tests {
         assert!(greylist.fires(&any, minutes(0)));
         assert!(greylist.fires(&any, minutes(3 * 24 * 60)));
         assert!(!greylist.fires(&any, minutes(3 * 24 * 60 + 5)));
+    }
+
+    #[test]
+    fn a_per_connection_cap_counts_each_session_apart() {
+        let cap = memory(Action::per_connection(2));
+        let on = |session| Occasion {
+            session,
+            ..Occasion::default()
+        };
+        let fired: Vec<bool> = [1, 1, 2, 1, 2, 2]
+            .iter()
+            .map(|&s| cap.fires(&on(s), Duration::ZERO))
+            .collect();
+        assert_eq!(fired, [false, false, false, true, false, true]);
     }
 
     #[test]

@@ -75,6 +75,8 @@ pub struct Builder {
     clock: Clock,
     /// Greylist every recipient for this long (`greylist()`).
     greylist: Option<Duration>,
+    /// Messages per connection before `421` (`max_messages_per_connection()`).
+    messages_per_connection: Option<usize>,
     /// Starts the HTTP API beside the server (set by `http_api()`).
     #[cfg(feature = "http")]
     pub(crate) http_api: Option<HttpStarter>,
@@ -116,6 +118,7 @@ impl Default for Builder {
             proxy_header_timeout: None,
             clock: Clock::real(),
             greylist: None,
+            messages_per_connection: None,
             #[cfg(feature = "http")]
             http_api: None,
         }
@@ -323,6 +326,23 @@ impl Builder {
         self
     }
 
+    /// At most `count` messages in one connection, as providers that close
+    /// a busy connection: the `MAIL FROM` after the `count`-th gets `421
+    /// 4.7.0 Too many messages in one connection, closing` and the
+    /// connection closes, so the sender must reconnect for the rest
+    /// ([`Action::per_connection`](crate::Action::per_connection) is the
+    /// same as a rule). Default: no limit.
+    ///
+    /// ```
+    /// use smtp_fixture::TestSmtpServer;
+    /// let server = TestSmtpServer::builder().max_messages_per_connection(10).start();
+    /// # let _ = server;
+    /// ```
+    pub fn max_messages_per_connection(mut self, count: usize) -> Builder {
+        self.messages_per_connection = Some(count);
+        self
+    }
+
     /// Starts the server; the port listens when this returns.
     ///
     /// # Panics
@@ -341,6 +361,9 @@ impl Builder {
         let store = Arc::new(Store::default());
         let inboxes = Arc::new(Inboxes::new(store.clone(), usize::MAX).with_clock(self.clock.clone()));
         let script = Arc::new(Script::reporting_to(inboxes.clone()).with_clock(self.clock.clone()));
+        if let Some(count) = self.messages_per_connection {
+            script.add(Trigger::mail_from(None), Action::per_connection(count));
+        }
         if let Some(delay) = self.greylist {
             script.add(Trigger::rcpt_to(None), Action::greylist(delay));
         }

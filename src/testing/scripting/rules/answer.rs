@@ -78,6 +78,7 @@ impl Script {
 fn occasion<'a>(session: &'a Session, question: &'a Question) -> Occasion<'a> {
     let envelope = session.envelope();
     let mut occasion = Occasion {
+        session: session.info().id,
         client: Some(session.info().peer.ip()),
         mail_from: envelope.map(|envelope| envelope.mail_from.as_str()),
         recipients: Vec::new(),
