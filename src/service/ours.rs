@@ -22,7 +22,7 @@ use super::request::{json_response, param, query_pairs, read_body, ApiError, Api
 use super::search::Search;
 use super::text::rfc3339;
 use super::Shared;
-use crate::rule_text::{parse_duration, spell, RuleKind};
+use crate::rule_text::{parse_chance, parse_duration, spell, RuleKind};
 use crate::testing::{answers_only_recipients, Script, StoreEvent};
 use crate::RejectedMessage;
 use crate::{Action, LinkSource, Trigger};
@@ -75,13 +75,13 @@ fn rule_kinds() -> String {
 /// One rule of a `POST /api/v1/rules` body, in the command line's syntax:
 /// `{"reply": "RCPT TO:x@example.com=550 No such user", "times": 1}`,
 /// `{"delay": "MAIL=2s"}`, `{"disconnect": "DATA"}`.
-fn parse_rule(value: &Value) -> Result<(Trigger, Action, Option<usize>), ApiError> {
+fn parse_rule(value: &Value) -> Result<PostedRule, ApiError> {
     let object = value.as_object().ok_or_else(|| {
         ApiError::bad_request("a rule is a JSON object, e.g. {\"reply\": \"DATA=451 Try later\"}")
     })?;
     let mut found = None;
     for (key, value) in object {
-        if key == "times" || key == "inbox" {
+        if key == "times" || key == "inbox" || key == "chance" {
             continue;
         }
         // The command line's flags, by the same names: reply, delay,
@@ -117,8 +117,19 @@ fn parse_rule(value: &Value) -> Result<(Trigger, Action, Option<usize>), ApiErro
                 .ok_or_else(|| ApiError::bad_request("`times` must be a non-negative integer"))?,
         ),
     };
-    Ok((trigger, response, times))
+    // `"chance": "30@42"`: the rule fires on 30 % of its matches, by seed 42.
+    let chance = match object.get("chance") {
+        None | Some(Value::Null) => None,
+        Some(value) => Some(value.as_str().and_then(parse_chance).ok_or_else(|| {
+            ApiError::bad_request("`chance` must be \"PERCENT\" or \"PERCENT@SEED\", e.g. \"30@42\"")
+        })?),
+    };
+    Ok((trigger, response, times, chance))
 }
+
+/// A rule of a `POST /api/v1/rules` body: trigger, action, `times`, and
+/// `chance` (percent and seed).
+type PostedRule = (Trigger, Action, Option<usize>, Option<(u8, u64)>);
 
 /// `POST /api/v1/rules`: one rule object or an array of them, added after
 /// the existing rules (all or none: a bad one adds nothing).
@@ -142,9 +153,9 @@ pub(crate) async fn add_rules(
             let inbox = shared.inboxes.get(&id).ok_or_else(|| {
                 ApiError::not_found(format!("no inbox {id:?} (POST /api/v1/inboxes makes one)"))
             })?;
-            if let Some((trigger, _, _)) = rules
+            if let Some((trigger, ..)) = rules
                 .iter()
-                .find(|(trigger, _, _)| !answers_only_recipients(trigger))
+                .find(|(trigger, ..)| !answers_only_recipients(trigger))
             {
                 return Err(ApiError::bad_request(format!(
                     "an inbox's rule answers only its own recipients, and {trigger} comes before any recipient"
@@ -154,11 +165,14 @@ pub(crate) async fn add_rules(
         }
     };
     let mut added = Vec::new();
-    for (trigger, response, times) in rules {
-        let rule = script.add(trigger, response);
+    for (trigger, response, times, chance) in rules {
+        let mut rule = script.add(trigger, response);
         added.push(rule.id());
         if let Some(times) = times {
-            let _ = rule.times(times);
+            rule = rule.times(times);
+        }
+        if let Some((percent, seed)) = chance {
+            let _ = rule.by_chance(percent, seed);
         }
     }
     let mut json = rules_json(&script);
