@@ -225,6 +225,12 @@ struct Cli {
     #[arg(long = "http", value_name = "ADDR", value_parser = parse_host_port)]
     http: Option<SocketAddr>,
 
+    /// With --http: the rules' clock (greylisting, rate limits) stands
+    /// still until 'POST /api/v1/clock {"advance": "5m"}' moves it.
+    #[cfg(feature = "http")]
+    #[arg(long = "manual-clock", requires = "http")]
+    manual_clock: bool,
+
     /// With --http: messages kept in memory; beyond it the oldest are dropped.
     #[cfg(feature = "http")]
     #[arg(long = "max-messages", value_name = "N", default_value_t = crate::service::DEFAULT_MAX_MESSAGES)]
@@ -317,7 +323,7 @@ pub fn main() -> ExitCode {
     #[cfg(feature = "http")]
     if let Some(http) = cli.http {
         // Service mode: the service records and holds the rules.
-        let service = crate::service::Service::new(cli.max_messages);
+        let service = crate::service::Service::new(cli.max_messages, cli.manual_clock);
         add_rules(&service.script(), settings.rules);
         let handler = service.handler(handler);
         return serve(

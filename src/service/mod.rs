@@ -22,6 +22,7 @@
 
 mod api;
 mod chaos;
+mod clock;
 mod fixture;
 mod inboxes;
 mod mailpit;
@@ -54,7 +55,7 @@ pub(crate) use crate::testing::Recorded;
 
 use crate::handler::Handler;
 use crate::testing::Store;
-use crate::testing::{InboxRouted, Inboxes, Script, Scripted};
+use crate::testing::{Clock, InboxRouted, Inboxes, Script, Scripted};
 
 /// Serves a fixture's store and rules on a free port of `ip`, on the
 /// fixture's runtime, until the returned sender is used or dropped. The
@@ -131,11 +132,17 @@ impl std::fmt::Debug for Service {
 #[cfg_attr(not(feature = "cli"), allow(dead_code))] // the command line's way in
 impl Service {
     /// A service with an empty store that keeps at most `max_messages`
-    /// messages (the oldest are dropped first; at least 1).
-    pub(crate) fn new(max_messages: usize) -> Service {
+    /// messages (the oldest are dropped first; at least 1); its rules'
+    /// clock is manual (moved by `POST /api/v1/clock`) or real.
+    pub(crate) fn new(max_messages: usize, manual_clock: bool) -> Service {
+        let clock = if manual_clock {
+            Clock::manual()
+        } else {
+            Clock::real()
+        };
         let store = Arc::new(Store::bounded(max_messages));
-        let inboxes = Arc::new(Inboxes::new(store.clone(), max_messages));
-        let script = Arc::new(Script::reporting_to(inboxes.clone()));
+        let inboxes = Arc::new(Inboxes::new(store.clone(), max_messages).with_clock(clock.clone()));
+        let script = Arc::new(Script::reporting_to(inboxes.clone()).with_clock(clock));
         Service::over(store, script, inboxes)
     }
 
@@ -216,6 +223,7 @@ impl Service {
             .route("/api/v1/rejected", get(ours::rejected))
             .route("/api/v1/events", get(ours::events))
             .route("/api/v1/chaos", get(chaos::get_chaos).put(chaos::set_chaos))
+            .route("/api/v1/clock", get(clock::show).post(clock::advance))
             .route("/livez", get(probes::live))
             .route("/readyz", get(probes::ready))
             .route("/view/{file}", get(view::view))

@@ -48,6 +48,6 @@ pub(crate) use recording::{MessageMeta, Recorded, Records, Store, StoreEvent};
 #[cfg(any(feature = "http", feature = "remote"))]
 pub(crate) use scripting::{ActionKind, TriggerKind};
 #[cfg(feature = "http")]
-pub(crate) use scripting::{Script, Scripted, SeededChance};
+pub(crate) use scripting::{Clock, Script, Scripted, SeededChance};
 #[cfg(feature = "http")]
 pub(crate) use starting::runtime;

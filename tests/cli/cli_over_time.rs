@@ -178,3 +178,24 @@ fn malformed_rules_over_time_are_usage_errors() {
         assert!(stderr.contains("Usage:"), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn a_manual_clock_in_service_mode_is_moved_over_http() {
+    let (binary, http) = service(&["--manual-clock", "--greylist", "5m"]);
+    let advance = |by: &str| {
+        let body = serde_json::json!({ "advance": by }).to_string();
+        let response = send_json(http, "POST", "/api/v1/clock", &body);
+        assert_eq!(response.status, 200, "{}", response.text());
+        response.json()["Seconds"].as_f64().expect("seconds")
+    };
+    let mut client = ehloed(binary.addr());
+    let first = transaction(&mut client, "ann@example.com", "x");
+    assert!(first.starts_with("451 4.7.1 "), "{first}");
+    assert_eq!(advance("4m"), 240.0, "a manual clock moves only when told");
+    assert!(transaction(&mut client, "ann@example.com", "x").starts_with("451 4.7.1 "));
+    assert_eq!(advance("2m"), 360.0);
+    assert!(transaction(&mut client, "ann@example.com", "x").starts_with("250"));
+    assert_eq!(get(http, "/api/v1/clock").json()["Seconds"], 360.0);
+    let bad = send_json(http, "POST", "/api/v1/clock", r#"{"advance": "soon"}"#);
+    assert_eq!(bad.status, 400, "{}", bad.text());
+}

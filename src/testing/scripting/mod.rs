@@ -14,6 +14,8 @@ pub(crate) use action::ActionKind;
 pub use action::{Action, Quota};
 #[cfg(feature = "http")]
 pub(crate) use chaos::SeededChance;
+#[cfg(feature = "http")]
+pub(crate) use clock::Clock;
 pub use rules::RuleHandle;
 #[cfg(feature = "http")]
 pub(crate) use rules::{Script, Scripted};
