@@ -268,15 +268,17 @@ impl ReceivedMessage {
             .collect()
     }
 
-    /// One line for failure reports: `from -> [to, ...] "subject" (N bytes)`.
+    /// One line for failure reports: `from -> [to, ...] "subject" (N
+    /// bytes, session S)`, and `, a duplicate` for a second arrival.
     pub fn summary(&self) -> String {
         let subject = self.subject().map(|s| format!(" {s:?}")).unwrap_or_default();
         format!(
-            "{} -> [{}]{subject} ({} bytes, session {})",
+            "{} -> [{}]{subject} ({} bytes, session {}{})",
             self.envelope.mail_from,
             self.envelope.rcpt_to.join(", "),
             self.data.len(),
-            self.session_id
+            self.session_id,
+            if self.duplicate { ", a duplicate" } else { "" }
         )
     }
 }
