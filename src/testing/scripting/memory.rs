@@ -272,6 +272,28 @@ mod tests {
     }
 
     #[test]
+    fn a_flood_of_senders_keeps_the_greylist_bounded() {
+        let greylist = memory(Action::greylist(minutes(5)));
+        let senders: Vec<String> = (0..=super::MAX_REMEMBERED).map(|n| format!("s{n}@x")).collect();
+        for (n, sender) in senders.iter().enumerate() {
+            let occasion = Occasion {
+                mail_from: Some(sender),
+                ..Occasion::default()
+            };
+            assert!(greylist.fires(&occasion, Duration::from_millis(n as u64)));
+        }
+        let Memory::Greylist { triplets, .. } = &greylist else {
+            unreachable!()
+        };
+        let triplets = triplets.lock().unwrap();
+        assert_eq!(triplets.len(), super::MAX_REMEMBERED);
+        assert!(
+            !triplets.keys().any(|key| key.contains(" s0@x ")),
+            "the oldest went first"
+        );
+    }
+
+    #[test]
     fn a_greylisted_triplet_retried_too_late_starts_again() {
         let greylist = memory(Action::greylist(minutes(5)));
         let any = Occasion::default();
