@@ -43,10 +43,15 @@ pub struct ReadmeDoctests;
 // The fixture: starting it, what it records, scripting it, what a failure
 // shows.
 pub use testing::{
-    on, Action, Attachment, Builder, Direction, Inbox, Link, LinkSource, MessageData, Quota, ReceivedMessage,
-    RefusedRecipient, RejectedMessage, RuleHandle, TestSmtpServer, Transcript, TranscriptLine, Trigger,
-    Violation, MASKED_HEADERS, TIMEOUT_ENV,
+    on, Action, Attachment, Builder, Direction, Finding, Inbox, Link, LinkSource, MessageData, Quota,
+    ReceivedMessage, RefusedRecipient, RejectedMessage, RuleHandle, TestSmtpServer, Transcript,
+    TranscriptLine, Trigger, Violation, GMAIL_CLIP_BYTES, MASKED_HEADERS, TIMEOUT_ENV,
 };
+
+// Checking mail the way receivers will: DKIM, SPF and DMARC, offline.
+#[cfg(feature = "dkim")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dkim")))]
+pub use testing::{Authentication, DkimResult};
 
 // The same calls against a service-mode binary in another process.
 #[cfg(feature = "remote")]

@@ -236,6 +236,13 @@ struct Cli {
     #[arg(long = "max-messages", value_name = "N", default_value_t = crate::service::DEFAULT_MAX_MESSAGES)]
     max_messages: usize,
 
+    /// With --http: turn off automatic tags, comma separated: x-tags (the
+    /// X-Tags header), plus-addresses (ann+news@example.com tags "news");
+    /// Mailpit's flag.
+    #[cfg(feature = "http")]
+    #[arg(long = "tags-disable", value_name = "SOURCES", value_parser = crate::service::TagSources::disabling)]
+    tags_disable: Option<crate::service::TagSources>,
+
     /// Print one JSON line per accepted message on standard output (From,
     /// To, Subject, MessageID, Size, Peer, Helo) instead of the
     /// DebuggingServer block: for scripts.
@@ -323,7 +330,11 @@ pub fn main() -> ExitCode {
     #[cfg(feature = "http")]
     if let Some(http) = cli.http {
         // Service mode: the service records and holds the rules.
-        let service = crate::service::Service::new(cli.max_messages, cli.manual_clock);
+        let service = crate::service::Service::new(
+            cli.max_messages,
+            cli.tags_disable.unwrap_or_default(),
+            cli.manual_clock,
+        );
         add_rules(&service.script(), settings.rules);
         let handler = service.handler(handler);
         return serve(

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::mailpit::{headers, Parsed};
+use super::parse::Part;
 use super::request::{json_response, number, param, query_pairs, read_body, ApiError, ApiResult};
 use super::search::Search;
 use super::Shared;
@@ -31,6 +32,16 @@ pub(crate) fn find(shared: &Shared, id: &str) -> Result<(ReceivedMessage, Messag
     index
         .map(|i| (records.messages[i].clone(), records.meta[i].clone()))
         .ok_or_else(|| ApiError::not_found(format!("message {id} not found")))
+}
+
+/// The attachment or inline part `part_id` of message `id`.
+pub(crate) fn find_part(shared: &Shared, id: &str, part_id: &str) -> Result<Part, ApiError> {
+    let (message, _) = find(shared, id)?;
+    Parsed::of(&message)
+        .parts
+        .into_iter()
+        .find(|part| part.summary.part_id == part_id)
+        .ok_or_else(|| ApiError::not_found(format!("message {id} has no part {part_id}")))
 }
 
 fn mark_read(shared: &Shared, ids: &[u64], read: bool) {
@@ -60,6 +71,9 @@ pub(crate) async fn info(State(shared): State<Arc<Shared>>) -> Response {
         "Version": concat!("smtp-fixture ", env!("CARGO_PKG_VERSION")),
         // Ours: where to send mail (`RemoteServer::host()`/`port()`).
         "SMTPAddress": shared.smtp.get().map(ToString::to_string),
+        // Ours: long polls waiting for more messages, so a test can send
+        // once its wait is in place.
+        "Waiting": shared.waiting.load(std::sync::atomic::Ordering::SeqCst),
         "LatestVersion": "disabled",
         "Database": "memory",
         "DatabaseSize": size,
@@ -312,13 +326,7 @@ pub(crate) async fn part(
     State(shared): State<Arc<Shared>>,
     Path((id, part_id)): Path<(String, String)>,
 ) -> ApiResult {
-    let (message, _) = find(&shared, &id)?;
-    let parsed = Parsed::of(&message);
-    let part = parsed
-        .parts
-        .into_iter()
-        .find(|part| part.summary.part_id == part_id)
-        .ok_or_else(|| ApiError::not_found(format!("message {id} has no part {part_id}")))?;
+    let part = find_part(&shared, &id, &part_id)?;
     let content_type = HeaderValue::from_str(&part.summary.content_type)
         .unwrap_or(HeaderValue::from_static("application/octet-stream"));
     let name: String = url::form_urlencoded::byte_serialize(part.summary.file_name.as_bytes()).collect();

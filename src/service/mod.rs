@@ -21,9 +21,11 @@
 //! listed in `docs/service.md`.
 
 mod api;
+mod authentication;
 mod chaos;
 mod clock;
 mod fixture;
+mod html_check;
 mod inboxes;
 mod mailpit;
 mod mailpit_parts;
@@ -32,7 +34,9 @@ mod parse;
 mod probes;
 mod request;
 mod search;
+mod tags;
 mod text;
+mod thumb;
 mod view;
 mod web;
 
@@ -52,6 +56,7 @@ use axum::Router;
 use tokio::sync::watch;
 
 pub(crate) use crate::testing::Recorded;
+pub(crate) use tags::TagSources;
 
 use crate::handler::Handler;
 use crate::testing::Store;
@@ -71,7 +76,7 @@ pub(crate) fn serve_for_fixture(
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     let (stop, stop_requested) = tokio::sync::oneshot::channel::<()>();
-    let service = Service::over(store, script, inboxes);
+    let service = Service::over(store, script, inboxes, TagSources::default());
     service.smtp_listens_on(smtp);
     crate::testing::runtime().spawn(async move {
         if let Ok(listener) = tokio::net::TcpListener::from_std(listener) {
@@ -100,6 +105,9 @@ pub(crate) struct Shared {
     pub(crate) started: Instant,
     /// Mailpit's chaos triggers, carried out as rules of `script`.
     pub(crate) chaos: chaos::Chaos,
+    /// Long polls (`/api/v1/wait`) that found too few messages and are
+    /// waiting for more (`/api/v1/info`'s `Waiting`, ours).
+    pub(crate) waiting: std::sync::atomic::AtomicUsize,
     /// Becomes `true` when the service stops, ending event streams and
     /// long polls so that the shutdown does not wait for them.
     pub(crate) closing: watch::Sender<bool>,
@@ -132,9 +140,10 @@ impl std::fmt::Debug for Service {
 #[cfg_attr(not(feature = "cli"), allow(dead_code))] // the command line's way in
 impl Service {
     /// A service with an empty store that keeps at most `max_messages`
-    /// messages (the oldest are dropped first; at least 1); its rules'
-    /// clock is manual (moved by `POST /api/v1/clock`) or real.
-    pub(crate) fn new(max_messages: usize, manual_clock: bool) -> Service {
+    /// messages (the oldest are dropped first; at least 1), tagging them
+    /// from `tags`; its rules' clock is manual (moved by `POST
+    /// /api/v1/clock`) or real.
+    pub(crate) fn new(max_messages: usize, tags: TagSources, manual_clock: bool) -> Service {
         let clock = if manual_clock {
             Clock::manual()
         } else {
@@ -143,11 +152,18 @@ impl Service {
         let store = Arc::new(Store::bounded(max_messages));
         let inboxes = Arc::new(Inboxes::new(store.clone(), max_messages).with_clock(clock.clone()));
         let script = Arc::new(Script::reporting_to(inboxes.clone()).with_clock(clock));
-        Service::over(store, script, inboxes)
+        Service::over(store, script, inboxes, tags)
     }
 
-    /// A service over a fixture's store, rules and inboxes.
-    pub(crate) fn over(store: Arc<Store>, script: Arc<Script>, inboxes: Arc<Inboxes>) -> Service {
+    /// A service over a fixture's store, rules and inboxes; the messages
+    /// stored from now on are tagged from `tags`.
+    pub(crate) fn over(
+        store: Arc<Store>,
+        script: Arc<Script>,
+        inboxes: Arc<Inboxes>,
+        tags: TagSources,
+    ) -> Service {
+        store.tag_with(tags.tagger());
         Service {
             shared: Arc::new(Shared {
                 store,
@@ -156,6 +172,7 @@ impl Service {
                 smtp: std::sync::OnceLock::new(),
                 started: Instant::now(),
                 chaos: chaos::Chaos::new(),
+                waiting: std::sync::atomic::AtomicUsize::new(0),
                 closing: watch::channel(false).0,
             }),
         }
@@ -201,10 +218,16 @@ impl Service {
             .route("/api/v1/message/{id}/headers", get(api::message_headers))
             .route("/api/v1/message/{id}/raw", get(api::raw))
             .route("/api/v1/message/{id}/part/{part}", get(api::part))
+            .route("/api/v1/message/{id}/part/{part}/thumb", get(thumb::thumbnail))
+            .route("/api/v1/message/{id}/html-check", get(html_check::html_check))
             .route("/api/v1/message/{id}/links", get(ours::links))
             .route("/api/v1/message/{id}/envelope", get(ours::envelope))
             .route("/api/v1/message/{id}/snapshot", get(ours::snapshot))
             .route("/api/v1/message/{id}/lint", get(ours::lint))
+            .route(
+                "/api/v1/message/{id}/authentication",
+                get(authentication::authentication),
+            )
             .route("/api/v1/message/{id}/transcript", get(ours::transcript))
             .route("/api/v1/search", get(api::search).delete(api::delete_search))
             .route("/api/v1/tags", get(api::tags).put(api::set_tags))

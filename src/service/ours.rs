@@ -279,6 +279,7 @@ pub(crate) async fn wait(State(shared): State<Arc<Shared>>, RawQuery(query): Raw
     let deadline = Instant::now() + timeout;
     // Subscribed before the first look, so no message slips in between.
     let mut events = shared.store.subscribe();
+    let mut counted: Option<Waiting> = None;
     loop {
         let found = match &search {
             Some(search) => api::matching(&shared, search).len(),
@@ -289,6 +290,9 @@ pub(crate) async fn wait(State(shared): State<Arc<Shared>>, RawQuery(query): Raw
                 Some(_) => api::search(State(shared), RawQuery(query)).await,
                 None => api::list(State(shared), RawQuery(query)).await,
             };
+        }
+        if counted.is_none() {
+            counted = Some(Waiting::count(shared.clone()));
         }
         tokio::select! {
             event = tokio::time::timeout_at(deadline, events.recv()) => match event {
@@ -305,6 +309,23 @@ pub(crate) async fn wait(State(shared): State<Arc<Shared>>, RawQuery(query): Raw
                 return Err(ApiError { status: StatusCode::SERVICE_UNAVAILABLE, message: "the service is stopping".into() })
             }
         }
+    }
+}
+
+/// One long poll counted in [`Shared::waiting`] until it answers or its
+/// client goes away (the handler's future is dropped).
+struct Waiting(Arc<Shared>);
+
+impl Waiting {
+    fn count(shared: Arc<Shared>) -> Waiting {
+        shared.waiting.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Waiting(shared)
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.waiting.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 

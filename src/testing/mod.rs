@@ -30,7 +30,11 @@ mod starting;
 mod waiting;
 
 pub use inboxes::Inbox;
-pub use inspecting::{Attachment, Link, LinkSource, ReceivedMessage, Violation, MASKED_HEADERS};
+pub use inspecting::{
+    Attachment, Finding, Link, LinkSource, ReceivedMessage, Violation, GMAIL_CLIP_BYTES, MASKED_HEADERS,
+};
+#[cfg(feature = "dkim")]
+pub use inspecting::{Authentication, DkimResult};
 pub use recording::{Direction, MessageData, RefusedRecipient, RejectedMessage, Transcript, TranscriptLine};
 #[cfg(feature = "remote")]
 pub use remote::{RemoteInbox, RemoteRule, RemoteServer, URL_ENV};
@@ -44,7 +48,7 @@ pub(crate) use inboxes::{
     routing::InboxRouted,
 };
 #[cfg(feature = "http")]
-pub(crate) use recording::{MessageMeta, Recorded, Records, Store, StoreEvent};
+pub(crate) use recording::{x_tags, MessageMeta, Recorded, Records, Store, StoreEvent, Tagger};
 #[cfg(any(feature = "http", feature = "remote"))]
 pub(crate) use scripting::{ActionKind, TriggerKind};
 #[cfg(feature = "http")]

@@ -20,4 +20,5 @@ mod parity_with_python;
 #[cfg(feature = "remote")]
 mod remote;
 mod service;
+mod service_checks;
 mod service_web;

@@ -106,9 +106,10 @@ fn the_same_scenario_against_the_binary() {
 #[test]
 fn connect_from_env_reads_the_url_and_the_smtp_address() {
     let (binary, url) = service();
-    // The one test of this binary that sets the variable (std's own
-    // environment calls take a lock, and nothing else here reads it).
-    std::env::set_var("SMTP_FIXTURE_URL", &url);
+    // SAFETY: the one test of this binary that sets a variable. Other
+    // threads read the environment only through std, whose calls take the
+    // same lock as set_var; no C code here reads it while tests run.
+    unsafe { std::env::set_var("SMTP_FIXTURE_URL", &url) };
     let server = RemoteServer::connect_from_env();
     assert_eq!(server.port(), binary.port);
     assert_eq!(server.host(), "127.0.0.1");

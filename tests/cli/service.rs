@@ -9,14 +9,14 @@ use std::time::Duration;
 use http::{get, request, send_json, EventStream};
 use pretty_assertions::assert_eq;
 use serde_json::Value;
-use support::{Binary, Client};
+use support::{eventually, holds, Binary, Client};
 
 use crate::http;
 use crate::support;
 
 /// The binary in service mode (`-c SmtpServer`: nothing printed per
 /// message), and its HTTP address.
-fn service(extra: &[&str]) -> (Binary, SocketAddr) {
+pub(crate) fn service(extra: &[&str]) -> (Binary, SocketAddr) {
     let mut before = vec!["-c", "SmtpServer", "--http", "127.0.0.1:0"];
     before.extend_from_slice(extra);
     let mut binary = Binary::start(&before, &[]);
@@ -31,7 +31,7 @@ fn service(extra: &[&str]) -> (Binary, SocketAddr) {
     (binary, addr)
 }
 
-const ORDER: &str = "From: Shop <shop@example.com>\r\n\
+pub(crate) const ORDER: &str = "From: Shop <shop@example.com>\r\n\
     To: Ann <ann@example.com>\r\n\
     Cc: Bob <bob@example.com>\r\n\
     Subject: Your order 42\r\n\
@@ -54,7 +54,7 @@ const ORDER: &str = "From: Shop <shop@example.com>\r\n\
 
 /// Sends `data` from shop@ to `to` over one SMTP session; returns the
 /// final reply.
-fn send(smtp: SocketAddr, to: &[&str], data: &str) -> String {
+pub(crate) fn send(smtp: SocketAddr, to: &[&str], data: &str) -> String {
     let mut client = Client::greeted(smtp);
     assert_eq!(client.code("EHLO client.test"), 250);
     assert_eq!(client.code("MAIL FROM:<shop@example.com>"), 250);
@@ -464,15 +464,16 @@ fn rules_over_http_script_the_smtp_side() {
 fn wait_returns_when_the_messages_arrive_and_408_after_its_timeout() {
     let (binary, http) = service(&[]);
     let smtp = binary.addr();
-    let sender = thread::spawn(move || {
-        thread::sleep(Duration::from_millis(300));
-        send(smtp, &["ann@example.com"], "Subject: late\r\n\r\nx\r\n");
-        send(smtp, &["bob@example.com"], "Subject: later\r\n\r\nx\r\n");
-    });
-    let waited = get(http, "/api/v1/wait?count=1&timeout=10s&query=to:bob");
+    let waiter = thread::spawn(move || get(http, "/api/v1/wait?count=1&timeout=60s&query=to:bob"));
+    // The mail goes once the wait has looked, found nothing, and waits.
+    let waiting = || get(http, "/api/v1/info").json()["Waiting"].clone();
+    eventually("the wait is in place", || holds(waiting() == 1));
+    send(smtp, &["ann@example.com"], "Subject: late\r\n\r\nx\r\n");
+    send(smtp, &["bob@example.com"], "Subject: later\r\n\r\nx\r\n");
+    let waited = waiter.join().unwrap();
     assert_eq!(waited.status, 200, "{}", waited.text());
     assert_eq!(waited.json()["messages"][0]["Subject"], "later");
-    sender.join().unwrap();
+    assert_eq!(waiting(), 0, "an answered wait is no longer counted");
     let all = get(http, "/api/v1/wait?count=2&timeout=1s").json();
     assert_eq!(all["total"], 2);
 

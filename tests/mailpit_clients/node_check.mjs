@@ -1,9 +1,9 @@
 // Mailpit's npm client (mailpit-api) against smtp-fixture --http: send with
 // Python's smtplib (send_mail.py), then list, read, search, fetch the raw
 // source and attachments, render the parts, tag, rename and delete tags,
-// mark unread, delete, and set chaos triggers through the client's own
-// methods: every call Mailpit answers for a local catcher except
-// htmlCheck and getAttachmentThumbnail (docs/service.md says why).
+// take an attachment's thumbnail, check the HTML, mark unread, delete, and
+// set chaos triggers through the client's own methods: every call Mailpit
+// answers for a local catcher.
 //
 // Usage: node node_check.mjs SMTP_PORT HTTP_URL
 import assert from "node:assert/strict";
@@ -59,10 +59,34 @@ assert.equal(Buffer.from(await blob.arrayBuffer()).toString(), sent.invoice);
 assert.equal(blob.type, "application/pdf");
 ok("getMessageAttachment");
 
+// The width and height of a JPEG, from its first start-of-frame segment.
+const jpegSize = (bytes) => {
+  assert.deepEqual([...bytes.subarray(0, 2)], [0xff, 0xd8], "a JPEG");
+  for (let at = 2; at + 9 < bytes.length; at += 2 + bytes.readUInt16BE(at + 2)) {
+    if (bytes[at + 1] >= 0xc0 && bytes[at + 1] <= 0xc3) {
+      return [bytes.readUInt16BE(at + 7), bytes.readUInt16BE(at + 5)];
+    }
+  }
+  assert.fail("no start-of-frame segment");
+};
+const thumb = await mailpit.getAttachmentThumbnail(invoice.ID, invoice.Attachments[0].PartID);
+assert.equal(thumb.type, "image/jpeg");
+assert.deepEqual(jpegSize(Buffer.from(await thumb.arrayBuffer())), [180, 120]);
+ok("getAttachmentThumbnail: a blank 180x120 JPEG for a PDF");
+
 assert.match(await mailpit.renderMessageText(invoice.ID), /^Your invoice is attached\./);
 assert.match(await mailpit.renderMessageHTML(welcomeSummary.ID), /<p>Hello Ann, <a href="https:\/\/shop\.test\/confirm\?token=t1">/);
 await assert.rejects(mailpit.renderMessageHTML(invoice.ID), /404/, "a text-only message has no HTML view");
 ok("renderMessageText, renderMessageHTML");
+
+const check = await mailpit.htmlCheck(welcomeSummary.ID);
+assert.deepEqual(Object.keys(check).sort(), ["Platforms", "Total", "Warnings"]);
+assert.equal(check.Total.Nodes, 2, "<p> and <a>");
+assert.ok(check.Total.Tests > 150);
+assert.equal(check.Total.Supported + check.Total.Partial + check.Total.Unsupported, 100);
+assert.ok(check.Platforms.ios.includes("Apple Mail"));
+await assert.rejects(mailpit.htmlCheck(invoice.ID), /400/, "a text-only message has no HTML to check");
+ok("htmlCheck");
 
 const configuration = await mailpit.getConfiguration();
 assert.equal(configuration.ChaosEnabled, true);

@@ -168,6 +168,27 @@ function summaryRow(name, value) {
 
 let current = null;
 
+// The authentication badge: DKIM, SPF and DMARC as a receiver would say
+// them (with feature `dkim`), the reasons and findings in its tooltip.
+function authBadge(auth) {
+  const badge = $("auth");
+  if (!auth || !auth.Enabled) {
+    badge.hidden = true;
+    return;
+  }
+  const dkim = auth.Dkim.length ? auth.Dkim.map((d) => d.Result).join("/") : "none";
+  const passed = auth.Dmarc === "pass";
+  badge.textContent = `${passed ? "✓" : "✗"} DKIM ${dkim} · SPF ${auth.Spf} · DMARC ${auth.Dmarc}`;
+  badge.className = `auth ${passed ? "pass" : "fail"}`;
+  const notes = [
+    ...auth.Dkim.filter((d) => d.Reason).map((d) => `DKIM d=${d.Domain} s=${d.Selector}: ${d.Reason}`),
+    auth.DmarcReason ? `DMARC: ${auth.DmarcReason}` : "",
+    ...auth.Deliverability.map((f) => `[${f.Rule}] ${f.Message}`),
+  ].filter(Boolean);
+  badge.title = [`Authentication-Results: ${auth.Header}`, ...notes].join("\n");
+  badge.hidden = false;
+}
+
 function htmlFrame(id) {
   const remote = $("remote").checked ? "?remote=1" : "";
   const frame = element("iframe", { title: "HTML part", src: `/view/${id}.html${remote}` });
@@ -179,16 +200,18 @@ function htmlFrame(id) {
 }
 
 async function show(id) {
-  const [message, headers, envelope, raw, transcript] = await Promise.all([
+  const [message, headers, envelope, raw, transcript, auth] = await Promise.all([
     json(`/api/v1/message/${id}`),
     json(`/api/v1/message/${id}/headers`),
     json(`/api/v1/message/${id}/envelope`),
     api(`/api/v1/message/${id}/raw`).then((r) => r.text()),
     api(`/api/v1/message/${id}/transcript`).then((r) => r.text()).catch(() => "(no transcript kept)"),
+    json(`/api/v1/message/${id}/authentication`).catch(() => null),
   ]);
   current = { id, read: true, html: Boolean(message.HTML) };
   shown.message = id;
   $("subject").textContent = decodeWords(message.Subject) || "(no subject)";
+  authBadge(auth);
   $("summary").replaceChildren(
     summaryRow("From", address(message.From) || "(no From header)"),
     summaryRow("To", addresses(message.To)),

@@ -267,7 +267,7 @@ impl ReceivedMessage {
 }
 
 /// A part with no `Content-Type` is `text/plain` (RFC 2045).
-fn is_plain(part: &MessagePart<'_>) -> bool {
+pub(super) fn is_plain(part: &MessagePart<'_>) -> bool {
     part.content_type().is_none_or(|ct| {
         ct.ctype().eq_ignore_ascii_case("text")
             && ct.subtype().is_none_or(|s| s.eq_ignore_ascii_case("plain"))

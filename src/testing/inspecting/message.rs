@@ -6,6 +6,7 @@ use std::time::SystemTime;
 use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
 
 use crate::protocol::{AuthInfo, Envelope, Message, TlsInfo};
+use crate::testing::recording::dns::DnsRecords;
 use crate::testing::recording::message_data::MessageData;
 use crate::testing::recording::transcript::{SharedTranscript, Transcript};
 
@@ -52,6 +53,8 @@ pub struct ReceivedMessage {
     pub(crate) transcript: SharedTranscript,
     /// A message with the same identity and recipients was stored before.
     pub(crate) duplicate: bool,
+    /// The DNS records of the fixture that received it (feature `dkim`).
+    pub(crate) dns: DnsRecords,
 }
 
 /// An attachment of a received message.
@@ -86,6 +89,7 @@ impl ReceivedMessage {
             unstuffed_dot_lines: message.unstuffed_dot_lines,
             transcript,
             duplicate: false,
+            dns: DnsRecords::default(),
         }
     }
 
@@ -121,6 +125,7 @@ impl ReceivedMessage {
             unstuffed_dot_lines: 0,
             transcript: SharedTranscript::default(),
             duplicate: false,
+            dns: DnsRecords::default(),
         }
     }
 

@@ -3,6 +3,7 @@
 //! sessions' transcripts.
 
 pub(crate) mod auth_policy;
+pub(crate) mod dns;
 pub(crate) mod duplicates;
 pub(crate) mod message_data;
 pub(crate) mod recorder;
@@ -16,5 +17,5 @@ pub use transcript::{Direction, Transcript, TranscriptLine};
 #[cfg(feature = "http")]
 pub(crate) use {
     recorder::Recorded,
-    store::{MessageMeta, Records, Store, StoreEvent},
+    store::{x_tags, MessageMeta, Records, Store, StoreEvent, Tagger},
 };

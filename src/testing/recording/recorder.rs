@@ -47,6 +47,12 @@ impl<H: Handler> Wrapper for Recorded<H> {
 
     fn session_log(&self, session: &SessionInfo) -> Option<Box<dyn SessionLog>> {
         let (log, shared) = TranscriptLog::new(session.id, session.peer, session.proxy);
+        let store = Arc::downgrade(&self.store);
+        let log = log.on_closed(move || {
+            if let Some(store) = store.upgrade() {
+                store.session_closed();
+            }
+        });
         self.store.push_transcript(session.id, shared);
         Some(match self.inner.session_log(session) {
             Some(other) => Box::new(Tee(Box::new(log), other)),

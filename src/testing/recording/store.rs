@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, Notify};
 
+use super::dns::DnsRecords;
 use super::duplicates::Arrivals;
 use super::refusals::{RefusedRecipient, RejectedMessage};
 use super::transcript::{SharedTranscript, Transcript};
@@ -102,7 +103,15 @@ pub(crate) struct Store {
     /// idle fixture's memory (48 KiB), and a fixture that nobody watches
     /// publishes nothing (asking the channel takes its lock).
     events: OnceLock<broadcast::Sender<StoreEvent>>,
+    /// How a message gets its tags as it is stored: service mode sets
+    /// Mailpit's sources (`X-Tags`, plus addresses); without it, `X-Tags`.
+    tagger: OnceLock<Tagger>,
+    /// The test's DNS records, handed to each message recorded.
+    dns: DnsRecords,
 }
+
+/// The tags of a message about to be stored.
+pub(crate) type Tagger = Box<dyn Fn(&ReceivedMessage) -> Vec<String> + Send + Sync>;
 
 impl Default for Store {
     fn default() -> Store {
@@ -123,7 +132,22 @@ impl Store {
             notify: Notify::new(),
             limit: limit.max(1),
             events: OnceLock::new(),
+            tagger: OnceLock::new(),
+            dns: DnsRecords::default(),
         }
+    }
+
+    /// Tags each message stored from now on with `tagger` instead of its
+    /// `X-Tags` header; the first call wins.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))] // set by the service only
+    pub(crate) fn tag_with(&self, tagger: Tagger) {
+        let _ = self.tagger.set(tagger);
+    }
+
+    /// The store, handing `dns` to every message it records.
+    pub(crate) fn with_dns(mut self, dns: DnsRecords) -> Store {
+        self.dns = dns;
+        self
     }
 
     /// Changes from now on (for the service's event stream).
@@ -182,6 +206,15 @@ impl Store {
         crate::lock::lock(&self.records)
     }
 
+    /// A session's transcript was marked closed: wakes the waiters. The
+    /// mark is made under the transcript's own lock; taking the records'
+    /// lock after it keeps `changed`'s promise (a waiter that checked before
+    /// this counted itself first, one that checks after sees the mark).
+    pub(crate) fn session_closed(&self) {
+        drop(self.lock());
+        self.changed();
+    }
+
     fn changed(&self) {
         // A waiter counts itself under the records' lock before it checks
         // them, and the change was made under that lock before this: either
@@ -211,17 +244,22 @@ impl Store {
     /// Pushes `message`; with `session`, it gets that session's transcript
     /// (looked up under the same lock).
     fn push_message_of(&self, mut message: ReceivedMessage, session: Option<u64>) {
+        // Outside the lock: a tagger may parse the message.
+        let tags = match self.tagger.get() {
+            Some(tagger) => tagger(&message),
+            None => x_tags(&message.data),
+        };
         let (id, dropped) = {
             let mut records = self.lock();
             if let Some(session) = session {
                 message.transcript = records.transcript_of(session).cloned().unwrap_or_default();
+                message.dns = self.dns.clone();
             }
             message.duplicate = records.arrivals.arrived(&message, self.limit);
             let id = records.next_id + 1;
             records.next_id = id;
             records.accepted += 1;
             records.accepted_bytes += message.data.len() as u64;
-            let tags = x_tags(&message.data);
             records.messages.push_back(message);
             records.meta.push_back(MessageMeta {
                 id,
@@ -373,7 +411,7 @@ impl Refusals for Store {
 
 /// The tags an `X-Tags: a, b` header gives (Mailpit tags a message so as
 /// it stores it): trimmed, sorted, each once. Reads only the header block.
-fn x_tags(data: &[u8]) -> Vec<String> {
+pub(crate) fn x_tags(data: &[u8]) -> Vec<String> {
     let mut tags: Vec<String> = Vec::new();
     let mut value: Option<String> = None;
     for line in data.split(|&b| b == b'\n') {

@@ -234,6 +234,9 @@ pub(crate) struct TranscriptLog {
     /// Bytes of the current message body received, and of those shown.
     body_seen: usize,
     body_shown: usize,
+    /// Told once the transcript is marked closed (the store wakes its
+    /// waiters: `wait_for_sessions_closed`).
+    on_closed: Option<Box<dyn FnOnce() + Send>>,
 }
 
 impl TranscriptLog {
@@ -247,8 +250,15 @@ impl TranscriptLog {
             shared: shared.clone(),
             body_seen: 0,
             body_shown: 0,
+            on_closed: None,
         };
         (log, SharedTranscript(Some(shared)))
+    }
+
+    /// Calls `tell` after the session's end is written down.
+    pub(crate) fn on_closed(mut self, tell: impl FnOnce() + Send + 'static) -> TranscriptLog {
+        self.on_closed = Some(Box::new(tell));
+        self
     }
 
     fn push(&mut self, direction: Direction, bytes: &[u8], ending: Ending) {
@@ -366,6 +376,9 @@ impl Drop for TranscriptLog {
     fn drop(&mut self) {
         self.end_body();
         lock(&self.shared).closed = true;
+        if let Some(tell) = self.on_closed.take() {
+            tell();
+        }
     }
 }
 

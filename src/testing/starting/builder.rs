@@ -18,6 +18,7 @@ use crate::testing::inboxes::routing::InboxRouted;
 #[allow(unused_imports)] // for the docs
 use crate::testing::inspecting::message::ReceivedMessage;
 use crate::testing::recording::auth_policy::AuthPolicy;
+use crate::testing::recording::dns::DnsRecords;
 use crate::testing::recording::recorder::Recorder;
 use crate::testing::recording::store::Store;
 use crate::testing::scripting::action::Action;
@@ -69,6 +70,8 @@ pub struct Builder {
     pub(crate) tls: Option<TlsChoice>,
     pub(crate) auth: AuthPolicy,
     keep_artifacts: bool,
+    /// TXT records for the DKIM, SPF and DMARC checks (`dns_txt`).
+    dns_txt: Vec<(String, String)>,
     /// With the PROXY protocol: the time a connection has for its header.
     proxy_header_timeout: Option<Duration>,
     /// The clock of the rules: real, or manual with `manual_clock()`.
@@ -115,6 +118,7 @@ impl Default for Builder {
             tls: None,
             auth: AuthPolicy::Off,
             keep_artifacts: true,
+            dns_txt: Vec::new(),
             proxy_header_timeout: None,
             clock: Clock::real(),
             greylist: None,
@@ -343,6 +347,34 @@ impl Builder {
         self
     }
 
+    /// Registers a DNS TXT record for the DKIM, SPF and DMARC checks of
+    /// the messages this server receives ([`ReceivedMessage::dkim`],
+    /// [`ReceivedMessage::authentication`]): a DKIM key at
+    /// `selector._domainkey.domain` (`v=DKIM1; k=rsa; p=...`), an SPF policy at
+    /// the domain (`v=spf1 ip4:127.0.0.1 -all`), a DMARC policy at
+    /// `_dmarc.domain` (`v=DMARC1; p=reject`). Several values may share a
+    /// name. These records are all the checks see: nothing is asked of real
+    /// DNS, and a name without a record does not exist.
+    ///
+    /// ```
+    /// use smtp_fixture::TestSmtpServer;
+    ///
+    /// let server = TestSmtpServer::builder()
+    ///     .dns_txt("example.com", "v=spf1 ip4:127.0.0.1 -all")
+    ///     .dns_txt("_dmarc.example.com", "v=DMARC1; p=reject")
+    ///     .start();
+    /// # drop(server);
+    /// ```
+    ///
+    /// [`ReceivedMessage::dkim`]: crate::ReceivedMessage::dkim
+    /// [`ReceivedMessage::authentication`]: crate::ReceivedMessage::authentication
+    #[cfg(feature = "dkim")]
+    pub fn dns_txt(mut self, name: &str, value: &str) -> Builder {
+        self.dns_txt
+            .push((DnsRecords::normalized(name), value.to_string()));
+        self
+    }
+
     /// Starts the server; the port listens when this returns.
     ///
     /// # Panics
@@ -358,7 +390,7 @@ impl Builder {
 
     /// Starts the server, or says why it could not.
     pub fn try_start(self) -> io::Result<TestSmtpServer> {
-        let store = Arc::new(Store::default());
+        let store = Arc::new(Store::default().with_dns(DnsRecords::new(self.dns_txt)));
         let inboxes = Arc::new(Inboxes::new(store.clone(), usize::MAX).with_clock(self.clock.clone()));
         let script = Arc::new(Script::reporting_to(inboxes.clone()).with_clock(self.clock.clone()));
         if let Some(count) = self.messages_per_connection {

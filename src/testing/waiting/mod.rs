@@ -3,6 +3,8 @@
 //! once, as a macro, for both [`TestSmtpServer`](crate::TestSmtpServer) and
 //! [`Inbox`](crate::Inbox).
 
+mod codes;
 pub(crate) mod recipients;
 mod records;
+mod sessions;
 mod waits;
