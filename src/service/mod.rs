@@ -33,6 +33,7 @@ mod ours;
 mod parse;
 mod probes;
 mod request;
+mod rule_body;
 mod search;
 mod tags;
 mod text;

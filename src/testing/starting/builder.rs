@@ -75,11 +75,11 @@ pub struct Builder {
     /// With the PROXY protocol: the time a connection has for its header.
     proxy_header_timeout: Option<Duration>,
     /// The clock of the rules: real, or manual with `manual_clock()`.
-    clock: Clock,
+    pub(super) clock: Clock,
     /// Greylist every recipient for this long (`greylist()`).
-    greylist: Option<Duration>,
+    pub(super) greylist: Option<Duration>,
     /// Messages per connection before `421` (`max_messages_per_connection()`).
-    messages_per_connection: Option<usize>,
+    pub(super) messages_per_connection: Option<usize>,
     /// Starts the HTTP API beside the server (set by `http_api()`).
     #[cfg(feature = "http")]
     pub(crate) http_api: Option<HttpStarter>,
@@ -281,69 +281,6 @@ impl Builder {
     /// (`#[should_panic]`) turn it off, so a suite leaves nothing behind.
     pub fn keep_artifacts(mut self, keep: bool) -> Builder {
         self.keep_artifacts = keep;
-        self
-    }
-
-    /// A clock the test moves: the greylisting delays, rate-limit windows
-    /// and other rules that unfold over time stand still until
-    /// [`TestSmtpServer::advance`] moves them, so a test of a five-minute
-    /// delay takes milliseconds. Socket timeouts (idle, session, TLS
-    /// handshake) and [`Action::delay`](crate::Action::delay) keep real
-    /// time. Without it, the rules follow real time (plus whatever
-    /// `advance` adds).
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use smtp_fixture::TestSmtpServer;
-    ///
-    /// let server = TestSmtpServer::builder()
-    ///     .manual_clock()
-    ///     .greylist(Duration::from_secs(300))
-    ///     .start();
-    /// // ... first attempt: 451 4.7.1 ...
-    /// server.advance(Duration::from_secs(5 * 60));
-    /// // ... the retry is accepted ...
-    /// ```
-    pub fn manual_clock(mut self) -> Builder {
-        self.clock = Clock::manual();
-        self
-    }
-
-    /// Greylisting, as postgrey does it: the first attempt of each
-    /// (client address, `MAIL FROM`, `RCPT TO`) triplet gets `451 4.7.1
-    /// Greylisted, try again later` at `RCPT TO`, and so does every retry
-    /// until `delay` has passed on the fixture's clock; then the triplet
-    /// is accepted and remembered (35 days). A rule in front of every
-    /// other: [`Action::greylist`](crate::Action::greylist) is the same for
-    /// some recipients, [`Inbox::greylist`](crate::Inbox::greylist) for one
-    /// inbox.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use smtp_fixture::TestSmtpServer;
-    ///
-    /// let server = TestSmtpServer::builder().manual_clock().greylist(Duration::from_secs(300)).start();
-    /// # let _ = server;
-    /// ```
-    pub fn greylist(mut self, delay: Duration) -> Builder {
-        self.greylist = Some(delay);
-        self
-    }
-
-    /// At most `count` messages in one connection, as providers that close
-    /// a busy connection: the `MAIL FROM` after the `count`-th gets `421
-    /// 4.7.0 Too many messages in one connection, closing` and the
-    /// connection closes, so the sender must reconnect for the rest
-    /// ([`Action::per_connection`](crate::Action::per_connection) is the
-    /// same as a rule). Default: no limit.
-    ///
-    /// ```
-    /// use smtp_fixture::TestSmtpServer;
-    /// let server = TestSmtpServer::builder().max_messages_per_connection(10).start();
-    /// # let _ = server;
-    /// ```
-    pub fn max_messages_per_connection(mut self, count: usize) -> Builder {
-        self.messages_per_connection = Some(count);
         self
     }
 
