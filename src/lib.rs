@@ -43,7 +43,7 @@ pub struct ReadmeDoctests;
 // The fixture: starting it, what it records, scripting it, what a failure
 // shows.
 pub use testing::{
-    on, Action, Attachment, Builder, Direction, Finding, Inbox, Link, LinkSource, MessageData,
+    on, Action, Attachment, Builder, Direction, Finding, Inbox, Link, LinkSource, MessageData, Quota,
     ReceivedMessage, RefusedRecipient, RejectedMessage, RuleHandle, TestSmtpServer, Transcript,
     TranscriptLine, Trigger, Violation, GMAIL_CLIP_BYTES, MASKED_HEADERS, TIMEOUT_ENV,
 };

@@ -13,6 +13,8 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::protocol::{LinkFault, Reply};
+
+mod over_time;
 use crate::testing::{ActionKind, TriggerKind};
 use crate::{Action, Trigger};
 
@@ -152,11 +154,23 @@ pub(crate) enum RuleKind {
     /// `TRIGGER`: no reply and no reads (`CONNECT`: a connection that is
     /// never greeted).
     Silence,
+    /// `[TRIGGER=]DURATION` (`5m`; RCPT unless given): greylisting.
+    Greylist,
+    /// `TRIGGER=MAX/WINDOW` (`MESSAGE=10/1m`): a rate limit.
+    Rate,
+    /// `[TRIGGER=]LIMIT[,CODE]` (`1MB`, `10messages,552`; MESSAGE unless
+    /// given): a quota per recipient.
+    Quota,
+    /// `[TRIGGER=]MAX` (`10`; MAIL unless given): at most MAX per
+    /// connection, then `421`.
+    PerConnection,
+    /// `TRIGGER`: store the message, lose the final reply, close.
+    LoseReply,
 }
 
 impl RuleKind {
     /// Every kind, in the order the command line's help lists them.
-    pub(crate) const ALL: [RuleKind; 8] = [
+    pub(crate) const ALL: [RuleKind; 13] = [
         RuleKind::Reply,
         RuleKind::Delay,
         RuleKind::Disconnect,
@@ -165,6 +179,11 @@ impl RuleKind {
         RuleKind::Reset,
         RuleKind::StopReading,
         RuleKind::Silence,
+        RuleKind::Greylist,
+        RuleKind::Rate,
+        RuleKind::Quota,
+        RuleKind::PerConnection,
+        RuleKind::LoseReply,
     ];
 
     /// The flag's name without dashes: `reply`, `stop-reading`.
@@ -178,6 +197,11 @@ impl RuleKind {
             RuleKind::Reset => "reset",
             RuleKind::StopReading => "stop-reading",
             RuleKind::Silence => "silence",
+            RuleKind::Greylist => "greylist",
+            RuleKind::Rate => "rate",
+            RuleKind::Quota => "quota",
+            RuleKind::PerConnection => "per-connection",
+            RuleKind::LoseReply => "lose-reply",
         }
     }
 
@@ -221,6 +245,11 @@ impl RuleKind {
             RuleKind::Reset => Ok((parse_trigger(text)?, Action::reset())),
             RuleKind::StopReading => Ok((parse_trigger(text)?, Action::stop_reading())),
             RuleKind::Silence => Ok((parse_trigger(text)?, Action::silence())),
+            RuleKind::Greylist
+            | RuleKind::Rate
+            | RuleKind::Quota
+            | RuleKind::PerConnection
+            | RuleKind::LoseReply => over_time::parse(self, text),
         }
     }
 }
@@ -230,6 +259,7 @@ impl RuleKind {
 /// for rules the text form cannot say (a predicate, raw bytes, a reply that
 /// is late or over a faulty link), which only the Rust API makes.
 pub(crate) fn spell(trigger: &Trigger, action: &Action) -> Option<(RuleKind, String)> {
+    let rule = trigger;
     let trigger = spell_trigger(&trigger.kind)?;
     let delayed = !action.delay.is_zero();
     let (kind, value) = match (&action.kind, action.fault, delayed) {
@@ -247,7 +277,10 @@ pub(crate) fn spell(trigger: &Trigger, action: &Action) -> Option<(RuleKind, Str
             LinkFault::Reset => (RuleKind::Reset, None),
             LinkFault::StopReading => (RuleKind::StopReading, None),
             LinkFault::Silence => (RuleKind::Silence, None),
+            LinkFault::ReplyLost { bytes: 0 } => (RuleKind::LoseReply, None),
+            _ => return None,
         },
+        (_, None, false) => return over_time::spell(rule, trigger, action),
         _ => return None,
     };
     Some(match value {
@@ -295,13 +328,30 @@ fn split_rule<'a>(text: &'a str, shape: &'static str) -> Result<(Trigger, &'a st
     Ok((parse_trigger(trigger)?, value.trim()))
 }
 
-/// `2s`, `500ms`, `1.5` (seconds): the durations of `--delay` and of the
+/// `30` or `30@42`: how often a rule fires by chance, as a percentage (at
+/// most 100) and a seed (default 0): `--chance` and the `chance` field of
+/// `POST /api/v1/rules`.
+pub(crate) fn parse_chance(text: &str) -> Option<(u8, u64)> {
+    let (percent, seed) = text.split_once('@').unwrap_or((text, "0"));
+    let percent: u8 = percent.trim().trim_end_matches('%').parse().ok()?;
+    (percent <= 100).then_some(())?;
+    Some((percent, seed.trim().parse().ok()?))
+}
+
+/// `2s`, `500ms`, `5m`, `1h`, `1d`, `1.5` (seconds): the durations of `--delay` and of the
 /// service's `timeout` parameters.
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, RuleSyntaxError> {
     let text = text.trim();
-    let (number, scale) = match text.strip_suffix("ms") {
-        Some(number) => (number, 0.001),
-        None => (text.strip_suffix('s').unwrap_or(text), 1.0),
+    let (number, scale) = if let Some(number) = text.strip_suffix("ms") {
+        (number, 0.001)
+    } else if let Some(number) = text.strip_suffix('m') {
+        (number, 60.0)
+    } else if let Some(number) = text.strip_suffix('h') {
+        (number, 3600.0)
+    } else if let Some(number) = text.strip_suffix('d') {
+        (number, 86_400.0)
+    } else {
+        (text.strip_suffix('s').unwrap_or(text), 1.0)
     };
     number
         .trim()
@@ -310,103 +360,9 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, RuleSyntaxError> {
         .and_then(|n| Duration::try_from_secs_f64(n * scale).ok())
         .ok_or_else(|| RuleSyntaxError::BadValue {
             value: text.to_string(),
-            wanted: "a duration: want e.g. 2s, 500ms or 1.5",
+            wanted: "a duration: want e.g. 2s, 500ms, 5m, 1h, 1d or 1.5 (seconds)",
         })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn triggers() {
-        let cases = [
-            ("CONNECT", "on::connect()"),
-            ("ehlo", "on::helo()"),
-            ("MAIL", "on::any_mail_from()"),
-            ("mail from:<a@b>", "on::mail_from(\"<a@b>\")"),
-            ("RCPT", "on::any_rcpt_to()"),
-            ("RCPT TO: x@y", "on::rcpt_to(\"x@y\")"),
-            ("DATA", "on::data()"),
-            ("message", "on::message()"),
-            (".", "on::message()"),
-            ("lhlo", "on::helo()"),
-            ("MESSAGE TO:b@example.com", "on::delivery_to(\"b@example.com\")"),
-            ("xclient", "on::command(\"XCLIENT\")"),
-        ];
-        for (text, shown) in cases {
-            assert_eq!(
-                parse_trigger(text).map(|t| t.to_string()),
-                Ok(shown.to_string()),
-                "{text}"
-            );
-        }
-        for bad in [
-            "",
-            "MAIL TO:x",
-            "RCPT FROM:x",
-            "DATA now",
-            "two words",
-            "RCPT TO:",
-            "MESSAGE FROM:a@b",
-            "MESSAGE TO:",
-        ] {
-            assert!(parse_trigger(bad).is_err(), "{bad:?} should be refused");
-        }
-    }
-
-    #[test]
-    fn every_spelled_rule_parses_back_to_itself() {
-        let texts = [
-            (RuleKind::Reply, "RCPT TO:a@b=550 5.1.1 No\\nsuch user"),
-            (RuleKind::Reply, "DATA=451 4.3.0 Try later"),
-            (RuleKind::Reply, "MESSAGE TO:b@example.com=452 4.2.2 Full"),
-            (RuleKind::Reply, "CONNECT=421 busy"),
-            (RuleKind::Delay, "MAIL=250ms"),
-            (RuleKind::Delay, "MAIL FROM:a@b=2000ms"),
-            (RuleKind::Disconnect, "DATA"),
-            (RuleKind::Disconnect, "RCPT"),
-            (RuleKind::Throttle, "CONNECT=5"),
-            (RuleKind::Cut, "MESSAGE=3"),
-            (RuleKind::Reset, "XCLIENT"),
-            (RuleKind::StopReading, "DATA"),
-            (RuleKind::Silence, "CONNECT"),
-        ];
-        for (kind, text) in texts {
-            let (trigger, action) = kind.parse(text).unwrap();
-            let (spelled_kind, spelled) = spell(&trigger, &action).unwrap_or_else(|| panic!("{text}"));
-            assert_eq!((spelled_kind, spelled.as_str()), (kind, text));
-            let (again_trigger, again_action) = spelled_kind.parse(&spelled).unwrap();
-            assert_eq!(again_trigger.to_string(), trigger.to_string());
-            assert_eq!(again_action, action);
-        }
-        let raw = Action::raw("25");
-        assert_eq!(spell(&crate::on::data(), &raw), None);
-        assert_eq!(
-            spell(&crate::on::message_matching(|_| true), &Action::disconnect()),
-            None
-        );
-    }
-
-    #[test]
-    fn rules() {
-        let (_, action) = RuleKind::Reply
-            .parse("RCPT TO:a@b=550 5.1.1 No\\nsuch user")
-            .unwrap();
-        assert_eq!(action, Action::from(Reply::new(550, "5.1.1 No\nsuch user")));
-        assert!(RuleKind::Reply.parse("DATA=hello").is_err());
-        assert!(RuleKind::Reply.parse("DATA").is_err());
-        assert_eq!(
-            RuleKind::Delay.parse("MAIL=250ms").unwrap().1,
-            Action::delay(Duration::from_millis(250))
-        );
-        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("-1s").is_err());
-        assert_eq!(
-            RuleKind::Disconnect.parse("DATA").unwrap().1,
-            Action::disconnect()
-        );
-    }
-}
+mod tests;

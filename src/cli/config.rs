@@ -9,7 +9,7 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 
 use crate::protocol::Config;
-use crate::rule_text::{RuleKind, RuleSyntaxError};
+use crate::rule_text::{parse_chance, RuleKind, RuleSyntaxError};
 use crate::server::TlsConfig;
 use crate::Mechanism;
 use crate::{Action, Trigger};
@@ -21,8 +21,8 @@ use super::Cli;
 pub(crate) struct Settings {
     /// The engine's options.
     pub(crate) config: Config,
-    /// The scripted rules in command-line order, each with its `--times`.
-    pub(crate) rules: Vec<(Trigger, Action, Option<usize>)>,
+    /// The scripted rules in command-line order.
+    pub(crate) rules: Vec<Rule>,
     /// `--auth user:pass` pairs; `None` with `--auth-any` (anyone).
     pub(crate) users: Option<Vec<(String, String)>>,
     /// The certificate, when TLS is on.
@@ -30,6 +30,16 @@ pub(crate) struct Settings {
     /// Where `-c PureProxy` relays: the reference's default upstream
     /// unless given; a name is resolved at each relay.
     pub(crate) remote: String,
+}
+
+/// One scripted rule of the command line, with the `--times` and
+/// `--chance` that follow it.
+pub(crate) struct Rule {
+    pub(crate) trigger: Trigger,
+    pub(crate) action: Action,
+    pub(crate) times: Option<usize>,
+    /// Percent and seed.
+    pub(crate) chance: Option<(u8, u64)>,
 }
 
 /// A command line that cannot be carried out.
@@ -48,6 +58,8 @@ pub(crate) enum CliError {
     TimesTwice,
     /// `--times` before any rule.
     TimesWithoutRule,
+    /// `--chance` twice after one rule, before any, or not PERCENT[@SEED].
+    Chance(String),
     /// `--auth` without the colon.
     AuthPair(String),
     /// The certificate files cannot be read, or the certificate made.
@@ -70,6 +82,7 @@ impl fmt::Display for CliError {
             CliError::TimesWithoutRule => {
                 f.write_str("--times must follow a rule (--reply, --delay, --disconnect, ...)")
             }
+            CliError::Chance(problem) => write!(f, "--chance {problem}"),
             CliError::AuthPair(pair) => write!(f, "--auth {pair:?}: want USER:PASS"),
             CliError::Tls(error) => write!(f, "TLS: {error}"),
         }
@@ -118,15 +131,17 @@ fn values(cli: &Cli, kind: RuleKind) -> &[String] {
         RuleKind::Reset => &cli.reset,
         RuleKind::StopReading => &cli.stop_reading,
         RuleKind::Silence => &cli.silence,
+        RuleKind::Greylist => &cli.greylist,
+        RuleKind::Rate => &cli.rate,
+        RuleKind::Quota => &cli.quota,
+        RuleKind::PerConnection => &cli.per_connection,
+        RuleKind::LoseReply => &cli.lose_reply,
     }
 }
 
-/// The scripted rules in command-line order, each with the `--times` that
-/// follows it.
-fn scripted_rules(
-    matches: &ArgMatches,
-    cli: &Cli,
-) -> Result<Vec<(Trigger, Action, Option<usize>)>, CliError> {
+/// The scripted rules in command-line order, each with the `--times` and
+/// `--chance` that follow it.
+fn scripted_rules(matches: &ArgMatches, cli: &Cli) -> Result<Vec<Rule>, CliError> {
     let mut rules = Vec::new();
     for kind in RuleKind::ALL {
         let id = kind.name().replace('-', "_");
@@ -137,7 +152,7 @@ fn scripted_rules(
                 value: value.clone(),
                 error,
             })?;
-            rules.push((index, trigger, action, None));
+            rules.push((index, trigger, action, None, None));
         }
     }
     rules.sort_by_key(|rule| rule.0);
@@ -150,9 +165,32 @@ fn scripted_rules(
             None => return Err(CliError::TimesWithoutRule),
         }
     }
+    let chances = matches
+        .indices_of("chance")
+        .into_iter()
+        .flatten()
+        .zip(&cli.chance);
+    for (index, text) in chances {
+        let chance = parse_chance(text)
+            .ok_or_else(|| CliError::Chance(format!("{text:?}: want PERCENT[@SEED], e.g. 30@42")))?;
+        match rules.iter_mut().rev().find(|rule| rule.0 < index) {
+            Some(rule) if rule.4.is_none() => rule.4 = Some(chance),
+            Some(_) => return Err(CliError::Chance("given twice for one rule".to_string())),
+            None => {
+                return Err(CliError::Chance(
+                    "must follow a rule (--reply, --delay, ...)".to_string(),
+                ))
+            }
+        }
+    }
     Ok(rules
         .into_iter()
-        .map(|(_, trigger, action, times)| (trigger, action, times))
+        .map(|(_, trigger, action, times, chance)| Rule {
+            trigger,
+            action,
+            times,
+            chance,
+        })
         .collect())
 }
 

@@ -124,10 +124,47 @@ struct Cli {
     #[arg(long = "silence", value_name = "TRIGGER")]
     silence: Vec<String>,
 
+    /// Greylisting (451 4.7.1 until a client, sender and recipient retry
+    /// DURATION or more after the first attempt), repeatable:
+    /// '[TRIGGER=]DURATION', e.g. 5m (every recipient) or
+    /// 'RCPT TO:addr=1h'.
+    #[arg(long = "greylist", value_name = "[TRIGGER=]DURATION")]
+    greylist: Vec<String>,
+
+    /// A rate limit: the first MAX matches in any WINDOW proceed, the rest
+    /// get 451 4.7.1 (CONNECT: 421 4.7.0 and close), repeatable:
+    /// 'TRIGGER=MAX/WINDOW', e.g. MESSAGE=10/1m, CONNECT=5/1m, RCPT=100/1h.
+    #[arg(long = "rate", value_name = "TRIGGER=MAX/WINDOW")]
+    rate: Vec<String>,
+
+    /// A quota per recipient: a message that would take one past LIMIT
+    /// gets 452 4.2.2 (with ,552: 552 5.2.2), repeatable:
+    /// '[MESSAGE=]LIMIT[,CODE]', e.g. 1MB, 500KB, 10messages, '1MB,552'.
+    #[arg(long = "quota", value_name = "LIMIT[,CODE]")]
+    quota: Vec<String>,
+
+    /// At most MAX matches per connection, then 421 4.7.0 and close,
+    /// repeatable: '[TRIGGER=]MAX', e.g. 10 (messages: MAIL per
+    /// connection).
+    #[arg(long = "per-connection", value_name = "[TRIGGER=]MAX")]
+    per_connection: Vec<String>,
+
+    /// Store the message, then close before the reply to TRIGGER reaches
+    /// the client (it believes delivery failed and retries: a duplicate),
+    /// repeatable, e.g. MESSAGE.
+    #[arg(long = "lose-reply", value_name = "TRIGGER")]
+    lose_reply: Vec<String>,
+
     /// Limit the rule given just before to N uses; after that the server
     /// behaves normally.
     #[arg(long = "times", value_name = "N")]
     times: Vec<usize>,
+
+    /// The rule given just before fires on PERCENT % of its matches,
+    /// drawn from SEED (default 0): the same seed fails the same attempts
+    /// in every run, e.g. '--reply MESSAGE=451 Later --chance 30@42'.
+    #[arg(long = "chance", value_name = "PERCENT[@SEED]")]
+    chance: Vec<String>,
 
     /// Offer STARTTLS with a fresh certificate for localhost, issued by a
     /// test CA made at start (the CA's PEM, to trust, is printed to
@@ -187,6 +224,12 @@ struct Cli {
     #[cfg(feature = "http")]
     #[arg(long = "http", value_name = "ADDR", value_parser = parse_host_port)]
     http: Option<SocketAddr>,
+
+    /// With --http: the rules' clock (greylisting, rate limits) stands
+    /// still until 'POST /api/v1/clock {"advance": "5m"}' moves it.
+    #[cfg(feature = "http")]
+    #[arg(long = "manual-clock", requires = "http")]
+    manual_clock: bool,
 
     /// With --http: messages kept in memory; beyond it the oldest are dropped.
     #[cfg(feature = "http")]
@@ -287,7 +330,11 @@ pub fn main() -> ExitCode {
     #[cfg(feature = "http")]
     if let Some(http) = cli.http {
         // Service mode: the service records and holds the rules.
-        let service = crate::service::Service::new(cli.max_messages, cli.tags_disable.unwrap_or_default());
+        let service = crate::service::Service::new(
+            cli.max_messages,
+            cli.tags_disable.unwrap_or_default(),
+            cli.manual_clock,
+        );
         add_rules(&service.script(), settings.rules);
         let handler = service.handler(handler);
         return serve(
@@ -316,11 +363,20 @@ pub fn main() -> ExitCode {
 }
 
 /// Adds the command line's rules to `script`, in order.
-fn add_rules(script: &Script, rules: Vec<(crate::Trigger, crate::Action, Option<usize>)>) {
-    for (trigger, action, times) in rules {
-        let rule = script.add(trigger, action);
+fn add_rules(script: &Script, rules: Vec<config::Rule>) {
+    for config::Rule {
+        trigger,
+        action,
+        times,
+        chance,
+    } in rules
+    {
+        let mut rule = script.add(trigger, action);
         if let Some(times) = times {
-            let _ = rule.times(times);
+            rule = rule.times(times);
+        }
+        if let Some((percent, seed)) = chance {
+            let _ = rule.by_chance(percent, seed);
         }
     }
 }

@@ -62,6 +62,9 @@ struct Connection {
     fault: Option<LinkFault>,
     /// A scripted fault stopped reading: the session only waits to end.
     reading_stopped: bool,
+    /// A scripted fault lost the last reply: the server acts as if it was
+    /// written (a message is delivered), then the session ends.
+    reply_lost: bool,
 }
 /// What to do after a step was carried out.
 enum Flow {
@@ -144,6 +147,7 @@ async fn open<H: Handler>(
         receive_buffer_raised: false,
         fault: None,
         reading_stopped: false,
+        reply_lost: false,
     };
     if let Some(arrival) = arrival {
         conn.note(&arrival.note);
@@ -302,11 +306,14 @@ impl Connection {
         let Some(message) = message else {
             return Flow::Read;
         };
-        if self.flush().await.is_err() {
+        if self.flush().await.is_err() && !self.reply_lost {
             self.note(lost);
             return Flow::End;
         }
         handler.message_accepted(*message);
+        if self.reply_lost {
+            return Flow::End;
+        }
         Flow::Read
     }
 

@@ -23,6 +23,7 @@
 mod api;
 mod authentication;
 mod chaos;
+mod clock;
 mod fixture;
 mod html_check;
 mod inboxes;
@@ -32,6 +33,7 @@ mod ours;
 mod parse;
 mod probes;
 mod request;
+mod rule_body;
 mod search;
 mod tags;
 mod text;
@@ -59,7 +61,7 @@ pub(crate) use tags::TagSources;
 
 use crate::handler::Handler;
 use crate::testing::Store;
-use crate::testing::{InboxRouted, Inboxes, Script, Scripted};
+use crate::testing::{Clock, InboxRouted, Inboxes, Script, Scripted};
 
 /// Serves a fixture's store and rules on a free port of `ip`, on the
 /// fixture's runtime, until the returned sender is used or dropped. The
@@ -140,11 +142,17 @@ impl std::fmt::Debug for Service {
 impl Service {
     /// A service with an empty store that keeps at most `max_messages`
     /// messages (the oldest are dropped first; at least 1), tagging them
-    /// from `tags`.
-    pub(crate) fn new(max_messages: usize, tags: TagSources) -> Service {
+    /// from `tags`; its rules' clock is manual (moved by `POST
+    /// /api/v1/clock`) or real.
+    pub(crate) fn new(max_messages: usize, tags: TagSources, manual_clock: bool) -> Service {
+        let clock = if manual_clock {
+            Clock::manual()
+        } else {
+            Clock::real()
+        };
         let store = Arc::new(Store::bounded(max_messages));
-        let inboxes = Arc::new(Inboxes::new(store.clone(), max_messages));
-        let script = Arc::new(Script::reporting_to(inboxes.clone()));
+        let inboxes = Arc::new(Inboxes::new(store.clone(), max_messages).with_clock(clock.clone()));
+        let script = Arc::new(Script::reporting_to(inboxes.clone()).with_clock(clock));
         Service::over(store, script, inboxes, tags)
     }
 
@@ -239,6 +247,7 @@ impl Service {
             .route("/api/v1/rejected", get(ours::rejected))
             .route("/api/v1/events", get(ours::events))
             .route("/api/v1/chaos", get(chaos::get_chaos).put(chaos::set_chaos))
+            .route("/api/v1/clock", get(clock::show).post(clock::advance))
             .route("/livez", get(probes::live))
             .route("/readyz", get(probes::ready))
             .route("/view/{file}", get(view::view))

@@ -19,13 +19,14 @@ use tokio::time::Instant;
 use super::api::{self, find};
 use super::mailpit::Parsed;
 use super::request::{json_response, param, query_pairs, read_body, ApiError, ApiResult, Payload};
+use super::rule_body::parse_rule;
 use super::search::Search;
 use super::text::rfc3339;
 use super::Shared;
-use crate::rule_text::{parse_duration, spell, RuleKind};
+use crate::rule_text::{parse_duration, spell};
 use crate::testing::{answers_only_recipients, Script, StoreEvent};
+use crate::LinkSource;
 use crate::RejectedMessage;
-use crate::{Action, LinkSource, Trigger};
 
 /// The longest a `wait` may be asked to wait.
 const MAX_WAIT: Duration = Duration::from_secs(600);
@@ -67,59 +68,6 @@ pub(crate) async fn rules(State(shared): State<Arc<Shared>>) -> Response {
     json_response(&rules_json(&shared.script))
 }
 
-/// The names of the rule kinds, for error messages.
-fn rule_kinds() -> String {
-    RuleKind::ALL.map(RuleKind::name).join(", ")
-}
-
-/// One rule of a `POST /api/v1/rules` body, in the command line's syntax:
-/// `{"reply": "RCPT TO:x@example.com=550 No such user", "times": 1}`,
-/// `{"delay": "MAIL=2s"}`, `{"disconnect": "DATA"}`.
-fn parse_rule(value: &Value) -> Result<(Trigger, Action, Option<usize>), ApiError> {
-    let object = value.as_object().ok_or_else(|| {
-        ApiError::bad_request("a rule is a JSON object, e.g. {\"reply\": \"DATA=451 Try later\"}")
-    })?;
-    let mut found = None;
-    for (key, value) in object {
-        if key == "times" || key == "inbox" {
-            continue;
-        }
-        // The command line's flags, by the same names: reply, delay,
-        // disconnect, throttle, cut, reset, stop-reading, silence.
-        let kind = RuleKind::ALL
-            .into_iter()
-            .find(|kind| kind.name() == key)
-            .ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "unknown rule field `{key}`: want one of {}, and times",
-                    rule_kinds()
-                ))
-            })?;
-        if found.is_some() {
-            return Err(ApiError::bad_request(format!("one of {} per rule", rule_kinds())));
-        }
-        let text = value
-            .as_str()
-            .ok_or_else(|| ApiError::bad_request(format!("`{key}` must be a string")))?;
-        found = Some(
-            kind.parse(text)
-                .map_err(|e| ApiError::bad_request(format!("{key} {text:?}: {e}")))?,
-        );
-    }
-    let (trigger, response) =
-        found.ok_or_else(|| ApiError::bad_request(format!("a rule needs one of {}", rule_kinds())))?;
-    let times = match object.get("times") {
-        None | Some(Value::Null) => None,
-        Some(value) => Some(
-            value
-                .as_u64()
-                .and_then(|n| usize::try_from(n).ok())
-                .ok_or_else(|| ApiError::bad_request("`times` must be a non-negative integer"))?,
-        ),
-    };
-    Ok((trigger, response, times))
-}
-
 /// `POST /api/v1/rules`: one rule object or an array of them, added after
 /// the existing rules (all or none: a bad one adds nothing).
 pub(crate) async fn add_rules(
@@ -142,9 +90,9 @@ pub(crate) async fn add_rules(
             let inbox = shared.inboxes.get(&id).ok_or_else(|| {
                 ApiError::not_found(format!("no inbox {id:?} (POST /api/v1/inboxes makes one)"))
             })?;
-            if let Some((trigger, _, _)) = rules
+            if let Some((trigger, ..)) = rules
                 .iter()
-                .find(|(trigger, _, _)| !answers_only_recipients(trigger))
+                .find(|(trigger, ..)| !answers_only_recipients(trigger))
             {
                 return Err(ApiError::bad_request(format!(
                     "an inbox's rule answers only its own recipients, and {trigger} comes before any recipient"
@@ -154,11 +102,14 @@ pub(crate) async fn add_rules(
         }
     };
     let mut added = Vec::new();
-    for (trigger, response, times) in rules {
-        let rule = script.add(trigger, response);
+    for (trigger, response, times, chance) in rules {
+        let mut rule = script.add(trigger, response);
         added.push(rule.id());
         if let Some(times) = times {
-            let _ = rule.times(times);
+            rule = rule.times(times);
+        }
+        if let Some((percent, seed)) = chance {
+            let _ = rule.by_chance(percent, seed);
         }
     }
     let mut json = rules_json(&script);

@@ -38,7 +38,7 @@ pub use inspecting::{Authentication, DkimResult};
 pub use recording::{Direction, MessageData, RefusedRecipient, RejectedMessage, Transcript, TranscriptLine};
 #[cfg(feature = "remote")]
 pub use remote::{RemoteInbox, RemoteRule, RemoteServer, URL_ENV};
-pub use scripting::{on, Action, RuleHandle, Trigger};
+pub use scripting::{on, Action, Quota, RuleHandle, Trigger};
 pub use starting::{Builder, TestSmtpServer, TIMEOUT_ENV};
 
 // What the service and the command line build on (not part of the API).
@@ -52,6 +52,6 @@ pub(crate) use recording::{x_tags, MessageMeta, Recorded, Records, Store, StoreE
 #[cfg(any(feature = "http", feature = "remote"))]
 pub(crate) use scripting::{ActionKind, TriggerKind};
 #[cfg(feature = "http")]
-pub(crate) use scripting::{Script, Scripted, SeededChance};
+pub(crate) use scripting::{Clock, Script, Scripted, SeededChance};
 #[cfg(feature = "http")]
 pub(crate) use starting::runtime;

@@ -10,6 +10,7 @@ mod support;
 mod http;
 
 mod cli;
+mod cli_over_time;
 mod cli_proxy;
 mod cli_rules;
 mod cli_tls;

@@ -4,10 +4,11 @@
 //! the server differs.
 
 use std::io::BufRead;
+use std::time::Duration;
 
 use lettre::message::Mailbox;
 use lettre::{Message, SmtpTransport, Transport};
-use smtp_fixture::{on, RemoteServer, Reply, TestSmtpServer};
+use smtp_fixture::{on, Action, RemoteServer, Reply, TestSmtpServer};
 use support::Binary;
 
 use crate::support;
@@ -155,4 +156,34 @@ fn a_failed_remote_wait_reports_at_the_test_and_lists_what_arrived() {
         text.contains("Messages received (0)"),
         "the inbox's own view: {text}"
     );
+}
+
+#[test]
+fn a_remote_greylist_passes_once_the_remote_clock_is_advanced() {
+    let mut binary = Binary::start(
+        &["-c", "SmtpServer", "--http", "127.0.0.1:0", "--manual-clock"],
+        &[],
+    );
+    let mut line = String::new();
+    binary.stdout.read_line(&mut line).expect("the HTTP line");
+    let url = line
+        .trim()
+        .strip_prefix("smtp-fixture: HTTP API and web page on ")
+        .map(|url| url.trim_end_matches('/').to_string())
+        .unwrap_or_else(|| panic!("no HTTP address in {line:?}"));
+    let server = RemoteServer::connect(&url);
+    server.respond(on::any_rcpt_to(), Action::greylist(Duration::from_secs(300)));
+    let host = server.host();
+    assert_eq!(
+        send(&host, server.port(), "ann@example.com", "first"),
+        Err("451".to_string())
+    );
+    server.advance(Duration::from_secs(240));
+    assert_eq!(
+        send(&host, server.port(), "ann@example.com", "early"),
+        Err("451".to_string())
+    );
+    server.advance(Duration::from_secs(60));
+    assert_eq!(send(&host, server.port(), "ann@example.com", "late"), Ok(()));
+    assert_eq!(server.wait_for_messages(1)[0].subject().as_deref(), Some("late"));
 }

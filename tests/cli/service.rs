@@ -363,6 +363,11 @@ fn a_rule_posted_comes_back_equal() {
         {"disconnect": "DATA"},
         {"reply": "MESSAGE TO:b@example.com=452 4.2.2 Full"},
         {"reply": "XCLIENT=250 OK"},
+        {"greylist": "RCPT=300000ms"},
+        {"rate": "CONNECT=5/60000ms"},
+        {"quota": "MESSAGE=5messages,552"},
+        {"per-connection": "MAIL=10"},
+        {"lose-reply": "MESSAGE"},
     ]);
     let added = send_json(http, "POST", "/api/v1/rules", &posted.to_string());
     assert_eq!(added.status, 201, "{}", added.text());

@@ -15,7 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use mta::{Mta, Scenario, Submission};
-use smtp_fixture::{ReceivedMessage, TestSmtpServer};
+use smtp_fixture::{ReceivedMessage, Reply, TestSmtpServer};
 use support::Client;
 use tempfile::TempDir;
 
@@ -72,6 +72,9 @@ local_transport = error:5.1.1 no local delivery here
 biff = no
 smtp_tls_security_level = none
 smtpd_tls_security_level = none
+minimal_backoff_time = 1s
+maximal_backoff_time = 5s
+queue_run_delay = 1s
 ",
             dir = path.display(),
             port = server.port(),
@@ -284,4 +287,62 @@ fn postfix_without_dsn_at_the_fixture_sends_no_dsn_parameters_and_reports_relaye
 #[test]
 fn postfix_passes_smtputf8_on_to_a_fixture_that_announces_it() {
     mta::scenario::<Postfix>(Scenario::PassesSmtputf8);
+}
+
+/// Greylisting as Postfix meets it: the fixture greylists for five minutes
+/// of its manual clock; Postfix's first attempt gets `451 4.7.1` and the
+/// message is deferred; a queue flush before the delay is greylisted
+/// again; after `advance(5 min)` the next flush delivers it, exactly once.
+/// Postfix's own retry timing is real time: a flush (`postqueue -f`)
+/// stands in for its backoff (1 s to 5 s here, so a retry also comes on
+/// its own), and every wait is bounded by the fixture's wait timeout.
+#[test]
+fn postfix_retries_through_greylisting_and_delivers_exactly_once() {
+    let binary = crate::needs_tool!(Postfix::find_binary());
+    let server = mta::fixture()
+        .manual_clock()
+        .greylist(Duration::from_secs(5 * 60))
+        .start();
+    let postfix = Postfix::configured(binary, &server);
+    postfix.submit(&Submission {
+        commands: vec![
+            "MAIL FROM:<shop@example.com>".to_string(),
+            "RCPT TO:<ann@example.com>".to_string(),
+        ],
+        message: b"Subject: Greylisted order\r\nMessage-ID: <order-7@shop.example.com>\r\n\r\nThanks.\r\n"
+            .to_vec(),
+    });
+
+    let greylisted = |at_least: usize| {
+        let what = format!("{at_least} greylisted attempt(s) by Postfix");
+        support::eventually_within(mta::DELIVERY_TIMEOUT, &what, || {
+            let refused = server.refused_recipients();
+            (refused.len() >= at_least).then_some(refused)
+        })
+    };
+    let first = greylisted(1);
+    assert_eq!(first[0].address, "ann@example.com");
+    assert_eq!(first[0].reply.as_ref().map(Reply::code), Some(451), "{first:?}");
+    // A retry before the delay is greylisted again.
+    let before = first.len();
+    postfix.flush();
+    greylisted(before + 1);
+    assert!(server.messages().is_empty(), "nothing passes before the delay");
+
+    server.advance(Duration::from_secs(5 * 60));
+    postfix.flush();
+    let delivered = postfix.wait_for_delivery(&server, 1);
+    assert_eq!(delivered[0].envelope.rcpt_to, ["ann@example.com"]);
+    assert_eq!(delivered[0].subject().as_deref(), Some("Greylisted order"));
+    // Delivered is delivered: Postfix's queue holds nothing more to send
+    // (its `postqueue -p` says the queue is empty), so nothing else comes.
+    let what = "Postfix's queue to be empty";
+    support::eventually_within(mta::DELIVERY_TIMEOUT, what, || {
+        let mut list = postfix.command("postqueue");
+        list.arg("-p");
+        let (_, output) = mta::run(list, postfix.dir.path(), Duration::from_secs(30));
+        output.contains("Mail queue is empty").then_some(())
+    });
+    assert_eq!(server.messages().len(), 1, "{}", postfix.log());
+    server.assert_no_duplicates();
 }

@@ -225,9 +225,10 @@ impl Decision {
             Decision::Proceed => Some(vec![replies::ok(); recipients]),
             Decision::Reply(reply) => Some(vec![reply.clone(); recipients]),
             Decision::PerRecipient(replies) => Some(padded(replies.clone(), recipients)),
-            Decision::Fault(LinkFault::Throttle { .. } | LinkFault::StopReading, decision) => {
-                decision.recipient_replies(recipients)
-            }
+            Decision::Fault(
+                LinkFault::Throttle { .. } | LinkFault::StopReading | LinkFault::ReplyLost { .. },
+                decision,
+            ) => decision.recipient_replies(recipients),
             Decision::Fault(..) | Decision::Disconnect(_) | Decision::Raw(_) => None,
         }
     }

@@ -62,6 +62,14 @@ pub enum LinkFault {
     },
     /// Close with a TCP reset instead of writing anything.
     Reset,
+    /// Write only the first `bytes` of what is due, then close, while the
+    /// server carries on as if all of it reached the client: a final reply
+    /// lost on the way, after which the message counts as delivered (the
+    /// client believes it failed and sends it again).
+    ReplyLost {
+        /// How many bytes get out (0: none).
+        bytes: usize,
+    },
     /// Write what is due, then read nothing more: the client's writes
     /// stall once the socket buffers are full.
     StopReading,

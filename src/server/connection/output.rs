@@ -29,6 +29,13 @@ impl Connection {
                 self.note("scripted: reply cut, connection closed");
                 Err(io::Error::other("the reply was cut (scripted)"))
             }
+            Some(LinkFault::ReplyLost { bytes }) => {
+                self.output.truncate(bytes);
+                let _ = self.write_output().await;
+                self.note("scripted: reply lost, connection closed (the server counts it as sent)");
+                self.reply_lost = true;
+                Err(io::Error::other("the reply was lost (scripted)"))
+            }
             Some(LinkFault::StopReading) => {
                 self.reading_stopped = true;
                 self.write_output().await

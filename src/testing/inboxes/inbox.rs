@@ -155,6 +155,26 @@ impl Inbox {
         }
         self.script.add(trigger, action)
     }
+
+    /// Greylists this inbox's recipients (every one of its addresses), as
+    /// [`Builder::greylist`](crate::Builder::greylist) does for a whole
+    /// server: `451 4.7.1` until a (client, sender, recipient) triplet
+    /// retries `delay` or more after its first attempt, on the server's
+    /// clock.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use smtp_fixture::TestSmtpServer;
+    ///
+    /// let server = TestSmtpServer::builder().manual_clock().start();
+    /// let inbox = server.inbox();
+    /// inbox.greylist(Duration::from_secs(300));
+    /// server.advance(Duration::from_secs(301)); // a retry now passes
+    /// ```
+    #[track_caller]
+    pub fn greylist(&self, delay: Duration) -> RuleHandle {
+        self.script.add(Trigger::rcpt_to(None), Action::greylist(delay))
+    }
 }
 
 impl fmt::Debug for Inbox {

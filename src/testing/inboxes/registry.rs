@@ -9,6 +9,7 @@ use crate::protocol::{Message, SessionInfo};
 use crate::testing::inspecting::message::ReceivedMessage;
 use crate::testing::recording::refusals::RejectedMessage;
 use crate::testing::recording::store::Store;
+use crate::testing::scripting::clock::Clock;
 use crate::testing::scripting::rules::{Refusals, Script};
 use crate::testing::scripting::trigger::{Trigger, TriggerKind};
 
@@ -45,6 +46,8 @@ pub(crate) struct Inboxes {
     next: AtomicU64,
     /// Messages each inbox keeps (the server's own bound).
     limit: usize,
+    /// The server's clock, which the inboxes' rules read too.
+    clock: Clock,
 }
 
 impl Inboxes {
@@ -55,7 +58,14 @@ impl Inboxes {
             open: AtomicUsize::new(0),
             next: AtomicU64::new(0),
             limit,
+            clock: Clock::default(),
         }
+    }
+
+    /// The same inboxes, their rules reading `clock` (the server's).
+    pub(crate) fn with_clock(mut self, clock: Clock) -> Inboxes {
+        self.clock = clock;
+        self
     }
 
     /// Opens a new inbox with a name never used before on this server.
@@ -64,7 +74,7 @@ impl Inboxes {
         let parts = Arc::new(InboxParts {
             id: format!("box{number}"),
             store: Arc::new(Store::bounded(self.limit)),
-            script: Arc::new(Script::default()),
+            script: Arc::new(Script::default().with_clock(self.clock.clone())),
         });
         let mut boxes = self.boxes.write().unwrap_or_else(|p| p.into_inner());
         boxes.insert(parts.id.clone(), parts.clone());

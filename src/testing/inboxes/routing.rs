@@ -43,7 +43,7 @@ impl<H: Handler> Wrapper for InboxRouted<H> {
             _ => None,
         };
         match inbox {
-            Some(inbox) => inbox.script.answer(question, normal).await,
+            Some(inbox) => inbox.script.answer(session, question, normal).await,
             None => normal.await,
         }
     }

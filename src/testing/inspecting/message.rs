@@ -51,6 +51,8 @@ pub struct ReceivedMessage {
     pub unstuffed_dot_lines: usize,
     /// The session's transcript, for failure reports.
     pub(crate) transcript: SharedTranscript,
+    /// A message with the same identity and recipients was stored before.
+    pub(crate) duplicate: bool,
     /// The DNS records of the fixture that received it (feature `dkim`).
     pub(crate) dns: DnsRecords,
 }
@@ -86,6 +88,7 @@ impl ReceivedMessage {
             auth: message.session.auth,
             unstuffed_dot_lines: message.unstuffed_dot_lines,
             transcript,
+            duplicate: false,
             dns: DnsRecords::default(),
         }
     }
@@ -121,8 +124,25 @@ impl ReceivedMessage {
             auth: None,
             unstuffed_dot_lines: 0,
             transcript: SharedTranscript::default(),
+            duplicate: false,
             dns: DnsRecords::default(),
         }
+    }
+
+    /// Whether this is a second (or later) arrival of a message stored
+    /// before: the same `Message-ID` (or, without one, the same bytes) to
+    /// the same recipients, as a sender sends it again when it believes a
+    /// delivery failed (see [`Action::lose_reply`](crate::Action::lose_reply)).
+    /// Only a fixture's store sets it; [`clear`](crate::TestSmtpServer::clear)
+    /// forgets what arrived before.
+    ///
+    /// ```
+    /// use smtp_fixture::{Envelope, ReceivedMessage};
+    /// let message = ReceivedMessage::new(Envelope::default(), b"Subject: hi\r\n\r\n".to_vec());
+    /// assert!(!message.is_duplicate());
+    /// ```
+    pub fn is_duplicate(&self) -> bool {
+        self.duplicate
     }
 
     pub(super) fn parsed(&self) -> Option<mail_parser::Message<'_>> {
@@ -253,15 +273,17 @@ impl ReceivedMessage {
             .collect()
     }
 
-    /// One line for failure reports: `from -> [to, ...] "subject" (N bytes)`.
+    /// One line for failure reports: `from -> [to, ...] "subject" (N
+    /// bytes, session S)`, and `, a duplicate` for a second arrival.
     pub fn summary(&self) -> String {
         let subject = self.subject().map(|s| format!(" {s:?}")).unwrap_or_default();
         format!(
-            "{} -> [{}]{subject} ({} bytes, session {})",
+            "{} -> [{}]{subject} ({} bytes, session {}{})",
             self.envelope.mail_from,
             self.envelope.rcpt_to.join(", "),
             self.data.len(),
-            self.session_id
+            self.session_id,
+            if self.duplicate { ", a duplicate" } else { "" }
         )
     }
 }

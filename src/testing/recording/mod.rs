@@ -4,6 +4,7 @@
 
 pub(crate) mod auth_policy;
 pub(crate) mod dns;
+pub(crate) mod duplicates;
 pub(crate) mod message_data;
 pub(crate) mod recorder;
 pub(crate) mod refusals;

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, Notify};
 
 use super::dns::DnsRecords;
+use super::duplicates::Arrivals;
 use super::refusals::{RefusedRecipient, RejectedMessage};
 use super::transcript::{SharedTranscript, Transcript};
 use crate::protocol::{Message, SessionInfo};
@@ -65,6 +66,8 @@ pub(crate) struct Records {
     pub(crate) accepted_bytes: u64,
     /// Messages refused at the final reply since the start.
     pub(crate) rejected_total: u64,
+    /// What arrived before, to mark duplicates.
+    arrivals: Arrivals,
 }
 
 #[cfg_attr(not(feature = "http"), allow(dead_code))] // read by the service only
@@ -252,6 +255,7 @@ impl Store {
                 message.transcript = records.transcript_of(session).cloned().unwrap_or_default();
                 message.dns = self.dns.clone();
             }
+            message.duplicate = records.arrivals.arrived(&message, self.limit);
             let id = records.next_id + 1;
             records.next_id = id;
             records.accepted += 1;
@@ -325,6 +329,7 @@ impl Store {
         records.refused_recipients.clear();
         records.transcripts.retain(|(_, t)| !t.is_closed());
         records.transcripts_dropped = 0;
+        records.arrivals.clear();
     }
 
     /// Blocks until `done` holds for the records, or `timeout` passes.

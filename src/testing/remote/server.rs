@@ -129,6 +129,15 @@ impl RemoteServer {
         expect(self.remote.ok("DELETE", "/api/v1/rules", None));
     }
 
+    /// Moves the service's rule clock forward (`POST /api/v1/clock`), as
+    /// [`TestSmtpServer::advance`](crate::TestSmtpServer::advance): with
+    /// `--manual-clock` the service's greylisting delays and rate-limit
+    /// windows move only so.
+    pub fn advance(&self, by: Duration) {
+        let body = serde_json::json!({ "advance": format!("{}ms", by.as_millis()) });
+        expect(self.remote.ok("POST", "/api/v1/clock", Some(&body)));
+    }
+
     /// A new inbox on the service (`POST /api/v1/inboxes`), deleted with
     /// its messages and rules when dropped: see [`Inbox`](crate::Inbox).
     pub fn inbox(&self) -> RemoteInbox {

@@ -2,17 +2,20 @@
 //! ([`Action`]) instead of the server, by the rules of a fixture.
 
 pub(crate) mod action;
-#[cfg_attr(not(feature = "http"), allow(dead_code))] // service mode's chaos, for now
 pub(crate) mod chaos;
+pub(crate) mod clock;
+pub(crate) mod memory;
 pub mod on;
 pub(crate) mod rules;
 pub(crate) mod trigger;
 
-pub use action::Action;
 #[cfg(any(feature = "http", feature = "remote"))]
 pub(crate) use action::ActionKind;
+pub use action::{Action, Quota};
 #[cfg(feature = "http")]
 pub(crate) use chaos::SeededChance;
+#[cfg(feature = "http")]
+pub(crate) use clock::Clock;
 pub use rules::RuleHandle;
 #[cfg(feature = "http")]
 pub(crate) use rules::{Script, Scripted};

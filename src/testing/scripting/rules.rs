@@ -1,25 +1,28 @@
 //! Scripted replies: "when the client does X, answer Y", checked in the
 //! order they were added, built on the [`Handler`] hooks.
 
-use std::fmt;
 use std::future::Future;
 use std::ops::{Bound, RangeBounds};
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use crate::handler::Handler;
 use crate::protocol::{Decision, LinkFault, Message, Reply, Session, SessionInfo};
 
 mod answer;
 mod deliveries;
+mod handle;
 #[cfg(test)]
 mod tests;
 
 use deliveries::report_final;
+pub use handle::RuleHandle;
 
 use super::action::Action;
 use super::chaos::SeededChance;
+use super::clock::Clock;
+use super::memory::{Memory, Occasion};
 use super::trigger::{Trigger, TriggerKind};
 
 /// One scripted rule: a trigger, an action, and its counters.
@@ -38,8 +41,12 @@ struct Rule {
     /// Set by [`RuleHandle::remove`]: the rule no longer matches, and the
     /// script drops it when it next changes.
     removed: AtomicBool,
-    /// Fires on only some matches, by a seeded draw (service mode's chaos).
-    chance: Option<SeededChance>,
+    /// Fires on only some matches, by a seeded draw (`by_chance`, service
+    /// mode's chaos).
+    chance: OnceLock<SeededChance>,
+    /// For a rule that unfolds over time (a rate limit, a greylist, a
+    /// quota): what it remembers, and so whether it fires now.
+    memory: Option<Memory>,
 }
 
 impl Rule {
@@ -79,69 +86,6 @@ impl Rule {
     }
 }
 
-/// The handle [`TestSmtpServer::respond`](crate::TestSmtpServer::respond)
-/// returns. The rule stays in force when the handle is dropped, until
-/// [`remove`](Self::remove).
-#[derive(Clone)]
-pub struct RuleHandle {
-    rule: Arc<Rule>,
-}
-
-impl RuleHandle {
-    /// Fire only `n` times; then the server behaves normally again.
-    pub fn times(self, n: usize) -> RuleHandle {
-        self.rule.times.store(n, Ordering::SeqCst);
-        self
-    }
-
-    /// When the server is dropped, fail the test unless the rule fired
-    /// exactly `n` times.
-    pub fn expect(self, n: usize) -> RuleHandle {
-        self.expect_range(n..=n)
-    }
-
-    /// When the server is dropped, fail the test unless the number of times
-    /// the rule fired is in `range`.
-    pub fn expect_range(self, range: impl RangeBounds<usize>) -> RuleHandle {
-        let bounds = (range.start_bound().cloned(), range.end_bound().cloned());
-        *self.rule.expected.lock().unwrap_or_else(|p| p.into_inner()) = Some(bounds);
-        self
-    }
-
-    /// The rule's number, unique in the process (the service's `ID`).
-    #[cfg(feature = "http")]
-    pub(crate) fn id(&self) -> u64 {
-        self.rule.id
-    }
-
-    /// How many times the rule fired so far.
-    pub fn hits(&self) -> usize {
-        self.rule.hits.load(Ordering::SeqCst)
-    }
-
-    /// Takes the rule out: from now on it matches nothing, and its
-    /// expectation is no longer checked (check it first with
-    /// [`verify`](crate::TestSmtpServer::verify) if it matters).
-    ///
-    /// ```
-    /// use smtp_fixture::{on, Reply, TestSmtpServer};
-    ///
-    /// let server = TestSmtpServer::start();
-    /// let refusal = server.respond(on::rcpt_to("ann@example.com"), Reply::new(550, "5.1.1 No"));
-    /// // ... a test that needs the refusal ...
-    /// refusal.remove(); // ann@example.com is accepted again
-    /// ```
-    pub fn remove(&self) {
-        self.rule.removed.store(true, Ordering::SeqCst);
-    }
-}
-
-impl fmt::Debug for RuleHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (fired {} times)", self.rule.describe(), self.hits())
-    }
-}
-
 /// One rule as [`Script::list`] shows it.
 #[cfg(feature = "http")]
 pub(crate) struct RuleListing {
@@ -173,6 +117,8 @@ pub(crate) struct Script {
     rules: RwLock<Vec<Arc<Rule>>>,
     any: AtomicBool,
     refusals: Option<Arc<dyn Refusals>>,
+    /// The time of rate limits, greylists and quotas.
+    clock: Clock,
 }
 
 impl Script {
@@ -181,6 +127,17 @@ impl Script {
             refusals: Some(refusals),
             ..Script::default()
         }
+    }
+
+    /// The same script, its rules reading `clock`.
+    pub(crate) fn with_clock(mut self, clock: Clock) -> Script {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock the rules read.
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// Adds a rule after the existing ones.
@@ -200,6 +157,12 @@ impl Script {
     #[track_caller]
     fn add_rule(&self, trigger: Trigger, action: Action, chance: Option<SeededChance>) -> RuleHandle {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let action = match trigger.kind {
+            TriggerKind::Connect => action.for_connect(),
+            _ => action,
+        };
+        let memory = Memory::for_action(&action.kind);
+        let chance = chance.map_or_else(OnceLock::new, OnceLock::from);
         let rule = Arc::new(Rule {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             trigger,
@@ -210,6 +173,7 @@ impl Script {
             expected: Mutex::new(None),
             removed: AtomicBool::new(false),
             chance,
+            memory,
         });
         let mut rules = self.rules.write().unwrap_or_else(|p| p.into_inner());
         rules.retain(|rule| !rule.removed.load(Ordering::SeqCst));
@@ -234,7 +198,7 @@ impl Script {
                     action: rule.action.clone(),
                     hits: rule.hits.load(Ordering::SeqCst),
                     times: (times != usize::MAX).then_some(times),
-                    chance: rule.chance.as_ref().map(ToString::to_string),
+                    chance: rule.chance.get().map(ToString::to_string),
                 }
             })
             .collect()
@@ -274,17 +238,23 @@ impl Script {
         self.any.load(Ordering::Relaxed)
     }
 
-    /// The action of the first rule that matches and has uses left.
-    fn first_match(&self, matches: impl Fn(&TriggerKind) -> bool) -> Option<Action> {
+    /// The action of the first rule that matches `occasion` and has uses
+    /// left (a rule with a memory matches when it refuses).
+    fn first_match(&self, matches: impl Fn(&TriggerKind) -> bool, occasion: &Occasion<'_>) -> Option<Action> {
         if !self.has_rules() {
             return None;
         }
         let rules = self.rules.read().unwrap_or_else(|p| p.into_inner());
+        let mut now = None;
         rules
             .iter()
             .find(|rule| {
                 matches(&rule.trigger.kind)
-                    && rule.chance.as_ref().is_none_or(SeededChance::fires)
+                    && !rule.removed.load(Ordering::SeqCst)
+                    && rule.chance.get().is_none_or(SeededChance::fires)
+                    && rule.memory.as_ref().is_none_or(|memory| {
+                        memory.fires(occasion, *now.get_or_insert_with(|| self.clock.now()))
+                    })
                     && rule.claim()
             })
             .map(|rule| rule.action.clone())
@@ -293,9 +263,10 @@ impl Script {
     async fn decide(
         &self,
         matches: impl Fn(&TriggerKind) -> bool,
+        occasion: &Occasion<'_>,
         normal: impl Future<Output = Decision>,
     ) -> Decision {
-        match self.first_match(matches) {
+        match self.first_match(matches, occasion) {
             None => normal.await,
             Some(action) => action.carry_out(normal).await,
         }
@@ -383,7 +354,7 @@ impl<H: Handler> Scripted<H> {
     async fn scripted(&self, session: &Session, question: &Question) -> Decision {
         // Not awaited unless no rule answers (or the rule proceeds).
         self.script
-            .answer(question, self.inner.decide(session, question))
+            .answer(session, question, self.inner.decide(session, question))
             .await
     }
 

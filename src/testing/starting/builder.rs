@@ -21,7 +21,10 @@ use crate::testing::recording::auth_policy::AuthPolicy;
 use crate::testing::recording::dns::DnsRecords;
 use crate::testing::recording::recorder::Recorder;
 use crate::testing::recording::store::Store;
+use crate::testing::scripting::action::Action;
+use crate::testing::scripting::clock::Clock;
 use crate::testing::scripting::rules::{Script, Scripted};
+use crate::testing::scripting::trigger::Trigger;
 
 /// How long `wait_for_*` wait unless told otherwise.
 const DEFAULT_WAIT: Duration = Duration::from_secs(5);
@@ -71,6 +74,12 @@ pub struct Builder {
     dns_txt: Vec<(String, String)>,
     /// With the PROXY protocol: the time a connection has for its header.
     proxy_header_timeout: Option<Duration>,
+    /// The clock of the rules: real, or manual with `manual_clock()`.
+    pub(super) clock: Clock,
+    /// Greylist every recipient for this long (`greylist()`).
+    pub(super) greylist: Option<Duration>,
+    /// Messages per connection before `421` (`max_messages_per_connection()`).
+    pub(super) messages_per_connection: Option<usize>,
     /// Starts the HTTP API beside the server (set by `http_api()`).
     #[cfg(feature = "http")]
     pub(crate) http_api: Option<HttpStarter>,
@@ -111,6 +120,9 @@ impl Default for Builder {
             keep_artifacts: true,
             dns_txt: Vec::new(),
             proxy_header_timeout: None,
+            clock: Clock::real(),
+            greylist: None,
+            messages_per_connection: None,
             #[cfg(feature = "http")]
             http_api: None,
         }
@@ -316,8 +328,14 @@ impl Builder {
     /// Starts the server, or says why it could not.
     pub fn try_start(self) -> io::Result<TestSmtpServer> {
         let store = Arc::new(Store::default().with_dns(DnsRecords::new(self.dns_txt)));
-        let inboxes = Arc::new(Inboxes::new(store.clone(), usize::MAX));
-        let script = Arc::new(Script::reporting_to(inboxes.clone()));
+        let inboxes = Arc::new(Inboxes::new(store.clone(), usize::MAX).with_clock(self.clock.clone()));
+        let script = Arc::new(Script::reporting_to(inboxes.clone()).with_clock(self.clock.clone()));
+        if let Some(count) = self.messages_per_connection {
+            script.add(Trigger::mail_from(None), Action::per_connection(count));
+        }
+        if let Some(delay) = self.greylist {
+            script.add(Trigger::rcpt_to(None), Action::greylist(delay));
+        }
         let handler = Scripted {
             inner: InboxRouted {
                 inner: Recorder::new(store.clone(), self.auth),

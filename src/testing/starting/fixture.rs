@@ -196,6 +196,25 @@ impl TestSmtpServer {
     pub fn respond(&self, trigger: Trigger, action: impl Into<Action>) -> RuleHandle {
         self.script.add(trigger, action)
     }
+
+    /// Moves the rules' clock forward by `by`: greylisting delays,
+    /// rate-limit windows and quotas see the time pass at once. Meant for a
+    /// fixture built with [`Builder::manual_clock`](crate::Builder::manual_clock),
+    /// whose clock moves only here; on a real clock it adds to real time.
+    /// Socket timeouts and [`Action::delay`] do not see it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use smtp_fixture::{on, Action, TestSmtpServer};
+    ///
+    /// let server = TestSmtpServer::builder().manual_clock().start();
+    /// server.respond(on::message(), Action::rate_limit(10, Duration::from_secs(60)));
+    /// // ... 10 messages accepted, the 11th refused ...
+    /// server.advance(Duration::from_secs(60)); // the window is over: mail flows again
+    /// ```
+    pub fn advance(&self, by: Duration) {
+        self.script.clock().advance(by);
+    }
 }
 
 impl fmt::Debug for TestSmtpServer {

@@ -3,6 +3,7 @@
 
 pub(crate) mod builder;
 pub(crate) mod fixture;
+mod over_time_options;
 pub(crate) mod runtime;
 mod security_options;
 #[cfg(feature = "tls")]

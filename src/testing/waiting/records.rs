@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::testing::inboxes::Inbox;
 use crate::testing::inspecting::message::ReceivedMessage;
+use crate::testing::recording::duplicates::same_message;
 use crate::testing::recording::refusals::{RefusedRecipient, RejectedMessage};
 use crate::testing::recording::transcript::Transcript;
 use crate::testing::reporting::{artifacts, report};
@@ -31,6 +32,93 @@ macro_rules! records {
             /// buffers.
             pub fn messages(&self) -> Vec<ReceivedMessage> {
                 self.store.lock().messages.iter().cloned().collect()
+            }
+
+            /// The messages stored more than once: every later arrival of a
+            /// message already stored ([`ReceivedMessage::is_duplicate`]), in
+            /// order. A sender that retries after a lost final reply
+            /// ([`Action::lose_reply`](crate::Action::lose_reply)) leaves one here.
+            pub fn duplicates(&self) -> Vec<ReceivedMessage> {
+                self.store
+                    .lock()
+                    .messages
+                    .iter()
+                    .filter(|message| message.is_duplicate())
+                    .cloned()
+                    .collect()
+            }
+
+            /// Fails the test if a message was stored more than once (see
+            /// [`duplicates`](Self::duplicates)), naming each one with every
+            /// arrival of it.
+            ///
+            /// ```should_panic
+            /// use std::io::{BufRead, BufReader, Write};
+            /// use std::net::TcpStream;
+            /// use smtp_fixture::TestSmtpServer;
+            ///
+            /// let server = TestSmtpServer::builder().keep_artifacts(false).start();
+            /// let stream = TcpStream::connect(server.addr()).unwrap();
+            /// let mut reader = BufReader::new(stream.try_clone().unwrap());
+            /// let mut writer = stream;
+            /// let mail = "MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\nMessage-ID: <1@example.com>\r\n\r\nHi\r\n.\r\n";
+            /// write!(writer, "HELO app\r\n{mail}{mail}QUIT\r\n").unwrap();
+            /// let mut line = String::new();
+            /// while reader.read_line(&mut line).unwrap() > 0 {}
+            /// server.assert_no_duplicates(); // panics: <1@example.com> arrived twice
+            /// ```
+            #[track_caller]
+            pub fn assert_no_duplicates(&self) {
+                let messages = self.messages();
+                let duplicates: Vec<&ReceivedMessage> = messages
+                    .iter()
+                    .filter(|message| message.is_duplicate())
+                    .collect();
+                if duplicates.is_empty() {
+                    return;
+                }
+                let mut problem = format!(
+                    "expected no message stored twice, but {} {} a message stored before:",
+                    duplicates.len(),
+                    if duplicates.len() == 1 {
+                        "arrival repeats"
+                    } else {
+                        "arrivals repeat"
+                    },
+                );
+                let mut named: Vec<&ReceivedMessage> = Vec::new();
+                for duplicate in duplicates {
+                    if named.iter().any(|shown| same_message(shown, duplicate)) {
+                        continue;
+                    }
+                    named.push(duplicate);
+                    let arrivals: Vec<&ReceivedMessage> = messages
+                        .iter()
+                        .filter(|m| same_message(m, duplicate))
+                        .collect();
+                    let what = duplicate.message_id().map_or_else(
+                        || "a message without Message-ID".to_string(),
+                        |id| format!("Message-ID <{id}>"),
+                    );
+                    problem.push_str(&format!(
+                        "\n  {what} to {:?} arrived {} times:",
+                        duplicate.envelope.rcpt_to,
+                        arrivals.len()
+                    ));
+                    for arrival in arrivals {
+                        problem.push_str(&format!(
+                            "\n    session {} from {}{}",
+                            arrival.session_id,
+                            arrival.peer,
+                            if arrival.is_duplicate() {
+                                " (duplicate)"
+                            } else {
+                                " (first)"
+                            }
+                        ));
+                    }
+                }
+                self.fail(&problem);
             }
 
             /// Messages that got a refusal as their final reply (from a scripted

@@ -4,13 +4,19 @@
 
 use super::{refusal, same_address, Refusals, Script, TriggerKind};
 use crate::protocol::{Decision, Message, Reply, Session};
+use crate::testing::scripting::memory::Occasion;
 
 impl Script {
     /// The `on::delivery_to` rules applied to `decision`, the answer to
     /// a complete message: each recipient a rule matches gets the rule's
     /// reply, as long as the message as a whole is accepted. A rule that
     /// disconnects or sends raw bytes answers the whole message.
-    pub(super) async fn deliveries(&self, message: &Message, mut decision: Decision) -> Decision {
+    pub(super) async fn deliveries(
+        &self,
+        message: &Message,
+        occasion: &Occasion<'_>,
+        mut decision: Decision,
+    ) -> Decision {
         let recipients = message.rcpt_tos();
         for (index, recipient) in recipients.iter().enumerate() {
             if !decision.goes_per_recipient() {
@@ -20,7 +26,11 @@ impl Script {
                 TriggerKind::DeliveryTo(rule) => same_address(rule, recipient),
                 _ => false,
             };
-            let Some(action) = self.first_match(matches) else {
+            let occasion = Occasion {
+                recipients: vec![recipient.as_str()],
+                ..occasion.clone()
+            };
+            let Some(action) = self.first_match(matches, &occasion) else {
                 continue;
             };
             decision = action
