@@ -286,3 +286,17 @@ pub(crate) fn parse_host_port(text: &str) -> Result<SocketAddr, AddressError> {
         .next()
         .ok_or_else(|| AddressError::BadHost(host.to_string(), None))
 }
+
+/// `--dns-txt NAME=VALUE`: split at the first `=` (a TXT value has its own),
+/// the name as the checks keep it.
+#[cfg(all(feature = "http", feature = "dkim"))]
+pub(crate) fn parse_dns_txt(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((crate::testing::DnsRecords::normalized(name), value.to_string()))
+        }
+        _ => Err(format!(
+            "expected NAME=VALUE, e.g. 'example.com=v=spf1 ip4:127.0.0.1 -all', got {text:?}"
+        )),
+    }
+}

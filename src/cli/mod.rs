@@ -16,6 +16,8 @@ use crate::testing::{Script, Scripted};
 use clap::error::{ContextKind, ContextValue};
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, ValueEnum};
 
+#[cfg(all(feature = "http", feature = "dkim"))]
+use config::parse_dns_txt;
 use config::{parse_host_port, CliError, Settings};
 use handler::CliHandler;
 
@@ -231,6 +233,14 @@ struct Cli {
     #[arg(long = "manual-clock", requires = "http")]
     manual_clock: bool,
 
+    /// With --http (and feature dkim): a DNS TXT record the DKIM, SPF and
+    /// DMARC checks of /api/v1/message/{ID}/authentication see, as
+    /// NAME=VALUE (e.g. 'mail._domainkey.example.com=v=DKIM1; k=rsa; p=...');
+    /// repeat it for more. Nothing is looked up in real DNS.
+    #[cfg(all(feature = "http", feature = "dkim"))]
+    #[arg(long = "dns-txt", value_name = "NAME=VALUE", requires = "http", value_parser = parse_dns_txt)]
+    dns_txt: Vec<(String, String)>,
+
     /// With --http: messages kept in memory; beyond it the oldest are dropped.
     #[cfg(feature = "http")]
     #[arg(long = "max-messages", value_name = "N", default_value_t = crate::service::DEFAULT_MAX_MESSAGES)]
@@ -330,10 +340,15 @@ pub fn main() -> ExitCode {
     #[cfg(feature = "http")]
     if let Some(http) = cli.http {
         // Service mode: the service records and holds the rules.
+        #[cfg(feature = "dkim")]
+        let dns_txt = crate::testing::DnsRecords::new(cli.dns_txt.clone());
+        #[cfg(not(feature = "dkim"))]
+        let dns_txt = crate::testing::DnsRecords::default();
         let service = crate::service::Service::new(
             cli.max_messages,
             cli.tags_disable.unwrap_or_default(),
             cli.manual_clock,
+            dns_txt,
         );
         add_rules(&service.script(), settings.rules);
         let handler = service.handler(handler);

@@ -60,8 +60,8 @@ pub(crate) use crate::testing::Recorded;
 pub(crate) use tags::TagSources;
 
 use crate::handler::Handler;
-use crate::testing::Store;
 use crate::testing::{Clock, InboxRouted, Inboxes, Script, Scripted};
+use crate::testing::{DnsRecords, Store};
 
 /// Serves a fixture's store and rules on a free port of `ip`, on the
 /// fixture's runtime, until the returned sender is used or dropped. The
@@ -144,13 +144,18 @@ impl Service {
     /// messages (the oldest are dropped first; at least 1), tagging them
     /// from `tags`; its rules' clock is manual (moved by `POST
     /// /api/v1/clock`) or real.
-    pub(crate) fn new(max_messages: usize, tags: TagSources, manual_clock: bool) -> Service {
+    pub(crate) fn new(
+        max_messages: usize,
+        tags: TagSources,
+        manual_clock: bool,
+        dns_txt: DnsRecords,
+    ) -> Service {
         let clock = if manual_clock {
             Clock::manual()
         } else {
             Clock::real()
         };
-        let store = Arc::new(Store::bounded(max_messages));
+        let store = Arc::new(Store::bounded(max_messages).with_dns(dns_txt));
         let inboxes = Arc::new(Inboxes::new(store.clone(), max_messages).with_clock(clock.clone()));
         let script = Arc::new(Script::reporting_to(inboxes.clone()).with_clock(clock));
         Service::over(store, script, inboxes, tags)

@@ -48,7 +48,7 @@ pub(crate) use inboxes::{
     routing::InboxRouted,
 };
 #[cfg(feature = "http")]
-pub(crate) use recording::{x_tags, MessageMeta, Recorded, Records, Store, StoreEvent, Tagger};
+pub(crate) use recording::{x_tags, DnsRecords, MessageMeta, Recorded, Records, Store, StoreEvent, Tagger};
 #[cfg(any(feature = "http", feature = "remote"))]
 pub(crate) use scripting::{ActionKind, TriggerKind};
 #[cfg(feature = "http")]

@@ -226,3 +226,63 @@ fn the_html_check_names_the_features_used_with_caniemails_support() {
     );
     assert_eq!(get(http, "/api/v1/message/9/html-check").status, 404);
 }
+
+/// `--dns-txt`: the binary's authentication route checks a lettre-signed
+/// message against the records given on the command line: DKIM, SPF and
+/// DMARC pass; without the key's record, DKIM fails naming the name it
+/// looked up.
+#[cfg(feature = "dkim")]
+#[test]
+fn dns_txt_records_on_the_command_line_reach_the_authentication_route() {
+    use lettre::message::dkim::{
+        DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm, DkimSigningKey,
+    };
+    use lettre::message::header::{ContentType, HeaderName};
+
+    let key = DkimSigningKey::new(
+        include_str!("../fixture/dkim_keys/rsa.pem").trim(),
+        DkimSigningAlgorithm::Rsa,
+    )
+    .expect("the test key");
+    let mut message = lettre::Message::builder()
+        .from("shop@example.com".parse().unwrap())
+        .to("ann@example.com".parse().unwrap())
+        .subject("Your order")
+        .header(ContentType::TEXT_PLAIN)
+        .body(String::from("Thank you.\n"))
+        .unwrap();
+    message.sign(&DkimConfig::new(
+        "mail".to_string(),
+        "example.com".to_string(),
+        key,
+        ["From", "Subject", "To"]
+            .map(HeaderName::new_from_ascii_str)
+            .to_vec(),
+        DkimCanonicalization {
+            header: DkimCanonicalizationType::Relaxed,
+            body: DkimCanonicalizationType::Relaxed,
+        },
+    ));
+    let data = String::from_utf8(message.formatted()).unwrap();
+    let key_record = format!(
+        "--dns-txt=mail._domainkey.Example.com.={}",
+        include_str!("../fixture/dkim_keys/rsa.dns.txt").trim()
+    );
+    let spf = "--dns-txt=example.com=v=spf1 ip4:127.0.0.1 -all";
+    let dmarc = "--dns-txt=_dmarc.example.com=v=DMARC1; p=reject";
+
+    let (binary, http) = service(&[&key_record, spf, dmarc]);
+    assert!(send(binary.addr(), &["ann@example.com"], &data).starts_with("250"));
+    let auth = get(http, "/api/v1/message/1/authentication").json();
+    assert_eq!(auth["Enabled"], true, "{auth}");
+    assert_eq!(auth["Dkim"][0]["Result"], "pass", "{auth}");
+    assert_eq!(auth["Spf"], "pass", "{auth}");
+    assert_eq!(auth["Dmarc"], "pass", "{auth}");
+
+    let (binary, http) = service(&[spf, dmarc]);
+    assert!(send(binary.addr(), &["ann@example.com"], &data).starts_with("250"));
+    let auth = get(http, "/api/v1/message/1/authentication").json();
+    assert_ne!(auth["Dkim"][0]["Result"], "pass", "{auth}");
+    let reason = auth["Dkim"][0]["Reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("mail._domainkey.example.com"), "{auth}");
+}

@@ -16,6 +16,7 @@ pub use refusals::{RefusedRecipient, RejectedMessage};
 pub use transcript::{Direction, Transcript, TranscriptLine};
 #[cfg(feature = "http")]
 pub(crate) use {
+    dns::DnsRecords,
     recorder::Recorded,
     store::{x_tags, MessageMeta, Records, Store, StoreEvent, Tagger},
 };
