@@ -15,7 +15,7 @@ use crate::Mechanism;
 use crate::{Action, Trigger};
 use clap::ArgMatches;
 
-use super::Cli;
+use super::args::Cli;
 
 /// What the command line asks the server to be.
 pub(crate) struct Settings {

@@ -11,8 +11,8 @@ use crate::protocol::{Session, SessionInfo};
 use crate::Credentials;
 use crate::Reply;
 
+use super::args::{Class, Cli};
 use super::config::Settings;
-use super::{Class, Cli};
 
 /// The handler the command line runs: one of the stock kinds, plus the
 /// `-d` log.
