@@ -5,10 +5,10 @@ use std::net::SocketAddr;
 
 use clap::{Parser, ValueEnum};
 
-#[cfg(all(feature = "http", feature = "dkim"))]
-use super::config::parse_dns_txt;
-use super::config::parse_host_port;
 use super::tls_flags;
+#[cfg(all(feature = "http", feature = "dkim"))]
+use super::values::parse_dns_txt;
+use super::values::parse_host_port;
 
 /// A local SMTP server that catches the mail an application sends, for development and tests.
 ///

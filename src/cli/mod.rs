@@ -4,6 +4,7 @@ mod args;
 mod config;
 mod handler;
 mod tls_flags;
+mod values;
 
 use std::io::Write;
 use std::net::SocketAddr;
