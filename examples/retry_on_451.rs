@@ -8,7 +8,7 @@
 //!
 //! [`send_with_retry`] is the app's code; [`retries_a_temporary_failure`]
 //! and [`gives_up_on_a_permanent_failure`] are its tests, run by `main` and
-//! by `tests/example_apps.rs` under `cargo test`.
+//! by `tests/fixture/example_apps.rs` under `cargo test`.
 
 use std::process::ExitCode;
 use std::thread;

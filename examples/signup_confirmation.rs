@@ -10,7 +10,7 @@
 //! second half, [`sign_up_and_confirm`], is its test: start a
 //! `TestSmtpServer`, point the app's config at it, sign up over HTTP, find
 //! the link in the mail with `link_containing`, follow it, and check that
-//! the account is confirmed. `tests/example_apps.rs` runs the same function
+//! the account is confirmed. `tests/fixture/example_apps.rs` runs the same function
 //! under `cargo test`.
 
 use std::collections::HashMap;

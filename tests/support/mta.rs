@@ -1,5 +1,5 @@
 //! Shared by the tests that run real MTAs as clients of the fixture
-//! (tests/mta_exim.rs, tests/mta_postfix.rs): the message they relay, a
+//! (tests/outside/mta_exim.rs, tests/outside/mta_postfix.rs): the message they relay, a
 //! directory their own users can reach, bounded waits, and the checks of
 //! what arrived.
 
