@@ -177,18 +177,8 @@ pub(crate) fn headers(message: &ReceivedMessage) -> BTreeMap<String, Vec<String>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Envelope;
 
-    fn message(data: &str) -> ReceivedMessage {
-        ReceivedMessage::new(
-            Envelope {
-                mail_from: "a@example.com".into(),
-                rcpt_to: vec!["b@example.com".into(), "hidden@example.com".into()],
-                ..Envelope::default()
-            },
-            data.to_string(),
-        )
-    }
+    use crate::service::test_message as message;
 
     #[test]
     fn header_keys_are_canonical_and_values_unfolded() {

@@ -281,3 +281,17 @@ impl Service {
             .await
     }
 }
+
+/// A message from a@example.com to b@ and hidden@example.com (one not in
+/// its headers) with `data`, for the service's unit tests.
+#[cfg(test)]
+pub(crate) fn test_message(data: &str) -> crate::ReceivedMessage {
+    crate::ReceivedMessage::new(
+        crate::Envelope {
+            mail_from: "a@example.com".into(),
+            rcpt_to: vec!["b@example.com".into(), "hidden@example.com".into()],
+            ..crate::Envelope::default()
+        },
+        data.to_string(),
+    )
+}

@@ -277,18 +277,8 @@ fn bcc_of(message: &ReceivedMessage, to: &[Address], cc: &[Address], bcc: &[Addr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Envelope;
 
-    fn message(data: &str) -> ReceivedMessage {
-        ReceivedMessage::new(
-            Envelope {
-                mail_from: "a@example.com".into(),
-                rcpt_to: vec!["b@example.com".into(), "hidden@example.com".into()],
-                ..Envelope::default()
-            },
-            data.to_string(),
-        )
-    }
+    use crate::service::test_message as message;
 
     #[test]
     fn part_ids_follow_the_mime_tree() {

@@ -15,15 +15,7 @@ use crate::support;
 
 /// The binary in service mode, and its HTTP base URL.
 fn service() -> (Binary, String) {
-    let mut binary = Binary::start(&["-c", "SmtpServer", "--http", "127.0.0.1:0"], &[]);
-    let mut line = String::new();
-    binary.stdout.read_line(&mut line).expect("the HTTP line");
-    let url = line
-        .trim()
-        .strip_prefix("smtp-fixture: HTTP API and web page on ")
-        .map(|url| url.trim_end_matches('/').to_string())
-        .unwrap_or_else(|| panic!("no HTTP address in {line:?}"));
-    (binary, url)
+    crate::service::service_url(&[])
 }
 
 fn send(host: &str, port: u16, to: &str, subject: &str) -> Result<(), String> {

@@ -17,18 +17,28 @@ use crate::support;
 /// The binary in service mode (`-c SmtpServer`: nothing printed per
 /// message), and its HTTP address.
 pub(crate) fn service(extra: &[&str]) -> (Binary, SocketAddr) {
+    let (binary, url) = service_url(extra);
+    let addr = url
+        .strip_prefix("http://")
+        .and_then(|addr| addr.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP address in {url:?}"));
+    (binary, addr)
+}
+
+/// The binary in service mode, and its HTTP base URL (`http://ADDR`, no
+/// trailing slash), as the line it prints at start says.
+pub(crate) fn service_url(extra: &[&str]) -> (Binary, String) {
     let mut before = vec!["-c", "SmtpServer", "--http", "127.0.0.1:0"];
     before.extend_from_slice(extra);
     let mut binary = Binary::start(&before, &[]);
     let mut line = String::new();
     binary.stdout.read_line(&mut line).expect("the HTTP line");
-    let addr = line
+    let url = line
         .trim()
-        .strip_prefix("smtp-fixture: HTTP API and web page on http://")
-        .and_then(|rest| rest.strip_suffix('/'))
-        .and_then(|addr| addr.parse().ok())
+        .strip_prefix("smtp-fixture: HTTP API and web page on ")
+        .map(|url| url.trim_end_matches('/').to_string())
         .unwrap_or_else(|| panic!("no HTTP address in {line:?}"));
-    (binary, addr)
+    (binary, url)
 }
 
 pub(crate) const ORDER: &str = "From: Shop <shop@example.com>\r\n\

@@ -5,13 +5,8 @@
 //! On failure, screenshots of the page at 1280 and 390 px wide are kept in
 //! `target/tmp/service_web/` (the path is printed).
 
-use std::io::BufRead;
 use std::path::Path;
 use std::process::Command;
-
-use support::Binary;
-
-use crate::support;
 
 fn available(program: &str, args: &[&str]) -> bool {
     Command::new(program)
@@ -39,14 +34,7 @@ fn the_web_page_in_headless_chromium() {
             "no node with a built-in WebSocket (node 20.10 or later) to drive the browser".to_string()
         ));
     }
-    let mut binary = Binary::start(&["-c", "SmtpServer", "--http", "127.0.0.1:0"], &[]);
-    let mut line = String::new();
-    binary.stdout.read_line(&mut line).expect("the HTTP line");
-    let url = line
-        .trim()
-        .strip_prefix("smtp-fixture: HTTP API and web page on ")
-        .map(|url| url.trim_end_matches('/').to_string())
-        .unwrap_or_else(|| panic!("no HTTP address in {line:?}"));
+    let (binary, url) = crate::service::service_url(&[]);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/web/browser_check.mjs");
     let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR")).join("service_web");
     let output = Command::new("node")
